@@ -1,0 +1,442 @@
+"""Safe deletion: remove files and whole trees without ever following a link.
+
+The walk is iterative (an explicit stack, as in CPython 3.13's
+``shutil._rmtree_safe_fd``), so depth is not limited by recursion, and it
+works on directory file descriptors with ``O_NOFOLLOW``: a directory swapped
+for a link mid-walk is removed as a link and its target is never opened,
+listed, chmod-ed or deleted (the bug class of CVE-2023-6597).
+"""
+
+import collections
+import errno
+import os
+import stat
+import time
+
+__all__ = ["CleanupProblem", "CleanupResult", "remove_paths"]
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+              | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC)
+_use_fd_functions = (
+    {os.open, os.stat, os.unlink, os.rmdir} <= os.supports_dir_fd
+    and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"))
+# Linux cannot chmod without following links; an O_PATH fd pins the inode.
+_chmod_via_o_path = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
+_chmod_has_nofollow = os.chmod in os.supports_follow_symlinks
+
+# Directory fds one walk may hold; deeper parents are reopened through "..".
+_MAX_HELD_FDS = 64
+_REPAIRED_MODE = 0o700
+
+
+class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason")):
+    """A path that could not be removed, and why."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return "%s: %s" % (self.path, self.reason)
+
+
+class CleanupResult(object):
+    """What one cleanup removed, how long it took, and what it could not remove."""
+
+    def __init__(self):
+        self.files = 0
+        self.dirs = 0
+        self.bytes = 0
+        self.seconds = 0.0
+        self.problems = []
+
+    @property
+    def removed(self):
+        """Entries removed: files, links and directories."""
+        return self.files + self.dirs
+
+    @property
+    def ok(self):
+        """True when everything asked for is gone."""
+        return not self.problems
+
+    def add(self, other):
+        """Fold another result into this one."""
+        self.files += other.files
+        self.dirs += other.dirs
+        self.bytes += other.bytes
+        self.seconds += other.seconds
+        self.problems.extend(other.problems)
+
+    def __repr__(self):
+        return ("<CleanupResult files=%d dirs=%d bytes=%d seconds=%.6f problems=%d>"
+                % (self.files, self.dirs, self.bytes, self.seconds, len(self.problems)))
+
+
+def remove_paths(paths):
+    """Remove each path (file, link or directory with its contents); never raises.
+
+    Links are removed as links. Permissions are repaired only inside a
+    directory being removed, never on its parent. Paths that are already gone
+    are not problems. Consecutive paths with the same parent share one open
+    directory, so pass files first, then directories deepest first.
+    """
+    result = CleanupResult()
+    started = time.perf_counter()
+    remove_one = _remove_in_parent if _use_fd_functions else _remove_by_path
+    parent_path = parent_fd = None
+    try:
+        for path in paths:
+            path = os.fspath(path)
+            parent, name = os.path.split(path)
+            if not _use_fd_functions:
+                remove_one(None, name, path, result)
+                continue
+            if parent != parent_path:
+                if parent_fd is not None:
+                    os.close(parent_fd)
+                    parent_fd = None
+                parent_path = parent
+                try:
+                    parent_fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    parent_path = None
+                    _record(result, path, exc)
+                    continue
+            elif parent_fd is None:
+                continue
+            remove_one(parent_fd, name, path, result)
+    finally:
+        if parent_fd is not None:
+            os.close(parent_fd)
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record(result, path, exc):
+    reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+    result.problems.append(CleanupProblem(os.fspath(path), reason))
+
+
+def _remove_in_parent(parent_fd, name, path, result):
+    """Remove the entry *name* of the open directory *parent_fd*."""
+    try:
+        st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        _record(result, path, exc)
+        return
+    if stat.S_ISDIR(st.st_mode):
+        _remove_tree(parent_fd, name, path, result)
+        return
+    try:
+        os.unlink(name, dir_fd=parent_fd)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        # Replaced by a directory since the lstat: remove it as one.
+        _remove_tree(parent_fd, name, path, result)
+        return
+    except OSError as exc:
+        _record(result, path, exc)
+        return
+    result.files += 1
+    if stat.S_ISREG(st.st_mode):
+        result.bytes += st.st_size
+
+
+class _Frame(object):
+    """One open directory of the walk and the subdirectories it has left."""
+
+    __slots__ = ("fd", "parent", "name", "subdirs", "identity", "failed", "top_path")
+
+    def __init__(self, fd, parent, name, top_path=None):
+        self.fd = fd
+        self.parent = parent
+        self.name = name
+        self.top_path = top_path
+        self.subdirs = None
+        self.identity = None
+        self.failed = False
+
+    @property
+    def path(self):
+        """Built on demand: storing every level's full path costs depth squared."""
+        names = []
+        frame = self
+        while frame.top_path is None:
+            names.append(frame.name)
+            frame = frame.parent
+        names.append(frame.top_path)
+        return os.path.join(*reversed(names))
+
+
+def _remove_tree(top_parent_fd, top_name, top_path, result):
+    """Remove a directory and everything below it, depth-first, with no recursion."""
+    top_fd = _open_subdir(top_parent_fd, top_name, lambda: top_path, result,
+                          parent_is_ours=False)
+    if top_fd is None:
+        return
+    frames = [_Frame(top_fd, None, top_name, top_path)]
+    try:
+        while frames:
+            frame = frames[-1]
+            if frame.subdirs is None:
+                frame.subdirs = _remove_nondirs(frame, result)
+            if frame.subdirs:
+                name = frame.subdirs.pop()
+                child_fd = _open_subdir(frame.fd, name,
+                                        lambda: os.path.join(frame.path, name),
+                                        result, parent_is_ours=True)
+                if child_fd is None:
+                    frame.failed = frame.failed or _exists(frame.fd, name)
+                    continue
+                frames.append(_Frame(child_fd, frame, name))
+                if len(frames) > _MAX_HELD_FDS:
+                    _release(frames[-1 - _MAX_HELD_FDS])
+                continue
+            frames.pop()
+            parent = frame.parent
+            if parent is not None and parent.fd is None:
+                parent.fd = _reopen_parent(frame, parent, result)
+                if parent.fd is None:
+                    os.close(frame.fd)
+                    return
+            os.close(frame.fd)
+            frame.fd = None
+            if frame.failed:
+                if parent is not None:
+                    parent.failed = True
+                continue
+            if parent is None:
+                _rmdir(top_parent_fd, frame, result, parent_is_ours=False)
+            elif not _rmdir(parent.fd, frame, result, parent_is_ours=True):
+                parent.failed = True
+    finally:
+        for frame in frames:
+            if frame.fd is not None:
+                os.close(frame.fd)
+
+
+def _exists(dir_fd, name):
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _open_subdir(dir_fd, name, describe, result, parent_is_ours):
+    """Open a directory entry without following a link; None if that failed.
+
+    *describe* returns the path for error reports, only when one is needed.
+    """
+    try:
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        except PermissionError:
+            if not _repair(dir_fd, name, parent_is_ours):
+                raise
+            return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            # Swapped for a link or a file since it was listed: unlink that
+            # entry, never what it points to.
+            _unlink_entry(dir_fd, name, describe, result)
+        else:
+            _record(result, describe(), exc)
+        return None
+
+
+def _repair(dir_fd, name, parent_is_ours):
+    """Give the owner rwx on a directory (and its parent if that is ours too)."""
+    try:
+        if parent_is_ours:
+            os.fchmod(dir_fd, _REPAIRED_MODE)
+        _chmod_dir_nofollow(dir_fd, name, _REPAIRED_MODE)
+    except (OSError, NotImplementedError):
+        return False
+    return True
+
+
+def _chmod_dir_nofollow(dir_fd, name, mode):
+    """chmod a directory entry that must not be a link."""
+    if _chmod_via_o_path:
+        # O_PATH|O_NOFOLLOW|O_DIRECTORY fails on a link, so the fd is the
+        # directory itself and /proc/self/fd/N cannot be redirected.
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | _O_CLOEXEC,
+                     dir_fd=dir_fd)
+        try:
+            os.chmod("/proc/self/fd/%d" % fd, mode)
+        finally:
+            os.close(fd)
+    elif _chmod_has_nofollow:
+        os.chmod(name, mode, dir_fd=dir_fd, follow_symlinks=False)
+    else:
+        raise NotImplementedError("no way to chmod without following links here")
+
+
+def _unlink_entry(dir_fd, name, describe, result):
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        _record(result, describe(), exc)
+        return
+    result.files += 1
+    if stat.S_ISREG(st.st_mode):
+        result.bytes += st.st_size
+
+
+def _remove_nondirs(frame, result):
+    """Unlink every non-directory in the frame's directory; return its subdirectory names."""
+    repair = _OnceRepair(frame.fd)
+    try:
+        entries = repair.call(_list_dir, frame.fd)
+    except OSError as exc:
+        _record(result, frame.path, exc)
+        frame.failed = True
+        return []
+    subdirs = []
+    for name, is_dir in entries:
+        if is_dir:
+            subdirs.append(name)
+            continue
+        try:
+            st = repair.call(_unlink_nondir, frame.fd, name)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            _record(result, os.path.join(frame.path, name), exc)
+            frame.failed = True
+            continue
+        if st is None:
+            subdirs.append(name)
+            continue
+        result.files += 1
+        if stat.S_ISREG(st.st_mode):
+            result.bytes += st.st_size
+    return subdirs
+
+
+class _OnceRepair(object):
+    """Retries a call once after giving the owner rwx on a directory inside the tree."""
+
+    def __init__(self, dir_fd):
+        self._dir_fd = dir_fd
+        self._repaired = False
+
+    def call(self, function, *args):
+        try:
+            return function(*args)
+        except PermissionError:
+            if self._repaired:
+                raise
+            # The test made this directory unwritable or unsearchable.
+            os.fchmod(self._dir_fd, _REPAIRED_MODE)
+            self._repaired = True
+            return function(*args)
+
+
+def _unlink_nondir(dir_fd, name):
+    """Unlink a non-directory and return its lstat; None if it is a directory."""
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    os.unlink(name, dir_fd=dir_fd)
+    return st
+
+
+if os.scandir in os.supports_fd:
+    def _list_dir(fd):
+        """(name, is_dir) for each entry of an open directory, links not followed."""
+        with os.scandir(fd) as entries:
+            return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+else:
+    # Python 3.6: os.scandir() takes no fd, so list names and lstat each.
+    def _list_dir(fd):
+        """(name, is_dir) for each entry of an open directory, links not followed."""
+        listed = []
+        for name in os.listdir(fd):
+            try:
+                mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            except FileNotFoundError:
+                continue
+            listed.append((name, stat.S_ISDIR(mode)))
+        return listed
+
+
+def _release(frame):
+    """Close a frame's fd to bound open fds, remembering which directory it was."""
+    st = os.fstat(frame.fd)
+    frame.identity = (st.st_dev, st.st_ino)
+    os.close(frame.fd)
+    frame.fd = None
+
+
+def _reopen_parent(child, parent, result):
+    """Reopen a released parent through "..", refusing a directory that moved."""
+    try:
+        fd = os.open("..", _DIR_FLAGS, dir_fd=child.fd)
+    except OSError as exc:
+        _record(result, parent.path, exc)
+        return None
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != parent.identity:
+        os.close(fd)
+        result.problems.append(CleanupProblem(
+            parent.path, "directory was moved during cleanup; left in place"))
+        return None
+    return fd
+
+
+def _rmdir(parent_fd, frame, result, parent_is_ours):
+    """Remove an emptied directory; True if it is gone."""
+    try:
+        try:
+            os.rmdir(frame.name, dir_fd=parent_fd)
+        except PermissionError:
+            if not parent_is_ours:
+                raise
+            os.fchmod(parent_fd, _REPAIRED_MODE)
+            os.rmdir(frame.name, dir_fd=parent_fd)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        _record(result, frame.path, exc)
+        return False
+    result.dirs += 1
+    return True
+
+
+def _remove_by_path(_unused_fd, _name, path, result):
+    """Fallback without fd functions: lstat-checked, but open to swap races."""
+    stack = [(path, False)]
+    while stack:
+        current, listed = stack.pop()
+        try:
+            st = os.lstat(current)
+            if not stat.S_ISDIR(st.st_mode):
+                os.unlink(current)
+                result.files += 1
+                if stat.S_ISREG(st.st_mode):
+                    result.bytes += st.st_size
+            elif listed:
+                os.rmdir(current)
+                result.dirs += 1
+            else:
+                stack.append((current, True))
+                stack.extend((os.path.join(current, name), False)
+                             for name in os.listdir(current))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            _record(result, current, exc)
