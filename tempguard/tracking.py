@@ -456,6 +456,11 @@ def _pop(context):
     context._entered_stack = None
 
 
+def deactivate(context):
+    """Stop *context* being current without closing it; its files stay until it is closed."""
+    _pop(context)
+
+
 def tracking(name=None):
     """A new TrackingContext, to use in a ``with`` statement; contexts nest."""
     return TrackingContext(name)

@@ -1,0 +1,218 @@
+"""TempGuardMixin: a tracking context and leak check for every test of a TestCase."""
+
+import os
+import warnings
+
+from . import report as _report
+from .errors import TempLeakWarning, UnsafePathError
+from .session import Session, Settings, active_session
+from .tracking import current_context
+
+__all__ = ["TempGuardMixin"]
+
+__unittest = True
+
+_process_session = None
+
+
+def _session():
+    """The runner's session if one is active, else this process's own (made on first use)."""
+    global _process_session
+    session = active_session()
+    if session is not None:
+        return session
+    if (_process_session is None or _process_session.stopped
+            or _process_session.root is None):
+        _process_session = Session(Settings(), owns_run=False).start()
+    return _process_session
+
+
+class _OutcomeSpy(object):
+    """Forwards everything to the real result, noting whether the test failed."""
+
+    def __init__(self, result):
+        self._result = result
+        self.failed = False
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
+
+    def addFailure(self, test, err):
+        self.failed = True
+        return self._result.addFailure(test, err)
+
+    def addError(self, test, err):
+        self.failed = True
+        return self._result.addError(test, err)
+
+    def addSubTest(self, test, subtest, err):
+        if err is not None:
+            self.failed = True
+        return self._result.addSubTest(test, subtest, err)
+
+
+class TempGuardMixin(object):
+    """Mix into a TestCase: ``class MyTest(tempguard.TempGuardMixin, unittest.TestCase)``.
+
+    Each test runs in its own tracking context, current from setUp to the last
+    cleanup and cleaned after it, whatever the outcome. Under TempGuardRunner
+    the runner does the work; under any other runner the mixin does it.
+    Class attributes ``tempguard_leaks`` and ``tempguard_keep`` override the
+    run's policies for one class.
+    """
+
+    tempguard_leaks = None
+    tempguard_keep = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # No addClassCleanup before 3.8: wrap the class fixtures themselves.
+        for name, wrap in (("setUpClass", _wrap_set_up_class),
+                           ("tearDownClass", _wrap_tear_down_class)):
+            method = cls.__dict__.get(name)
+            if isinstance(method, classmethod) and not hasattr(method.__func__, "_tempguard"):
+                setattr(cls, name, classmethod(wrap(method.__func__)))
+
+    def run(self, result=None):
+        if getattr(result, "tempguard_handles_tests", False) and result.session is not None:
+            return super().run(result)
+        standalone = result is None
+        if standalone:
+            result = self.defaultTestResult()
+            result.startTestRun()
+        spy = _OutcomeSpy(result)
+        guard = _session().begin_test(self.id())
+        self.addCleanup(self._tempguard_check_leaks, guard)
+        try:
+            super().run(spy)
+        finally:
+            record = guard.finish(spy.failed, self._tempguard_policy("keep"))
+            record.outcome = "failed" if spy.failed else "passed"
+            if record.kept:
+                _report.note_kept(result, self, record.kept)
+            if standalone:
+                result.stopTestRun()
+        return result
+
+    def _tempguard_policy(self, name):
+        value = getattr(self, "tempguard_" + name)
+        return value if value is not None else getattr(_session().settings, name)
+
+    def _tempguard_check_leaks(self, guard):
+        leaks = guard.find_leaks()
+        if not leaks:
+            return
+        policy = self._tempguard_policy("leaks")
+        message = _report.leak_message(self.id(), leaks)
+        if policy == "fail":
+            raise self.failureException(message)
+        if policy == "warn":
+            warnings.warn(TempLeakWarning(message), stacklevel=2)
+
+    # -- helpers ---------------------------------------------------------------
+
+    @property
+    def temp_context(self):
+        """The TrackingContext of the running test."""
+        return current_context()
+
+    def temp_file(self, content=None, suffix="", name=None, encoding="utf-8"):
+        """A new file, removed after the test; with *name*, exactly that name."""
+        if name is None:
+            return self.temp_context.file(content, suffix=suffix, encoding=encoding)
+        filename = _check_name(name) + suffix
+        data = b"" if content is None else (
+            content.encode(encoding) if isinstance(content, str) else content)
+        return self.temp_context.tree({filename: data}, root=self._tempguard_named_root()) \
+            / filename
+
+    def temp_dir(self, name=None):
+        """A new directory, removed with its contents after the test."""
+        if name is None:
+            return self.temp_context.directory()
+        dirname = _check_name(name)
+        return self.temp_context.tree({dirname + "/": None},
+                                      root=self._tempguard_named_root()) / dirname
+
+    def temp_tree(self, spec):
+        """A tree built from a dict (see TrackingContext.tree), removed after the test."""
+        return self.temp_context.tree(spec)
+
+    def register_temp(self, path):
+        """Adopt a path made by other code; it is removed after the test."""
+        return self.temp_context.register(path)
+
+    def assertNoTempLeaks(self):
+        """Fail now if the test has left untracked temporary entries so far."""
+        guard = _session().current_guard()
+        leaks = guard.find_leaks() if guard is not None else []
+        if leaks:
+            raise self.failureException(_report.leak_message(self.id(), leaks))
+
+    def assertTempCleaned(self, path):
+        """Fail if *path* still exists (links are not followed)."""
+        path = os.fspath(path)
+        if os.path.lexists(path):
+            raise self.failureException("%s was not cleaned up: it still exists" % path)
+
+    def _tempguard_named_root(self):
+        """One directory per test for files and directories with chosen names."""
+        context = self.temp_context
+        cached = self.__dict__.get("_tempguard_named")
+        if cached is None or cached[0] is not context:
+            cached = (context, context.directory(suffix="-named"))
+            self._tempguard_named = cached
+        return cached[1]
+
+
+def _check_name(name):
+    if not isinstance(name, str):
+        raise TypeError("name must be a str, not %s" % type(name).__name__)
+    if name in ("", ".", "..") or "/" in name or "\0" in name or os.sep in name:
+        raise UnsafePathError("name %r must be a single, non-empty path component" % name)
+    return name
+
+
+def _class_scope(cls):
+    return ("class", cls.__module__, cls.__qualname__), \
+        "setUpClass (%s.%s)" % (cls.__module__, cls.__qualname__)
+
+
+def _observes_fixtures(session):
+    """The runner watches between tests itself; the mixin only does so elsewhere."""
+    return session is not None and session.owns_run
+
+
+def _wrap_set_up_class(set_up_class):
+    def setUpClass(cls):
+        if _observes_fixtures(active_session()):
+            return set_up_class(cls)
+        session = _session()
+        session.begin_phase()
+        try:
+            return set_up_class(cls)
+        finally:
+            session.end_phase(*_class_scope(cls))
+    setUpClass._tempguard = True
+    setUpClass.__doc__ = set_up_class.__doc__
+    return setUpClass
+
+
+def _wrap_tear_down_class(tear_down_class):
+    def tearDownClass(cls):
+        if _observes_fixtures(active_session()):
+            return tear_down_class(cls)
+        try:
+            return tear_down_class(cls)
+        finally:
+            session = _session()
+            for record in session.close_scopes([_class_scope(cls)[0]]):
+                message = _report.leak_message(record.id, record.leaks)
+                policy = getattr(cls, "tempguard_leaks", None) or session.settings.leaks
+                if policy == "fail":
+                    raise cls.failureException(message)
+                if policy == "warn":
+                    warnings.warn(TempLeakWarning(message), stacklevel=2)
+    tearDownClass._tempguard = True
+    tearDownClass.__doc__ = tear_down_class.__doc__
+    return tearDownClass

@@ -1,0 +1,111 @@
+"""What a run tells people (a text section after unittest's summary) and programs (JSON)."""
+
+import json
+import os
+
+__all__ = ["REPORT_VERSION", "display", "leak_message", "note_kept", "run_report",
+           "write_section", "write_json"]
+
+REPORT_VERSION = 1
+_OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
+_OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
+
+
+def display(path):
+    """A path fit for any terminal: undecodable bytes shown as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _leak_line(where, kind, path):
+    note = "  (%s)" % _OUTSIDE_NOTE if where == "outside" else ""
+    return "  %-7s %-4s %s%s" % (where, kind, display(path), note)
+
+
+def leak_message(test_id, leaks):
+    """The failure message of a test that leaked, in fail mode."""
+    return "\n".join(["tempguard: %s left %d temporary entr%s behind:"
+                      % (test_id, len(leaks), "y" if len(leaks) == 1 else "ies")]
+                     + [_leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
+
+
+def note_kept(result, test, kept):
+    """Add where a failed test's files were kept to its failure report in *result*."""
+    note = "\ntempguard kept this test's temporary files in: %s\n" % display(kept)
+    for reports in (getattr(result, "failures", []), getattr(result, "errors", [])):
+        for index, (failed_test, text) in enumerate(reports):
+            if failed_test is test:
+                reports[index] = (failed_test, text + note)
+
+
+def _size(nbytes):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return ("%d %s" if unit == "B" else "%.1f %s") % (nbytes, unit)
+        nbytes /= 1024.0
+
+
+def run_report(records, fixture_records):
+    """The JSON document of a run."""
+    everything = list(records) + list(fixture_records)
+    leaks = [leak for record in everything for leak in record.leaks]
+    totals = {outcome: 0 for outcome in _OUTCOMES}
+    for record in records:
+        if record.outcome in totals:
+            totals[record.outcome] += 1
+    totals.update({
+        "tests": len(records),
+        "created": sum(record.created for record in everything),
+        "cleaned": sum(record.cleaned for record in everything),
+        "leaked": len(leaks),
+        "leaked_files": sum(1 for leak in leaks if leak.kind == "file"),
+        "leaked_dirs": sum(1 for leak in leaks if leak.kind == "dir"),
+        "bytes": sum(record.bytes for record in everything),
+        "cleanup_seconds": round(sum(record.cleanup_seconds for record in everything), 6),
+        "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
+        "kept": sum(1 for record in records if record.kept),
+    })
+    return {"version": REPORT_VERSION,
+            "tests": [record.as_json() for record in records],
+            "fixtures": [record.as_json() for record in fixture_records],
+            "totals": totals}
+
+
+def write_section(stream, report):
+    """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
+    entries = report["tests"] + report["fixtures"]
+    leaked = [entry for entry in entries if entry["leaks"]]
+    kept = [entry for entry in entries if entry["kept"]]
+    failed_cleanups = [entry for entry in entries if entry["cleanup_errors"]]
+    if leaked:
+        stream.write("\ntempguard: leaked temporary files\n")
+        for entry in leaked:
+            stream.write("%s\n" % entry["id"])
+            for leak in entry["leaks"]:
+                stream.write(_leak_line(leak["where"], leak["kind"], leak["path"]) + "\n")
+    if kept:
+        stream.write("\ntempguard: kept temporary files\n")
+        for entry in kept:
+            stream.write("%s\n  %s\n" % (entry["id"], display(entry["kept"])))
+    if failed_cleanups:
+        stream.write("\ntempguard: could not remove\n")
+        for entry in failed_cleanups:
+            stream.write("%s\n" % entry["id"])
+            for problem in entry["cleanup_errors"]:
+                stream.write("  %s\n" % display(problem))
+    totals = report["totals"]
+    stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%d files, %d dirs), "
+                 "%s, %.3fs in cleanup\n" % (
+                     totals["created"], totals["cleaned"], totals["leaked"],
+                     totals["leaked_files"], totals["leaked_dirs"], _size(totals["bytes"]),
+                     totals["cleanup_seconds"]))
+    stream.flush()
+
+
+def write_json(path, report):
+    """Write the report atomically, so a reader never sees half of it."""
+    path = os.path.abspath(path)
+    partial = path + ".partial"
+    with open(partial, "w") as handle:
+        json.dump(report, handle, indent=2)
+        handle.write("\n")
+    os.replace(partial, path)
