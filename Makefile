@@ -30,5 +30,7 @@ coverage:
 	$(PYTHON) -m coverage run $(RUN_TESTS)
 	$(PYTHON) -m coverage report
 
+# The example suite leaks on purpose and has one failing test; its exit code 1 is expected.
 demo:
-	$(PYTHON) -m tempguard.demo
+	@cd tests/examples/demo && PYTHONPATH="$(CURDIR)" $(PYTHON) -m tempguard.runner -v example_demo --keep-runs 1 \
+	  || echo "(exit code $$? is expected: the demo suite has a failing test)"

@@ -1,6 +1,7 @@
 """TempGuardMixin: a tracking context and leak check for every test of a TestCase."""
 
 import os
+import sys
 import warnings
 
 from . import report as _report
@@ -66,12 +67,16 @@ class TempGuardMixin(object):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # No addClassCleanup before 3.8: wrap the class fixtures themselves.
-        for name, wrap in (("setUpClass", _wrap_set_up_class),
-                           ("tearDownClass", _wrap_tear_down_class)):
-            method = cls.__dict__.get(name)
-            if isinstance(method, classmethod) and not hasattr(method.__func__, "_tempguard"):
-                setattr(cls, name, classmethod(wrap(method.__func__)))
+        # No addClassCleanup before 3.8: wrap the class fixtures themselves. A
+        # class with its own setUpClass gets its inherited tearDownClass
+        # wrapped too, so its scope closes when the class is done.
+        own = {name: cls.__dict__.get(name) for name in ("setUpClass", "tearDownClass")}
+        if isinstance(own["setUpClass"], classmethod):
+            cls.setUpClass = classmethod(_wrap_set_up_class(own["setUpClass"].__func__))
+            if not isinstance(own["tearDownClass"], classmethod):
+                own["tearDownClass"] = classmethod(cls.tearDownClass.__func__)
+        if isinstance(own["tearDownClass"], classmethod):
+            cls.tearDownClass = classmethod(_wrap_tear_down_class(own["tearDownClass"].__func__))
 
     def run(self, result=None):
         if getattr(result, "tempguard_handles_tests", False) and result.session is not None:
@@ -102,12 +107,8 @@ class TempGuardMixin(object):
         leaks = guard.find_leaks()
         if not leaks:
             return
-        policy = self._tempguard_policy("leaks")
-        message = _report.leak_message(self.id(), leaks)
-        if policy == "fail":
-            raise self.failureException(message)
-        if policy == "warn":
-            warnings.warn(TempLeakWarning(message), stacklevel=2)
+        _apply_leak_policy(self._tempguard_policy("leaks"),
+                           _report.leak_message(self.id(), leaks), self)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -173,6 +174,23 @@ def _check_name(name):
     return name
 
 
+def _apply_leak_policy(policy, message, test_or_class):
+    """Fail with *message*, or warn with it pointing at the test's own code."""
+    if policy == "fail":
+        raise test_or_class.failureException(message)
+    if policy != "warn":
+        return
+    method = getattr(test_or_class, getattr(test_or_class, "_testMethodName", ""), None)
+    code = getattr(method, "__code__", None)
+    if code is None:
+        warnings.warn(TempLeakWarning(message), stacklevel=3)
+        return
+    module = sys.modules.get(test_or_class.__module__)
+    warnings.warn_explicit(TempLeakWarning(message), TempLeakWarning, code.co_filename,
+                           code.co_firstlineno, module=test_or_class.__module__,
+                           module_globals=getattr(module, "__dict__", None))
+
+
 def _class_scope(cls):
     return ("class", cls.__module__, cls.__qualname__), \
         "setUpClass (%s.%s)" % (cls.__module__, cls.__qualname__)
@@ -207,12 +225,9 @@ def _wrap_tear_down_class(tear_down_class):
         finally:
             session = _session()
             for record in session.close_scopes([_class_scope(cls)[0]]):
-                message = _report.leak_message(record.id, record.leaks)
-                policy = getattr(cls, "tempguard_leaks", None) or session.settings.leaks
-                if policy == "fail":
-                    raise cls.failureException(message)
-                if policy == "warn":
-                    warnings.warn(TempLeakWarning(message), stacklevel=2)
+                _apply_leak_policy(
+                    getattr(cls, "tempguard_leaks", None) or session.settings.leaks,
+                    _report.leak_message(record.id, record.leaks), cls)
     tearDownClass._tempguard = True
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass

@@ -23,8 +23,8 @@ def _leak_line(where, kind, path):
 
 def leak_message(test_id, leaks):
     """The failure message of a test that leaked, in fail mode."""
-    return "\n".join(["tempguard: %s left %d temporary entr%s behind:"
-                      % (test_id, len(leaks), "y" if len(leaks) == 1 else "ies")]
+    return "\n".join(["tempguard: %s left %d temporary %s behind:"
+                      % (test_id, len(leaks), "entry" if len(leaks) == 1 else "entries")]
                      + [_leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
 
 
@@ -35,6 +35,10 @@ def note_kept(result, test, kept):
         for index, (failed_test, text) in enumerate(reports):
             if failed_test is test:
                 reports[index] = (failed_test, text + note)
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
 def _size(nbytes):
@@ -93,10 +97,11 @@ def write_section(stream, report):
             for problem in entry["cleanup_errors"]:
                 stream.write("  %s\n" % display(problem))
     totals = report["totals"]
-    stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%d files, %d dirs), "
+    stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
                  "%s, %.3fs in cleanup\n" % (
                      totals["created"], totals["cleaned"], totals["leaked"],
-                     totals["leaked_files"], totals["leaked_dirs"], _size(totals["bytes"]),
+                     _plural(totals["leaked_files"], "file"),
+                     _plural(totals["leaked_dirs"], "dir"), _size(totals["bytes"]),
                      totals["cleanup_seconds"]))
     stream.flush()
 

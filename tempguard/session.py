@@ -13,6 +13,7 @@ import tempfile
 import time
 
 from . import cleanup as _cleanup
+from . import report as _report
 from . import sandbox as _sandbox
 from .tracking import TrackingContext, deactivate
 
@@ -189,6 +190,8 @@ class TestGuard(object):
         self.context = TrackingContext(test_id)
         self.context.__enter__()
         self._observation = _Observation(session)
+        # A test run inside another guarded test is that test's business, not the run's.
+        self.nested = bool(session._guards)
         session._guards.append(self)
 
     def find_leaks(self):
@@ -205,18 +208,14 @@ class TestGuard(object):
             self.session._guards.remove(self)
         record = self.record
         try:
-            kept = keep_policy == "all" or (keep_policy == "failed" and failed)
-            if kept:
-                record.kept = self.session.root.keep_dir(record.id)
-                _move_into(self.context.tracked_paths(), record.kept)
+            if keep_policy == "all" or (keep_policy == "failed" and failed):
+                self._keep()
             record.add_cleanup(self.context.stats, self.context.close())
-            tracked_left = set(str(path) for path in self.context.tracked_paths())
-            record.leaks = self._observation.settled_leaks(tracked_left)
-            sandboxed = [leak.path for leak in record.leaks if leak.where == "sandbox"]
-            if kept:
-                _move_into(sandboxed, record.kept)
-            else:
-                removal = _cleanup.remove_paths(sandboxed)
+            if record.kept is None:
+                tracked_left = set(str(path) for path in self.context.tracked_paths())
+                record.leaks = self._observation.settled_leaks(tracked_left)
+                removal = _cleanup.remove_paths(
+                    [leak.path for leak in record.leaks if leak.where == "sandbox"])
                 record.cleanup_seconds += removal.seconds
                 record.cleanup_errors.extend(str(problem) for problem in removal.problems)
         finally:
@@ -224,8 +223,18 @@ class TestGuard(object):
                 self.session.redirect.reassert()
             else:
                 self.session.redirect.restore()
-        self.session.records.append(record)
+        if not self.nested:
+            self.session.records.append(record)
         return record
+
+    def _keep(self):
+        """Move the test's tracked files and sandbox leaks into a kept directory, if any."""
+        tracked = [str(path) for path in self.context.tracked_paths()]
+        self.record.leaks = self._observation.settled_leaks(set(tracked))
+        keep = tracked + [leak.path for leak in self.record.leaks if leak.where == "sandbox"]
+        if keep:
+            self.record.kept = self.session.root.keep_dir(self.record.id)
+            _move_into(keep, self.record.kept)
 
 
 def _move_into(paths, directory):
@@ -301,6 +310,9 @@ class Session(object):
                 _active.remove(self)
             self.root.finish()
             own_kept = os.path.isdir(self.root.path)
+            if not self.owns_run and self.settings.report:
+                _report.write_json(self.settings.report,
+                                   _report.run_report(self.records, self.fixture_records))
             _sandbox.prune_runs(self.system_tempdir,
                                 max(0, self.settings.keep_runs - int(own_kept)),
                                 exclude=(self.root.path,))

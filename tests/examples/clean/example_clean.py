@@ -1,6 +1,5 @@
 """Example suite (data for tests/test_runner.py): unittest's outcomes, no leaks."""
 
-import time
 import unittest
 
 import tempguard
@@ -33,11 +32,3 @@ class Outcomes(unittest.TestCase):
         for number in range(3):
             with self.subTest(number=number):
                 self.assertNotEqual(number, 1)
-
-
-class Slow(unittest.TestCase):
-
-    def test_sleeps_until_interrupted(self):
-        tempguard.create_temp_file("while sleeping")
-        print("SLEEPING", flush=True)
-        time.sleep(60)

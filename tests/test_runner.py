@@ -1,0 +1,279 @@
+"""python -m tempguard.runner end to end: real suites in real subprocesses."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from tempguard import sandbox
+from tests import support
+
+
+def scratch_dir(test):
+    """A directory the test owns, used as the child run's system temp dir."""
+    path = tempfile.mkdtemp(prefix="scratch-")
+    test.addCleanup(support._remove, path)
+    return path
+
+
+def run_runner(test, suite, *args, env=None, runner="tempguard.runner"):
+    """Run *suite* (a folder of tests/examples) under a runner; returns (completed, scratch)."""
+    scratch = scratch_dir(test)
+    child_env = {"TMPDIR": scratch, "EXAMPLE_OUTSIDE": os.path.join(scratch, "hard-coded")}
+    child_env.update(env or {})
+    completed = support.run_python(["-m", runner] + list(args),
+                                   cwd=os.path.join(support.EXAMPLES, suite), env=child_env)
+    return completed, scratch
+
+
+def by_id(report):
+    return {entry["id"]: entry for entry in report["tests"] + report["fixtures"]}
+
+
+class LeakDetectionTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.scratch = tempfile.mkdtemp(prefix="scratch-")
+        cls.report_path = os.path.join(cls.scratch, "report.json")
+        cls.completed = support.run_python(
+            ["-m", "tempguard.runner", "discover", "-p", "example_*.py",
+             "--report", cls.report_path],
+            cwd=os.path.join(support.EXAMPLES, "leaky"),
+            env={"TMPDIR": cls.scratch, "EXAMPLE_OUTSIDE": os.path.join(cls.scratch, "hard-coded")})
+        cls.report = support.load_json(cls.report_path)
+        cls.entries = by_id(cls.report)
+
+    @classmethod
+    def tearDownClass(cls):
+        support._remove(cls.scratch)
+
+    def leaks_of(self, test_id):
+        return [(leak["where"], leak["kind"], os.path.basename(leak["path"]))
+                for leak in self.entries["example_leaks." + test_id]["leaks"]]
+
+    def test_each_typical_leak_is_attributed_to_its_test(self):
+        expected = {"Leaks.test_mkstemp": ("sandbox", "file", ".mkstemp"),
+                    "Leaks.test_named_temporary_file_delete_false": ("sandbox", "file", ".ntf"),
+                    "Leaks.test_mkdtemp": ("sandbox", "dir", ".mkdtemp"),
+                    "Leaks.test_thread": ("sandbox", "file", ".thread"),
+                    "Leaks.test_subprocess": ("sandbox", "file", "from-subprocess"),
+                    "Leaks.test_hard_coded_outside": ("outside", "file", "hard-coded")}
+        for test_id, (where, kind, ending) in expected.items():
+            with self.subTest(test_id):
+                leaks = self.leaks_of(test_id)
+                self.assertEqual(len(leaks), 1, leaks)
+                self.assertEqual(leaks[0][:2], (where, kind))
+                self.assertTrue(leaks[0][2].endswith(ending), leaks)
+
+    def test_set_up_class_leak_is_attributed_to_the_fixture(self):
+        fixture = self.entries["setUpClass (example_leaks.FixtureLeak)"]
+        self.assertEqual([os.path.basename(leak["path"])[-11:] for leak in fixture["leaks"]],
+                         [".setupclass"])
+        self.assertEqual(self.leaks_of("FixtureLeak.test_uses_fixture"), [])
+
+    def test_no_false_leaks(self):
+        for test_id in ("NoFalseLeaks.test_temporary_directory",
+                        "NoFalseLeaks.test_finalizer_deletes_file",
+                        "NoFalseLeaks.test_cleans_up_itself", "NoFalseLeaks.test_tracked",
+                        "FixtureClean.test_one", "FixtureClean.test_two"):
+            with self.subTest(test_id):
+                self.assertEqual(self.leaks_of(test_id), [])
+        self.assertEqual(self.entries["setUpClass (example_leaks.FixtureClean)"]["leaks"], [])
+        self.assertEqual(self.entries["setUpClass (example_leaks.FixtureClean)"]["cleaned"], 1)
+
+    def test_outside_leak_is_reported_never_deleted(self):
+        self.assertTrue(os.path.exists(os.path.join(self.scratch, "hard-coded")))
+        self.assertIn("may belong to another process", self.completed.stderr)
+
+    def test_failed_test_keeps_its_files_and_the_report_prints_where(self):
+        entry = self.entries["example_leaks.Failing.test_fails_and_keeps_its_files"]
+        self.assertEqual(entry["outcome"], "failed")
+        kept = entry["kept"]
+        self.assertTrue(kept.startswith(self.scratch))
+        names = sorted(os.listdir(kept))
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(any(name.endswith(".evidence") for name in names))
+        self.assertTrue(any(name.endswith(".untracked-evidence") for name in names))
+        self.assertIn("tempguard kept this test's temporary files in: " + kept,
+                      self.completed.stderr)
+
+    def test_nothing_of_the_sandbox_remains_but_what_was_kept(self):
+        roots = [name for name in os.listdir(self.scratch) if name.startswith("tempguard-run-")]
+        self.assertEqual(len(roots), 1)
+        root = os.path.join(self.scratch, roots[0])
+        self.assertEqual(sorted(os.listdir(root)), ["kept", "tempguard-run.json"])
+        self.assertEqual(sorted(os.listdir(self.scratch)),
+                         sorted(["hard-coded", "report.json", roots[0]]))
+
+    def test_json_report_has_the_documented_shape(self):
+        self.assertEqual(self.report["version"], 1)
+        for entry in self.report["tests"]:
+            self.assertEqual(set(entry), {"id", "outcome", "created", "cleaned", "bytes",
+                                          "leaks", "kept", "cleanup_errors"})
+        totals = self.report["totals"]
+        self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (14, 13, 1))
+        self.assertEqual((totals["leaked"], totals["leaked_dirs"], totals["kept"]), (8, 1, 1))
+        self.assertEqual(self.completed.returncode, 1)
+
+    def test_text_section_follows_unittests_summary(self):
+        err = self.completed.stderr
+        self.assertLess(err.index("FAILED (failures=1)"), err.index("tempguard: leaked"))
+        self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 8 leaked \(7 files, 1 dir\)")
+
+
+class PoliciesTest(unittest.TestCase):
+
+    def test_fail_mode_fails_leaking_tests_and_fixtures(self):
+        completed, _ = run_runner(self, "leaky", "discover", "-p", "example_*.py",
+                                  "--leaks", "fail", "--keep", "none")
+        err = completed.stderr
+        self.assertEqual(completed.returncode, 1)
+        self.assertIn("FAILED (failures=8)", err)
+        self.assertIn("FAIL: setUpClass (example_leaks.FixtureLeak)", err)
+        self.assertRegex(err, r"FAIL: test_mkstemp .*\n(.*\n)*.*left 1 temporary entry behind")
+
+    def test_environment_sets_policy_and_class_attribute_wins(self):
+        completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_mkstemp",
+                                  env={"TEMPGUARD_LEAKS": "fail"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_mkstemp",
+                                  "--leaks", "ignore", env={"TEMPGUARD_LEAKS": "fail"})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+
+    def test_keep_none_and_all(self):
+        _, scratch = run_runner(self, "leaky", "example_leaks.Failing", "--keep", "none")
+        self.assertEqual([n for n in os.listdir(scratch) if n.startswith("tempguard-run-")], [])
+        report = os.path.join(tempfile.mkdtemp(), "r.json")
+        self.addCleanup(support._remove, os.path.dirname(report))
+        run_runner(self, "leaky", "example_leaks.NoFalseLeaks.test_tracked", "--keep", "all",
+                   "--report", report)
+        kept = support.load_json(report)["tests"][0]["kept"]
+        self.assertEqual(len(os.listdir(kept)), 1)
+
+    def test_watched_directory_leaks_are_outside_leaks(self):
+        watched = scratch_dir(self)
+        completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_hard_coded_outside",
+                                  "--watch", watched,
+                                  env={"EXAMPLE_OUTSIDE": os.path.join(watched, "w")})
+        self.assertIn("outside file %s" % os.path.join(watched, "w"), completed.stderr)
+
+    def test_old_runs_are_pruned_and_live_ones_never(self):
+        scratch = scratch_dir(self)
+        live = os.path.join(scratch, "tempguard-run-live")
+        orphan = os.path.join(scratch, "tempguard-run-orphan")
+        for path, pid in ((live, os.getpid()), (orphan, _dead_pid())):
+            os.makedirs(os.path.join(path, "tmp"), 0o700)
+            with open(os.path.join(path, sandbox.MARKER), "w") as handle:
+                json.dump({"pid": pid, "host": socket.gethostname(), "uid": os.geteuid(),
+                           "started": 1.0, "finished": False}, handle)
+        for _ in range(3):
+            support.run_python(["-m", "tempguard.runner", "example_leaks.Failing",
+                                "--keep-runs", "2"],
+                               cwd=os.path.join(support.EXAMPLES, "leaky"),
+                               env={"TMPDIR": scratch})
+        roots = sorted(n for n in os.listdir(scratch) if n.startswith("tempguard-run-"))
+        self.assertIn("tempguard-run-live", roots)
+        self.assertNotIn("tempguard-run-orphan", roots)
+        self.assertEqual(len(roots), 3, roots)
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+class DropInTest(unittest.TestCase):
+    """Same counts, outcomes, lines and exit codes as python -m unittest."""
+
+    def test_outcomes_lines_and_exit_code_match_unittest(self):
+        for args in (["discover", "-p", "example_*.py"], ["-v", "example_clean"],
+                     ["-q", "example_clean.Outcomes.test_pass"], ["-f", "example_clean"]):
+            with self.subTest(args=args):
+                ours, _ = run_runner(self, "clean", *args)
+                theirs, _ = run_runner(self, "clean", *args, runner="unittest")
+                self.assertEqual(ours.returncode, theirs.returncode)
+                self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
+
+    def test_no_tests_exit_code_matches_unittest(self):
+        ours, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py")
+        theirs, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py", runner="unittest")
+        self.assertEqual(ours.returncode, theirs.returncode)
+
+    def test_help_names_our_program_and_options(self):
+        completed = support.run_python(["-m", "tempguard.runner", "--help"])
+        self.assertEqual(completed.returncode, 0)
+        self.assertIn("usage: python -m tempguard.runner", completed.stdout)
+        for option in ("--leaks", "--keep", "--keep-runs", "--report", "--watch", "-f"):
+            self.assertIn(option, completed.stdout)
+
+    def test_bad_values_are_usage_errors_that_create_nothing(self):
+        for args, env in ((["--leaks", "bogus"], {}), (["--keep", "x"], {}),
+                          (["--keep-runs", "-1"], {}), (["--watch", "/nonexistent/dir"], {}),
+                          ([], {"TEMPGUARD_LEAKS": "bogus"}), ([], {"TEMPGUARD_KEEP_RUNS": "x"})):
+            with self.subTest(args=args, env=env):
+                completed, scratch = run_runner(self, "clean", *args, env=env)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn("error", completed.stderr)
+                self.assertEqual(os.listdir(scratch), [])
+
+
+def _unittest_part(stderr):
+    """unittest's own output: everything before tempguard's section, timings masked."""
+    text = stderr.split("\ntempguard: ", 1)[0]
+    text = re.sub(r"Ran (\d+) tests? in [\d.]+s", r"Ran \1 tests", text)
+    return re.sub(r"File \".*?\"", "File", text).rstrip()
+
+
+class InterruptTest(unittest.TestCase):
+
+    def interrupt(self, signum, *args):
+        scratch = scratch_dir(self)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tempguard.runner", "example_slow"] + list(args),
+            cwd=os.path.join(support.EXAMPLES, "slow"), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, universal_newlines=True,
+            env=dict(os.environ, TMPDIR=scratch, PYTHONPATH=support.PROJECT))
+        self.assertEqual(child.stdout.readline().strip(), "SLEEPING")
+        self.assertEqual(len(os.listdir(scratch)), 1)
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=60)
+        self.scratch = scratch
+        return child.returncode, err, os.listdir(scratch)
+
+    def test_ctrl_c_cleans_up(self):
+        code, err, left = self.interrupt(signal.SIGINT)
+        self.assertNotEqual(code, 0)
+        self.assertIn("KeyboardInterrupt", err)
+        self.assertEqual(left, [])
+
+    def test_ctrl_c_with_catch_break_finishes_the_test_and_cleans_up(self):
+        code, err, left = self.interrupt(signal.SIGINT, "-c")
+        self.assertIn("Ran 1 test", err)
+        self.assertEqual(left, [])
+
+    def test_sigterm_cleans_up_and_exits_143(self):
+        code, _err, left = self.interrupt(signal.SIGTERM)
+        self.assertEqual(code, 143)
+        self.assertEqual(left, [])
+
+    def test_sigkill_leaves_an_orphan_that_the_next_run_removes(self):
+        code, _err, left = self.interrupt(signal.SIGKILL)
+        self.assertEqual(code, -signal.SIGKILL)
+        self.assertEqual(len(left), 1)
+        self.assertTrue(left[0].startswith("tempguard-run-"))
+        support.run_python(["-m", "tempguard.runner", "example_clean.Outcomes.test_pass"],
+                           cwd=os.path.join(support.EXAMPLES, "clean"),
+                           env={"TMPDIR": self.scratch})
+        self.assertEqual(os.listdir(self.scratch), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,150 @@
+"""Run roots: private, marked with their owner, told apart live from orphaned, pruned safely."""
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import tempguard
+from tempguard import sandbox
+from tests import support
+
+
+def make_root(parent, name, **owner):
+    path = os.path.join(parent, sandbox.RUN_PREFIX + name)
+    os.makedirs(os.path.join(path, "tmp"), 0o700)
+    marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.geteuid(),
+              "started": 1.0, "finished": False}
+    marker.update(owner)
+    with open(os.path.join(path, sandbox.MARKER), "w") as handle:
+        json.dump(marker, handle)
+    return path
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+class RunRootTest(unittest.TestCase):
+
+    def setUp(self):
+        self.parent = tempfile.mkdtemp()
+        self.addCleanup(support._remove, self.parent)
+
+    def test_new_root_is_private_and_marked(self):
+        root = sandbox.RunRoot.create(self.parent)
+        st = os.lstat(root.path)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o700)
+        self.assertTrue(os.path.basename(root.path).startswith(
+            "%s%d-" % (sandbox.RUN_PREFIX, os.getpid())))
+        info = sandbox.read_run_root(root.path)
+        self.assertEqual((info.state, info.pid, info.host),
+                         ("live", os.getpid(), socket.gethostname()))
+        root.finish()
+        self.assertFalse(os.path.exists(root.path))
+
+    def test_world_writable_parent_without_sticky_bit_is_refused(self):
+        os.chmod(self.parent, 0o777)
+        with self.assertRaises(tempguard.UnsafePathError) as caught:
+            sandbox.RunRoot.create(self.parent)
+        self.assertIn(self.parent, str(caught.exception))
+        self.assertEqual(os.listdir(self.parent), [])
+        os.chmod(self.parent, 0o1777)
+        sandbox.RunRoot.create(self.parent).finish()
+
+    def test_private_dir_check_refuses_links_open_modes_and_other_owners(self):
+        real = os.path.join(self.parent, "real")
+        os.mkdir(real, 0o700)
+        link = os.path.join(self.parent, "link")
+        os.symlink(real, link)
+        with self.assertRaises(tempguard.UnsafePathError):
+            sandbox.check_private_dir(link)
+        os.chmod(real, 0o750)
+        with self.assertRaises(tempguard.UnsafePathError):
+            sandbox.check_private_dir(real)
+        os.chmod(real, 0o700)
+        sandbox.check_private_dir(real)
+        if os.geteuid() == 0:
+            os.chown(real, support.NOBODY, support.NOBODY)
+            with self.assertRaises(tempguard.UnsafePathError) as caught:
+                sandbox.check_private_dir(real)
+            self.assertIn("owned by uid %d" % support.NOBODY, str(caught.exception))
+
+    def test_states_live_orphaned_finished_unknown(self):
+        cases = {"live": {}, "orphaned": {"pid": dead_pid()},
+                 "finished": {"pid": dead_pid(), "finished": True},
+                 "unknown": {"host": "another-host.example"},
+                 "reused": {"process_start": -1}}
+        for name, owner in cases.items():
+            make_root(self.parent, name, **owner)
+        states = {os.path.basename(info.path)[len(sandbox.RUN_PREFIX):]: info.state
+                  for info in sandbox.find_run_roots(self.parent)}
+        self.assertEqual(states, {"live": "live", "orphaned": "orphaned", "finished": "finished",
+                                  "unknown": "unknown", "reused": "orphaned"})
+
+    def test_prune_keeps_newest_kept_runs_and_never_live_or_foreign(self):
+        for index in range(4):
+            path = make_root(self.parent, "dead%d" % index, pid=dead_pid(), started=index,
+                             finished=True)
+            os.makedirs(os.path.join(path, "kept", "some.test"))
+        make_root(self.parent, "crashed", pid=dead_pid())
+        live = make_root(self.parent, "live")
+        foreign = make_root(self.parent, "foreign", pid=dead_pid(), host="elsewhere")
+        result = sandbox.prune_runs(self.parent, keep_runs=2)
+        self.assertTrue(result.ok, result.problems)
+        left = sorted(os.listdir(self.parent))
+        self.assertEqual(left, sorted(os.path.basename(p) for p in (
+            live, foreign, os.path.join(self.parent, "tempguard-run-dead2"),
+            os.path.join(self.parent, "tempguard-run-dead3"))))
+        self.assertFalse(os.path.exists(os.path.join(self.parent, "tempguard-run-dead3", "tmp")))
+
+    def test_link_posing_as_a_run_root_is_never_followed(self):
+        target = make_root(tempfile.mkdtemp(), "target", pid=dead_pid())
+        self.addCleanup(support._remove, os.path.dirname(target))
+        before = support.snapshot(target)
+        os.symlink(target, os.path.join(self.parent, sandbox.RUN_PREFIX + "link"))
+        self.assertEqual(sandbox.find_run_roots(self.parent), [])
+        sandbox.prune_runs(self.parent, keep_runs=0)
+        self.assertTrue(os.path.islink(os.path.join(self.parent, sandbox.RUN_PREFIX + "link")))
+        self.assertEqual(support.snapshot(target), before)
+
+
+class RedirectTest(unittest.TestCase):
+
+    def test_restores_tempfile_and_environment_exactly(self):
+        saved_tempdir = tempfile.tempdir
+        saved_env = {name: os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")}
+        target = tempfile.mkdtemp()
+        self.addCleanup(support._remove, target)
+        os.environ.pop("TEMP", None)
+        self.addCleanup(_restore_env, saved_env)
+        before = {name: os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")}
+        redirect = sandbox.TempdirRedirect(target)
+        redirect.apply()
+        self.assertEqual(tempfile.gettempdir(), target)
+        self.assertEqual(os.environ["TEMP"], target)
+        os.environ["TMPDIR"] = "/changed/by/a/test"
+        self.assertTrue(redirect.reassert())
+        self.assertEqual(os.environ["TMPDIR"], target)
+        self.assertFalse(redirect.reassert())
+        redirect.restore()
+        self.assertEqual(tempfile.tempdir, saved_tempdir)
+        self.assertEqual({name: os.environ.get(name) for name in before}, before)
+
+
+def _restore_env(saved):
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,75 @@
+"""Session pieces: settings and the outside-directory watch."""
+
+import os
+import tempfile
+import time
+import unittest
+
+from tempguard import session
+from tests import support
+
+
+class SettingsTest(unittest.TestCase):
+
+    def test_defaults_environment_and_explicit_values(self):
+        defaults = session.Settings(environ={})
+        self.assertEqual((defaults.leaks, defaults.keep, defaults.keep_runs, defaults.report),
+                         ("warn", "failed", 3, None))
+        env = {"TEMPGUARD_LEAKS": "fail", "TEMPGUARD_KEEP": "all", "TEMPGUARD_KEEP_RUNS": "0",
+               "TEMPGUARD_REPORT": "r.json"}
+        from_env = session.Settings(environ=env)
+        self.assertEqual((from_env.leaks, from_env.keep, from_env.keep_runs, from_env.report),
+                         ("fail", "all", 0, "r.json"))
+        explicit = session.Settings(leaks="ignore", keep="none", keep_runs=5, environ=env)
+        self.assertEqual((explicit.leaks, explicit.keep, explicit.keep_runs),
+                         ("ignore", "none", 5))
+
+    def test_bad_values_name_their_source(self):
+        for kwargs, env, source in (({"leaks": "loud"}, {}, "leaks"),
+                                    ({}, {"TEMPGUARD_KEEP": "some"}, "TEMPGUARD_KEEP"),
+                                    ({}, {"TEMPGUARD_KEEP_RUNS": "-2"}, "TEMPGUARD_KEEP_RUNS"),
+                                    ({"keep_runs": True}, {}, "keep_runs"),
+                                    ({"keep_runs": "many"}, {}, "keep_runs")):
+            with self.subTest(kwargs=kwargs, env=env):
+                with self.assertRaises(ValueError) as caught:
+                    session.Settings(environ=env, **kwargs)
+                self.assertIn(source, str(caught.exception))
+        with self.assertRaises(NotADirectoryError):
+            session.Settings(watch=["/nonexistent/watched"], environ={})
+
+
+class DirectoryWatchTest(unittest.TestCase):
+
+    def setUp(self):
+        self.path = tempfile.mkdtemp()
+        self.addCleanup(support._remove, self.path)
+
+    def touch(self, name):
+        open(os.path.join(self.path, name), "w").close()
+
+    def test_entry_made_right_after_the_mark_is_seen(self):
+        watch = session.DirectoryWatch(self.path)
+        mark = watch.mark()
+        self.touch("quick")
+        self.assertEqual(watch.appeared_since(mark), ["quick"])
+
+    def test_entry_made_after_an_idle_period_is_seen_and_idle_dir_reports_nothing(self):
+        self.touch("old")
+        past = time.time() - 60
+        os.utime(self.path, (past, past))
+        watch = session.DirectoryWatch(self.path)
+        mark = watch.mark()
+        self.assertEqual(watch.appeared_since(mark), [])
+        self.touch("new")
+        self.assertEqual(watch.appeared_since(mark), ["new"])
+
+    def test_removed_entries_are_not_reported(self):
+        self.touch("gone")
+        watch = session.DirectoryWatch(self.path)
+        mark = watch.mark()
+        os.remove(os.path.join(self.path, "gone"))
+        self.assertEqual(watch.appeared_since(mark), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
