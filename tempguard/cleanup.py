@@ -13,7 +13,8 @@ import os
 import stat
 import time
 
-__all__ = ["CleanupProblem", "CleanupResult", "remove_paths"]
+__all__ = ["CleanupProblem", "CleanupResult", "identity", "remove_if_unchanged",
+           "remove_paths"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -112,6 +113,33 @@ def remove_paths(paths):
             os.close(parent_fd)
         result.seconds = time.perf_counter() - started
     return result
+
+
+def identity(st):
+    """What tells an entry apart from a replacement: (st_dev, st_ino, st_mtime_ns)."""
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def remove_if_unchanged(path, expected):
+    """Remove *path* as remove_paths does, unless it is no longer the entry that was checked.
+
+    *expected* is identity() of an earlier lstat: an entry replaced or modified
+    since then is left alone and reported as a problem.
+    """
+    path = os.fspath(path)
+    try:
+        current = identity(os.lstat(path))
+    except FileNotFoundError:
+        return CleanupResult()
+    except OSError as exc:
+        result = CleanupResult()
+        _record(result, path, exc)
+        return result
+    if current != expected:
+        result = CleanupResult()
+        result.problems.append(CleanupProblem(path, "changed since it was checked; left alone"))
+        return result
+    return remove_paths([path])
 
 
 def _record(result, path, exc):

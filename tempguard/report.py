@@ -4,7 +4,7 @@ import json
 import os
 
 __all__ = ["REPORT_VERSION", "display", "leak_message", "note_kept", "run_report",
-           "write_section", "write_json"]
+           "size", "write_section", "write_json"]
 
 REPORT_VERSION = 1
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -41,7 +41,8 @@ def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
-def _size(nbytes):
+def size(nbytes):
+    """Bytes for people: 512 B, 4.0 KiB, 1.5 GiB."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if nbytes < 1024 or unit == "GiB":
             return ("%d %s" if unit == "B" else "%.1f %s") % (nbytes, unit)
@@ -101,7 +102,7 @@ def write_section(stream, report):
                  "%s, %.3fs in cleanup\n" % (
                      totals["created"], totals["cleaned"], totals["leaked"],
                      _plural(totals["leaked_files"], "file"),
-                     _plural(totals["leaked_dirs"], "dir"), _size(totals["bytes"]),
+                     _plural(totals["leaked_dirs"], "dir"), size(totals["bytes"]),
                      totals["cleanup_seconds"]))
     stream.flush()
 

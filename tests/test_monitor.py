@@ -1,0 +1,211 @@
+"""python -m tempguard.monitor against real directories, in real subprocesses."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from tempguard import cleanup, monitor
+from tests import support
+from tests.test_sandbox import dead_pid, make_root
+
+OLD = time.time() - 3 * 86400
+
+
+def monitor_run(*args):
+    return support.run_python(["-m", "tempguard.monitor"] + list(args))
+
+
+def write(path, data=b"x", age=None):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    if age is not None:
+        os.utime(path, (age, age))
+
+
+class MonitorTestCase(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(support._remove, self.dir)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+
+class LookTest(MonitorTestCase):
+
+    def test_counts_and_sizes_of_a_known_tree(self):
+        sentinel = support.make_sentinel(self)
+        write(self.path("data", "a.bin"), b"a" * 1000)
+        write(self.path("data", "sub", "b.bin"), b"b" * 24)
+        os.link(self.path("data", "a.bin"), self.path("data", "hard.bin"))
+        os.link(self.path("data", "a.bin"), self.path("hard-top.bin"))
+        os.symlink(sentinel, self.path("data", "outside"))
+        os.symlink(sentinel, self.path("link-top"))
+        write(self.path("other.log"), b"12345")
+        completed = monitor_run(self.dir, "--json", "--top", "2")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        found = json.loads(completed.stdout)["directories"][0]
+        self.assertEqual((found["entries"], found["files"], found["dirs"], found["links"],
+                          found["bytes"], found["skipped"]), (4, 5, 2, 2, 1029, 0))
+        # The shared inode's bytes go to whichever of its names is listed first.
+        self.assertGreaterEqual(found["largest"][0]["bytes"], 1000)
+        self.assertIn(os.path.basename(found["largest"][0]["path"]), ("data", "hard-top.bin"))
+        completed = monitor_run(self.dir, "--pattern", "*.log", "--pattern", "hard*")
+        self.assertIn("2 entries: 2 files, 0 dirs, 0 links, 1005 B", completed.stdout)
+
+    def test_unreadable_subdirectory_is_skipped_as_unprivileged_user(self):
+        report = support.run_unprivileged(self, """
+            import os, subprocess, sys
+            top = os.path.join(WORK, "scanned")
+            os.makedirs(os.path.join(top, "locked", "inner"))
+            open(os.path.join(top, "locked", "inner", "f"), "w").close()
+            os.chmod(os.path.join(top, "locked"), 0o000)
+            done = subprocess.run([sys.executable, "-m", "tempguard.monitor", top, "--json"],
+                                  stdout=subprocess.PIPE, cwd=WORK, universal_newlines=True)
+            os.chmod(os.path.join(top, "locked"), 0o700)
+            print(json.dumps({"code": done.returncode, "out": json.loads(done.stdout)}))
+        """)
+        self.assertEqual(report["code"], 0)
+        found = report["out"]["directories"][0]
+        self.assertEqual((found["dirs"], found["skipped"]), (1, 1))
+
+    def test_run_roots_are_shown_with_their_state(self):
+        make_root(self.dir, "alive")
+        make_root(self.dir, "dead", pid=dead_pid())
+        completed = monitor_run(self.dir)
+        self.assertRegex(completed.stdout, r"live +pid %d +.*tempguard-run-alive" % os.getpid())
+        self.assertRegex(completed.stdout, r"orphaned +pid \d+ +.*tempguard-run-dead")
+
+    def test_watch_prints_rounds_and_logs_json_lines(self):
+        log = self.path("..", os.path.basename(self.dir) + ".log")
+        self.addCleanup(support._remove, log)
+        env = dict(os.environ, PYTHONPATH=support.PROJECT)
+        child = subprocess.Popen([sys.executable, "-m", "tempguard.monitor", self.dir,
+                                  "--watch", "0.3", "--count", "3", "--log", log],
+                                 stdout=subprocess.PIPE, universal_newlines=True, env=env)
+        first = child.stdout.readline()
+        write(self.path("appeared"), b"12")
+        rest, _ = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0)
+        self.assertIn("0 entries (+0 -0)", first)
+        self.assertIn("1 entries (+1 -0)  2 B (+2 bytes)", rest)
+        with open(log) as handle:
+            rounds = [json.loads(line) for line in handle]
+        self.assertEqual(len(rounds), 3)
+        self.assertIn(self.path("appeared"), rounds[1]["added"] + rounds[2]["added"])
+
+
+class CleanTest(MonitorTestCase):
+
+    def test_clean_orphans_never_touches_a_live_run(self):
+        live = make_root(self.dir, "alive")
+        dead = make_root(self.dir, "dead", pid=dead_pid())
+        completed = monitor_run(self.dir, "--clean-orphans")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertTrue(os.path.isdir(live))
+        self.assertFalse(os.path.exists(dead))
+        self.assertIn("removed orphaned run root", completed.stdout)
+
+    def test_age_based_cleaning_dry_then_real_with_exclude(self):
+        sentinel = support.make_sentinel(self)
+        write(self.path("old.tmp"), age=OLD)
+        write(self.path("young.tmp"))
+        write(self.path("protected.tmp"), age=OLD)
+        write(self.path("olddir.tmp", "inner", "f"), age=OLD)
+        os.utime(self.path("olddir.tmp", "inner"), (OLD, OLD))
+        os.utime(self.path("olddir.tmp"), (OLD, OLD))
+        write(self.path("mixed.tmp", "old"), age=OLD)
+        write(self.path("mixed.tmp", "young"))
+        os.utime(self.path("mixed.tmp"), (OLD, OLD))
+        os.symlink(sentinel, self.path("link.tmp"))
+        os.utime(self.path("link.tmp"), (OLD, OLD), follow_symlinks=False)
+        write(self.path("old.keep"), age=OLD)
+        args = [self.dir, "--clean", "--pattern", "*.tmp", "--older-than", "2d",
+                "--exclude", "protected*"]
+        dry = monitor_run(*args)
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        self.assertEqual(sorted(line.split()[2] for line in dry.stdout.splitlines()
+                                if line.startswith("would remove")),
+                         sorted(self.path(n) for n in ("link.tmp", "old.tmp", "olddir.tmp")))
+        self.assertEqual(len(os.listdir(self.dir)), 7)
+        real = monitor_run(*(args + ["--yes"]))
+        self.assertEqual(real.returncode, 0, real.stderr)
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["mixed.tmp", "old.keep", "protected.tmp", "young.tmp"])
+
+    def test_entries_of_other_users_are_never_cleaned(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to give a file to another user")
+        write(self.path("theirs.tmp"), age=OLD)
+        os.chown(self.path("theirs.tmp"), support.NOBODY, support.NOBODY)
+        completed = monitor_run(self.dir, "--clean", "--pattern", "*", "--older-than", "1h",
+                                "--yes")
+        self.assertEqual(completed.returncode, 0)
+        self.assertTrue(os.path.exists(self.path("theirs.tmp")))
+
+    def test_entry_replaced_after_the_check_is_not_deleted(self):
+        write(self.path("victim.tmp"), b"old", age=OLD)
+        checked = cleanup.identity(os.lstat(self.path("victim.tmp")))
+        os.remove(self.path("victim.tmp"))
+        write(self.path("victim.tmp"), b"someone else's new file")
+        result = cleanup.remove_if_unchanged(self.path("victim.tmp"), checked)
+        self.assertEqual(len(result.problems), 1)
+        self.assertIn("changed since it was checked", result.problems[0].reason)
+        self.assertTrue(os.path.exists(self.path("victim.tmp")))
+        same = cleanup.identity(os.lstat(self.path("victim.tmp")))
+        self.assertTrue(cleanup.remove_if_unchanged(self.path("victim.tmp"), same).ok)
+        self.assertFalse(os.path.exists(self.path("victim.tmp")))
+
+    def test_what_cannot_be_removed_is_listed_with_exit_1_as_unprivileged_user(self):
+        report = support.run_unprivileged(self, """
+            import os, subprocess, sys
+            top = os.path.join(WORK, "scanned")
+            os.makedirs(os.path.join(top, "stuck.tmp"))
+            os.utime(os.path.join(top, "stuck.tmp"), (1, 1))
+            os.chmod(top, 0o500)
+            done = subprocess.run([sys.executable, "-m", "tempguard.monitor", top, "--clean",
+                                   "--pattern", "*.tmp", "--older-than", "1d", "--yes"],
+                                  stdout=subprocess.PIPE, cwd=WORK, universal_newlines=True)
+            os.chmod(top, 0o700)
+            print(json.dumps({"code": done.returncode, "out": done.stdout,
+                              "left": os.listdir(top)}))
+        """)
+        self.assertEqual(report["code"], 1)
+        self.assertIn("could not remove", report["out"])
+        self.assertIn("stuck.tmp", report["out"])
+        self.assertEqual(report["left"], ["stuck.tmp"])
+
+
+class UsageTest(MonitorTestCase):
+
+    def test_usage_errors_exit_2_and_delete_nothing(self):
+        write(self.path("old.tmp"), age=OLD)
+        a_file = self.path("old.tmp")
+        for args in (["--bogus"], ["--clean", "--older-than", "2d"],
+                     ["--clean", "--pattern", "*", "--older-than", "2 days"],
+                     ["--clean", "--pattern", "*", "--older-than", "-5m"],
+                     ["--clean", "--pattern", "*"], ["--older-than", "1d", "--yes"],
+                     ["--count", "2"], ["--top", "0"], ["--watch", "x"],
+                     ["--age-by", "birth"]):
+            with self.subTest(args=args):
+                completed = monitor_run(*([self.dir] + args + ["--yes"] * ("--clean" in args)))
+                self.assertEqual(completed.returncode, 2, completed.stdout)
+                self.assertIn("error:", completed.stderr)
+        for bad_dir in ("/nonexistent/dir", a_file):
+            completed = monitor_run(bad_dir)
+            self.assertEqual(completed.returncode, 2)
+        self.assertTrue(os.path.exists(a_file))
+
+    def test_age_parsing(self):
+        self.assertEqual([monitor.parse_age(text) for text in ("90s", "30m", "2h", "7d")],
+                         [90, 1800, 7200, 604800])
+
+
+if __name__ == "__main__":
+    unittest.main()
