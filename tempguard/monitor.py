@@ -136,7 +136,7 @@ def _show(dirs, args):
     now = time.time()
     for result in results:
         sys.stdout.write("%s: %d entries: %d files, %d dirs, %d links, %s, %d skipped\n" % (
-            _report.display(result.path), len(result.entries), result.files, result.dirs,
+            _report.display(result.path), len(result), result.files, result.dirs,
             result.links, _report.size(result.bytes), result.skipped))
         for title, entries in (("oldest", result.oldest(args.top)),
                                ("largest", result.largest(args.top))):

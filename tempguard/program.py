@@ -39,11 +39,11 @@ class TempGuardRunner(unittest.TextTestRunner):
 
     def run(self, test):
         result = super().run(test)
-        if getattr(result, "session", None) is not None:
-            report = result.tempguard_report()
-            _report.write_section(self.stream, report)
+        session = getattr(result, "session", None)
+        if session is not None:
+            _report.write_section(self.stream, session.records, session.fixture_records)
             if self.tempguard_settings.report:
-                _report.write_json(self.tempguard_settings.report, report)
+                _report.write_json(self.tempguard_settings.report, result.tempguard_report())
         return result
 
 

@@ -4,7 +4,7 @@ import json
 import os
 
 __all__ = ["REPORT_VERSION", "display", "leak_message", "note_kept", "run_report",
-           "size", "write_section", "write_json"]
+           "size", "totals", "write_section", "write_json"]
 
 REPORT_VERSION = 1
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -49,15 +49,15 @@ def size(nbytes):
         nbytes /= 1024.0
 
 
-def run_report(records, fixture_records):
-    """The JSON document of a run."""
+def totals(records, fixture_records):
+    """Counts over a run: outcomes of the tests, and what tests and fixtures made and left."""
     everything = list(records) + list(fixture_records)
     leaks = [leak for record in everything for leak in record.leaks]
-    totals = {outcome: 0 for outcome in _OUTCOMES}
+    counts = {outcome: 0 for outcome in _OUTCOMES}
     for record in records:
-        if record.outcome in totals:
-            totals[record.outcome] += 1
-    totals.update({
+        if record.outcome in counts:
+            counts[record.outcome] += 1
+    counts.update({
         "tests": len(records),
         "created": sum(record.created for record in everything),
         "cleaned": sum(record.cleaned for record in everything),
@@ -69,41 +69,46 @@ def run_report(records, fixture_records):
         "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
         "kept": sum(1 for record in records if record.kept),
     })
+    return counts
+
+
+def run_report(records, fixture_records):
+    """The JSON document of a run."""
     return {"version": REPORT_VERSION,
             "tests": [record.as_json() for record in records],
             "fixtures": [record.as_json() for record in fixture_records],
-            "totals": totals}
+            "totals": totals(records, fixture_records)}
 
 
-def write_section(stream, report):
+def write_section(stream, records, fixture_records):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
-    entries = report["tests"] + report["fixtures"]
-    leaked = [entry for entry in entries if entry["leaks"]]
-    kept = [entry for entry in entries if entry["kept"]]
-    failed_cleanups = [entry for entry in entries if entry["cleanup_errors"]]
+    everything = list(records) + list(fixture_records)
+    leaked = [record for record in everything if record.leaks]
     if leaked:
         stream.write("\ntempguard: leaked temporary files\n")
-        for entry in leaked:
-            stream.write("%s\n" % entry["id"])
-            for leak in entry["leaks"]:
-                stream.write(_leak_line(leak["where"], leak["kind"], leak["path"]) + "\n")
+        for record in leaked:
+            stream.write("%s\n" % record.id)
+            for leak in record.leaks:
+                stream.write(_leak_line(leak.where, leak.kind, leak.path) + "\n")
+    kept = [record for record in everything if record.kept]
     if kept:
         stream.write("\ntempguard: kept temporary files\n")
-        for entry in kept:
-            stream.write("%s\n  %s\n" % (entry["id"], display(entry["kept"])))
+        for record in kept:
+            stream.write("%s\n  %s\n" % (record.id, display(record.kept)))
+    failed_cleanups = [record for record in everything if record.cleanup_errors]
     if failed_cleanups:
         stream.write("\ntempguard: could not remove\n")
-        for entry in failed_cleanups:
-            stream.write("%s\n" % entry["id"])
-            for problem in entry["cleanup_errors"]:
+        for record in failed_cleanups:
+            stream.write("%s\n" % record.id)
+            for problem in record.cleanup_errors:
                 stream.write("  %s\n" % display(problem))
-    totals = report["totals"]
+    counts = totals(records, fixture_records)
     stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
                  "%s, %.3fs in cleanup\n" % (
-                     totals["created"], totals["cleaned"], totals["leaked"],
-                     _plural(totals["leaked_files"], "file"),
-                     _plural(totals["leaked_dirs"], "dir"), size(totals["bytes"]),
-                     totals["cleanup_seconds"]))
+                     counts["created"], counts["cleaned"], counts["leaked"],
+                     _plural(counts["leaked_files"], "file"),
+                     _plural(counts["leaked_dirs"], "dir"), size(counts["bytes"]),
+                     counts["cleanup_seconds"]))
     stream.flush()
 
 

@@ -70,8 +70,7 @@ class TempGuardResult(unittest.TextTestResult):
 
     def startTest(self, test):
         if self.session is not None and self._guard is None:
-            self._enter_scope(test)
-            self._guard = self.session.begin_test(test.id())
+            self._guard = self._enter_scope(test)
             self._test = test
             self._outcome_name = "passed"
         super().startTest(test)
@@ -84,7 +83,7 @@ class TempGuardResult(unittest.TextTestResult):
             super().stopTest(test)
             if test is self._test:
                 self._guard = self._test = None
-                self.session.begin_phase()
+                self.session.begin_phase(continuing=True)
 
     def addSuccess(self, test):
         if test is self._test and self._policy(test, "leaks") == "fail":
@@ -154,12 +153,15 @@ class TempGuardResult(unittest.TextTestResult):
         return (failure, failure(_report.leak_message(record.id, record.leaks)), None)
 
     def _enter_scope(self, test):
-        """Hand what appeared between tests to a fixture scope; close scopes that ended."""
+        """Hand what appeared between tests to a fixture scope, close scopes that
+        ended, and return the test's guard."""
         cls = type(test)
         module = cls.__module__
         previous_module, previous_class = self._previous_scope
         module_changed = module != previous_module
         class_changed = module_changed or cls is not previous_class
+        if not class_changed:
+            return self.session.begin_test(test.id(), observation=self.session.merge_phase())
         class_key = ("class", module, cls.__qualname__)
         if module_changed and (_has_module_fixture(module) or not _has_class_fixture(cls)):
             key, scope_id = ("module", module), "setUpModule (%s)" % module
@@ -173,6 +175,7 @@ class TempGuardResult(unittest.TextTestResult):
             ended.append(("module", previous_module))
         self._report_fixture_leaks(self.session.close_scopes(ended))
         self._previous_scope = (module, cls)
+        return self.session.begin_test(test.id(), continuing=True)
 
     def _report_fixture_leaks(self, records):
         if self.session.settings.leaks != "fail":

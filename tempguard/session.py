@@ -15,7 +15,7 @@ import time
 from . import cleanup as _cleanup
 from . import report as _report
 from . import sandbox as _sandbox
-from .tracking import TrackingContext, deactivate
+from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
            "DirectoryWatch", "TestGuard", "Session", "active_session"]
@@ -69,6 +69,9 @@ def _count_setting(name, value, env_value):
 class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
 
+    __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
+                 "kept", "cleanup_errors")
+
     def __init__(self, test_id):
         self.id = test_id
         self.outcome = None
@@ -105,9 +108,13 @@ class DirectoryWatch(object):
         self._mtime = None
         self._trusted = False
 
-    def mark(self):
-        """The entries now; pass it to appeared_since() later."""
-        if not self._is_unchanged():
+    def mark(self, fresh=True):
+        """The entries now; pass it to appeared_since() later.
+
+        With fresh=False, the entries as of the last check, when a new
+        stretch of time starts exactly where the last one was checked.
+        """
+        if fresh and not self._is_unchanged():
             self._relist()
         return self._names
 
@@ -142,16 +149,17 @@ class DirectoryWatch(object):
 class _Observation(object):
     """What appeared in the sandbox and the watched directories during one stretch of time."""
 
-    def __init__(self, session):
+    def __init__(self, session, continuing=False):
         self.session = session
-        self._sandbox_before = session.sandbox_names()
-        self._marks = [watch.mark() for watch in session.watches]
+        fresh = not continuing
+        self._sandbox_mark = session.sandbox_watch.mark(fresh)
+        self._marks = [watch.mark(fresh) for watch in session.watches]
 
     def appeared(self, exclude=()):
         """Leaks seen now: new sandbox entries and new outside entries, minus *exclude*."""
         leaks = []
         tmp = self.session.root.tmp
-        for name in sorted(self.session.sandbox_names() - self._sandbox_before):
+        for name in self.session.sandbox_watch.appeared_since(self._sandbox_mark):
             path = os.path.join(tmp, name)
             if path not in exclude:
                 leaks.append(Leak(path, _kind(path), "sandbox"))
@@ -181,7 +189,7 @@ def _kind(path):
 class TestGuard(object):
     """One test's tracking context and leak watch, from its start to its finish."""
 
-    def __init__(self, session, test_id):
+    def __init__(self, session, test_id, continuing=False, observation=None):
         self.session = session
         self.record = TestRecord(test_id)
         self.finished = False
@@ -189,7 +197,7 @@ class TestGuard(object):
             session.redirect.apply()
         self.context = TrackingContext(test_id)
         self.context.__enter__()
-        self._observation = _Observation(session)
+        self._observation = observation or _Observation(session, continuing)
         # A test run inside another guarded test is that test's business, not the run's.
         self.nested = bool(session._guards)
         session._guards.append(self)
@@ -212,12 +220,14 @@ class TestGuard(object):
                 self._keep()
             record.add_cleanup(self.context.stats, self.context.close())
             if record.kept is None:
-                tracked_left = set(str(path) for path in self.context.tracked_paths())
+                tracked_left = (set(str(path) for path in self.context.tracked_paths())
+                                if record.cleanup_errors else ())
                 record.leaks = self._observation.settled_leaks(tracked_left)
-                removal = _cleanup.remove_paths(
-                    [leak.path for leak in record.leaks if leak.where == "sandbox"])
-                record.cleanup_seconds += removal.seconds
-                record.cleanup_errors.extend(str(problem) for problem in removal.problems)
+                sandboxed = [leak.path for leak in record.leaks if leak.where == "sandbox"]
+                if sandboxed:
+                    removal = _cleanup.remove_paths(sandboxed)
+                    record.cleanup_seconds += removal.seconds
+                    record.cleanup_errors.extend(str(problem) for problem in removal.problems)
         finally:
             if self.session.owns_run:
                 self.session.redirect.reassert()
@@ -270,11 +280,14 @@ class Session(object):
         self.fixture_records = []
         self.root = None
         self.redirect = None
+        self.sandbox_watch = None
         self.watches = []
         self.system_tempdir = None
         self._pid = os.getpid()
         self._scopes = collections.OrderedDict()
         self._phase = None
+        self._phase_context = None
+        self._saved_fallback = None
         self._guards = []
         self.started = self.stopped = False
 
@@ -284,10 +297,12 @@ class Session(object):
         tempfile.tempdir = saved
         self.root = _sandbox.RunRoot.create(self.system_tempdir)
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp)
+        self.sandbox_watch = DirectoryWatch(self.root.tmp)
         self.watches = [DirectoryWatch(path) for path in
                         [self.system_tempdir] + self.settings.watch]
         if self.owns_run:
             self.redirect.apply()
+            self._saved_fallback = set_fallback(self._fixture_context)
         _active.append(self)
         atexit.register(self.stop)
         self.started = True
@@ -306,6 +321,7 @@ class Session(object):
         finally:
             if self.owns_run:
                 self.redirect.restore()
+                set_fallback(self._saved_fallback)
             if self in _active:
                 _active.remove(self)
             self.root.finish()
@@ -318,11 +334,10 @@ class Session(object):
                                 exclude=(self.root.path,))
         return leaked
 
-    def sandbox_names(self):
-        return set(os.listdir(self.root.tmp))
-
-    def begin_test(self, test_id):
-        return TestGuard(self, test_id)
+    def begin_test(self, test_id, continuing=False, observation=None):
+        """A guard for one test; *continuing* when it starts right where a phase ended,
+        or going on with *observation*, a phase's, when no fixture ran in between."""
+        return TestGuard(self, test_id, continuing, observation)
 
     def current_guard(self):
         """The guard of the innermost running test, or None."""
@@ -330,30 +345,53 @@ class Session(object):
 
     # -- fixture phases (what happens between tests) --------------------------
 
-    def begin_phase(self):
+    def begin_phase(self, continuing=False):
         """Start watching a stretch between tests: class and module fixtures run there."""
         if not self.owns_run:
             self.redirect.apply()
-        context = TrackingContext("fixtures")
-        context.__enter__()
-        self._phase = (context, _Observation(self))
+            self._saved_fallback = set_fallback(self._fixture_context)
+        self._phase = _Observation(self, continuing)
+
+    def _fixture_context(self):
+        """The context of the current stretch between tests, made when first asked for."""
+        if self._phase_context is None:
+            self._phase_context = TrackingContext("fixtures")
+        return self._phase_context
+
+    def _take_phase(self):
+        observation, context = self._phase, self._phase_context
+        self._phase = self._phase_context = None
+        if not self.owns_run:
+            self.redirect.restore()
+            set_fallback(self._saved_fallback)
+        return observation, context
+
+    def merge_phase(self):
+        """End a phase in which no fixture ran; the next test goes on with its observation.
+
+        Between two tests of one class only unittest runs, so what appears
+        there is the next test's business; this saves two stats a test.
+        """
+        observation, context = self._take_phase()
+        if context is not None:
+            self._attach(next(reversed(self._scopes), ("run",)), "run", context, [])
+        return observation
 
     def end_phase(self, scope_key, scope_id):
         """Stop watching and hand what appeared to the scope *scope_key* (made if new)."""
-        context, observation = self._phase
-        self._phase = None
+        observation, context = self._take_phase()
         appeared = observation.appeared()
-        deactivate(context)
-        if not self.owns_run:
-            self.redirect.restore()
         if scope_key is None:
-            scope_key, scope_id = next(reversed(self._scopes), None), None
-            if scope_key is None:
-                scope_key, scope_id = ("run",), "run"
+            scope_key, scope_id = next(reversed(self._scopes), ("run",)), "run"
+        if context is not None or appeared:
+            self._attach(scope_key, scope_id, context, appeared)
+
+    def _attach(self, scope_key, scope_id, context, appeared):
         scope = self._scopes.get(scope_key)
         if scope is None:
             scope = self._scopes[scope_key] = _Scope(scope_id)
-        scope.contexts.append(context)
+        if context is not None:
+            scope.contexts.append(context)
         scope.pending.extend(appeared)
 
     def close_scopes(self, keys):

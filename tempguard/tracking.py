@@ -8,7 +8,6 @@ import pathlib
 import stat
 import tempfile
 import threading
-import weakref
 
 from . import cleanup as _cleanup
 from .errors import TempGuardError, UnsafePathError
@@ -205,6 +204,8 @@ class TrackingContext(object):
         with self._lock:
             files, self._files = self._files, []
             dirs, self._dirs = self._dirs, []
+        if not files and not dirs:
+            return _cleanup.CleanupResult()
         dirs.sort(key=_depth, reverse=True)
         result = _cleanup.remove_paths(files + dirs)
         self.stats.cleaned += result.removed
@@ -237,8 +238,9 @@ class TrackingContext(object):
         """Leave the context: it stops accepting files and removes what it owns."""
         _pop(self)
         self._closed = True
+        result = self.cleanup()
         _open_contexts.discard(self)
-        return self.cleanup()
+        return result
 
     # -- bookkeeping ----------------------------------------------------------
 
@@ -257,6 +259,7 @@ class TrackingContext(object):
         with self._lock:
             if not self._closed:
                 (self._dirs if is_dir else self._files).append(path)
+                _open_contexts.add(self)
                 return
         # A thread outlived its context: take back what it just made.
         _cleanup.remove_paths([path])
@@ -429,7 +432,10 @@ def _claim(kinds, relpath, data, key):
 
 _main_stack = []
 _local = threading.local()
-_open_contexts = weakref.WeakSet()
+# Contexts that own something, for cleanup_all(); a context leaves it when closed.
+_open_contexts = set()
+# Where current_context() goes when no context is active; a guarded run sets it.
+_fallback = None
 _default = None
 _default_lock = threading.Lock()
 
@@ -446,7 +452,6 @@ def _push(context):
     stack = _thread_stack()
     stack.append(context)
     context._entered_stack = stack
-    _open_contexts.add(context)
 
 
 def _pop(context):
@@ -454,11 +459,6 @@ def _pop(context):
     if stack is not None and context in stack:
         stack.remove(context)
     context._entered_stack = None
-
-
-def deactivate(context):
-    """Stop *context* being current without closing it; its files stay until it is closed."""
-    _pop(context)
 
 
 def tracking(name=None):
@@ -477,7 +477,20 @@ def current_context():
         return stack[-1]
     if _main_stack:
         return _main_stack[-1]
+    if _fallback is not None:
+        return _fallback()
     return _default_context()
+
+
+def set_fallback(provider):
+    """Make current_context() call *provider* when no context is active (None: the default).
+
+    Returns the previous provider, to put back later. A guarded run uses it
+    to give fixtures between tests a context without a push per test.
+    """
+    global _fallback
+    previous, _fallback = _fallback, provider
+    return previous
 
 
 def _default_context():
@@ -485,7 +498,6 @@ def _default_context():
     with _default_lock:
         if _default is None or _default._owner_pid != os.getpid():
             _default = TrackingContext("default")
-            _open_contexts.add(_default)
             atexit.register(_default.cleanup)
         return _default
 

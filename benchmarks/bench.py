@@ -1,0 +1,414 @@
+"""tempguard's benchmarks: each scenario against its baselines, measured in the same run.
+
+Every figure is a ratio to a baseline measured in the same process run,
+alternating the two on each repetition, and the median of the repetitions is
+reported, because machines are noisy. Run with ``make bench`` (full sizes) or
+``make bench BENCH_SIZE=quick`` (what CI runs); ``BENCH_JSON=path`` writes JSON.
+"""
+
+import argparse
+import compileall
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, PROJECT)
+
+import tempguard  # noqa: E402
+from tempguard import cleanup, scan  # noqa: E402
+
+SIZES = {
+    "quick": {"repeat": 3, "files": [2000], "tree": (4, 4), "empty_tests": 2000,
+              "foreign": 2000, "dir_tests": 300, "scan": 5000, "memory": 20000},
+    "full": {"repeat": 5, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
+             "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000},
+}
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_DATA = b"tempguard benchmark payload\n" * 4
+
+
+class Row(object):
+    """One comparison: our time against a baseline's, and the bar it must meet (if any)."""
+
+    def __init__(self, scenario, baseline, ours, theirs, bar=None, higher_is_better=True,
+                 unit="s"):
+        self.scenario, self.baseline = scenario, baseline
+        self.ours, self.theirs, self.unit = ours, theirs, unit
+        # For rates, ratio = their time / our time (>1 is faster); for costs, ours / theirs.
+        self.ratio = (theirs / ours if higher_is_better else ours / theirs) \
+            if ours and theirs else float("nan")
+        self.bar = bar
+        self.higher_is_better = higher_is_better
+
+    @property
+    def met(self):
+        if self.bar is None:
+            return None
+        return self.ratio >= self.bar if self.higher_is_better else self.ratio <= self.bar
+
+    def as_json(self):
+        return {"scenario": self.scenario, "baseline": self.baseline, "ours": self.ours,
+                "baseline_value": self.theirs, "unit": self.unit, "ratio": self.ratio,
+                "bar": self.bar, "bar_kind": ">=" if self.higher_is_better else "<=",
+                "met": self.met}
+
+
+def _timed(function, *args):
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def _settle():
+    """Let the filesystem finish past deletions (discard/TRIM) before the next timing."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def compare(repeat, work, contenders):
+    """Median seconds of each contender; contender = (name, setup(dir) -> state, run(state)).
+
+    The order rotates on each repetition, so drift and leftovers of the
+    previous contender weigh on all of them alike.
+    """
+    times = {name: [] for name, _, _ in contenders}
+    for rep in range(repeat):
+        for name, setup, run in contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]:
+            directory = tempfile.mkdtemp(dir=work)
+            state = setup(directory)
+            _settle()
+            times[name].append(_timed(run, state))
+            cleanup.remove_paths([directory])
+            _settle()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+# -- files ---------------------------------------------------------------------
+
+def _bare_create(directory, count):
+    for index in range(count):
+        fd = os.open(os.path.join(directory, "f%d" % index), _FLAGS, 0o600)
+        os.write(fd, _DATA)
+        os.close(fd)
+
+
+def _mkstemp_create(directory, count):
+    for _ in range(count):
+        fd, _path = tempfile.mkstemp(dir=directory)
+        os.write(fd, _DATA)
+        os.close(fd)
+
+
+class _InTempdir(object):
+    """Make tempfile.gettempdir() a benchmark directory for the duration."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def __enter__(self):
+        self.saved, tempfile.tempdir = tempfile.tempdir, self.directory
+
+    def __exit__(self, *exc_info):
+        tempfile.tempdir = self.saved
+
+
+def _tracked_create(directory, count):
+    context = tempguard.TrackingContext("bench")
+    with _InTempdir(directory):
+        for _ in range(count):
+            context.file(_DATA)
+    return context
+
+
+def bench_files(size, work):
+    rows = []
+    for count in size["files"]:
+        label = "create %s files with content" % format(count, ",")
+        times = compare(size["repeat"], work, [
+            ("tempguard", lambda d: (d, count), lambda s: _tracked_create(*s)),
+            ("bare", lambda d: (d, count), lambda s: _bare_create(*s)),
+            ("mkstemp", lambda d: (d, count), lambda s: _mkstemp_create(*s)),
+        ])
+        rows.append(Row(label, "bare os.open+write+close", times["tempguard"], times["bare"], 0.85))
+        rows.append(Row(label, "tempfile.mkstemp", times["tempguard"], times["mkstemp"]))
+        label = "clean up %s files" % format(count, ",")
+
+        def unlink_all(paths):
+            for path in paths:
+                os.unlink(path)
+        times = compare(size["repeat"], work, [
+            ("tempguard", lambda d: _tracked_create(d, count), lambda ctx: ctx.cleanup()),
+            ("rmtree", lambda d: (_bare_create(d, count), d)[1], shutil.rmtree),
+            ("unlink", lambda d: (_bare_create(d, count),
+                                  [os.path.join(d, "f%d" % i) for i in range(count)])[1],
+             unlink_all),
+        ])
+        rows.append(Row(label, "shutil.rmtree", times["tempguard"], times["rmtree"], 0.9))
+        rows.append(Row(label, "bare os.unlink loop", times["tempguard"], times["unlink"]))
+    return rows
+
+
+# -- nested tree -----------------------------------------------------------------
+
+def _spec(depth, width):
+    spec = {"f": _DATA}
+    if depth:
+        for index in range(width):
+            spec["d%d" % index] = _spec(depth - 1, width)
+    return spec
+
+
+def _manual_tree(root, depth, width):
+    pending = [(root, depth)]
+    while pending:
+        path, level = pending.pop()
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "f"), "wb") as handle:
+            handle.write(_DATA)
+        if level:
+            pending.extend((os.path.join(path, "d%d" % i), level - 1) for i in range(width))
+
+
+def bench_tree(size, work):
+    depth, width = size["tree"]
+    spec = _spec(depth, width)
+    label = "nested tree depth %d width %d" % (depth, width)
+
+    def tracked_tree(directory):
+        context = tempguard.TrackingContext("bench")
+        with _InTempdir(directory):
+            context.tree(spec)
+        return context
+    times = compare(size["repeat"], work, [
+        ("tempguard", lambda d: d, tracked_tree),
+        ("manual", lambda d: os.path.join(d, "t"), lambda p: _manual_tree(p, depth, width)),
+    ])
+    rows = [Row(label + ": build", "os.makedirs + open", times["tempguard"], times["manual"],
+                0.85)]
+    times = compare(size["repeat"], work, [
+        ("tempguard", tracked_tree, lambda ctx: ctx.cleanup()),
+        ("rmtree", lambda d: (_manual_tree(os.path.join(d, "t"), depth, width),
+                              os.path.join(d, "t"))[1], shutil.rmtree),
+    ])
+    rows.append(Row(label + ": clean", "shutil.rmtree", times["tempguard"], times["rmtree"], 0.85))
+    return rows
+
+
+# -- whole test runs ---------------------------------------------------------------
+
+def _write_suite(directory, name, count, body, header="", base="unittest.TestCase"):
+    per_class = 100
+    lines = ["import os, tempfile, unittest", header]
+    for start in range(0, count, per_class):
+        lines.append("class C%d(%s):" % (start, base))
+        for index in range(start, min(count, start + per_class)):
+            lines.append("    def test_%d(self):\n%s" % (index, textwrap.indent(body, " " * 8)))
+    with open(os.path.join(directory, name), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _run_seconds(command, cwd, tmpdir):
+    env = dict(os.environ, TMPDIR=tmpdir, PYTHONPATH=PROJECT)
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, universal_newlines=True)
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError("%s failed:\n%s" % (" ".join(command), completed.stderr[-2000:]))
+    return elapsed
+
+
+def _median_runs(repeat, runs):
+    """runs: {name: (command, cwd, tmpdir)}; order rotated each repetition, median seconds."""
+    times = {name: [] for name in runs}
+    names = list(runs)
+    for rep in range(repeat):
+        for name in names[rep % len(names):] + names[:rep % len(names)]:
+            command, cwd, tmpdir = runs[name]
+            times[name].append(_run_seconds(command, cwd, tmpdir))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_empty_tests(size, work):
+    count = size["empty_tests"]
+    suite = tempfile.mkdtemp(dir=work)
+    _write_suite(suite, "bench_empty.py", count, "pass")
+    empty_tmp = tempfile.mkdtemp(dir=work)
+    crowded_tmp = tempfile.mkdtemp(dir=work)
+    for index in range(size["foreign"]):
+        os.close(os.open(os.path.join(crowded_tmp, "foreign-%d" % index), _FLAGS, 0o600))
+    discover = ["discover", "-p", "bench_*.py"]
+    times = _median_runs(size["repeat"], {
+        "unittest": ([sys.executable, "-m", "unittest"] + discover, suite, empty_tmp),
+        "tempguard": ([sys.executable, "-m", "tempguard.runner"] + discover, suite, empty_tmp),
+        "crowded": ([sys.executable, "-m", "tempguard.runner"] + discover, suite, crowded_tmp),
+    })
+    label = "%s empty tests" % format(count, ",")
+    return [
+        Row(label, "python -m unittest", times["tempguard"], times["unittest"], 1.25,
+            higher_is_better=False),
+        Row(label + ", %s foreign entries in the temp dir" % format(size["foreign"], ","),
+            "same run, empty temp dir", times["crowded"], times["tempguard"], 1.10,
+            higher_is_better=False),
+    ]
+
+
+def bench_dir_tests(size, work):
+    count = size["dir_tests"]
+    suite = tempfile.mkdtemp(dir=work)
+    tmp = tempfile.mkdtemp(dir=work)
+    _write_suite(suite, "bench_mixin.py", count,
+                 "path = self.temp_dir()\n(path / 'f').write_text('x')",
+                 header="import tempguard", base="tempguard.TempGuardMixin, unittest.TestCase")
+    _write_suite(suite, "bench_hand.py", count,
+                 "tmp = tempfile.TemporaryDirectory()\nself.addCleanup(tmp.cleanup)\n"
+                 "with open(os.path.join(tmp.name, 'f'), 'w') as handle:\n    handle.write('x')")
+    runs = {
+        "mixin": ([sys.executable, "-m", "unittest", "bench_mixin"], suite, tmp),
+        "hand": ([sys.executable, "-m", "unittest", "bench_hand"], suite, tmp),
+    }
+    if importlib.util.find_spec("pytest") is not None:
+        lines = ["def test_%d(tmp_path):\n    (tmp_path / 'f').write_text('x')" % index
+                 for index in range(count)]
+        with open(os.path.join(suite, "bench_pytest.py"), "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+        runs["pytest"] = ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "bench_pytest.py"], suite, tmp)
+    if importlib.util.find_spec("testfixtures") is not None:
+        _write_suite(suite, "bench_testfixtures.py", count,
+                     "tmp = TempDirectory()\nself.addCleanup(tmp.cleanup)\ntmp.write('f', b'x')",
+                     header="from testfixtures import TempDirectory")
+        runs["testfixtures"] = ([sys.executable, "-m", "unittest", "bench_testfixtures"],
+                                suite, tmp)
+    times = _median_runs(size["repeat"], runs)
+    label = "%s tests that each make a temp dir with one file" % format(count, ",")
+    rows = [Row(label, "TemporaryDirectory + addCleanup", times["mixin"], times["hand"], 1.0,
+                higher_is_better=False)]
+    for name, title in (("pytest", "pytest tmp_path"), ("testfixtures", "testfixtures TempDirectory")):
+        if name in times:
+            rows.append(Row(label, title, times["mixin"], times[name], higher_is_better=False))
+        else:
+            rows.append(Row(label, title + " (not installed)", times["mixin"], None,
+                            higher_is_better=False))
+    return rows
+
+
+# -- monitor scan and memory -------------------------------------------------------------
+
+def bench_scan(size, work):
+    count = size["scan"]
+
+    def bare(directory):
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                entry.stat(follow_symlinks=False)
+
+    def populate(directory):
+        for index in range(count):
+            os.close(os.open(os.path.join(directory, "e%d" % index), _FLAGS, 0o600))
+        return directory
+    times = compare(size["repeat"], work, [
+        ("tempguard", populate, scan.scan),
+        ("bare", populate, bare),
+    ])
+    return [Row("monitor scan of a %s-entry directory" % format(count, ","),
+                "bare os.scandir + lstat", times["tempguard"], times["bare"], 0.8)]
+
+
+def bench_memory(size, work):
+    count = size["memory"]
+    directory = tempfile.mkdtemp(dir=work)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        context = _tracked_create(directory, count)
+        ours = tracemalloc.get_traced_memory()[0] - before
+        paths = [str(path) for path in context.tracked_paths()]
+        del context
+        before = tracemalloc.get_traced_memory()[0]
+        plain = [os.path.join(directory, os.path.basename(path)) for path in paths]
+        theirs = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del plain
+    cleanup.remove_paths([directory])
+    extra = (ours - theirs) / float(count)
+    row = Row("memory for %s tracked paths" % format(count, ","), "the paths in a plain list",
+              extra, 1.0, 150, higher_is_better=False, unit="B/path")
+    row.ratio = extra  # the bar is in bytes per path, not a ratio
+    return [row]
+
+
+SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_scan,
+             bench_memory]
+
+
+def _format_value(value, unit):
+    if value is None:
+        return "-"
+    return "%.1f B" % value if unit == "B/path" else "%.3fs" % value
+
+
+def print_table(rows, stream):
+    headers = ("scenario", "baseline", "tempguard", "baseline", "ratio", "bar", "result")
+    table = []
+    for row in rows:
+        if row.unit == "B/path":
+            ratio, bar = "%+.1f B/path" % row.ratio, "<= %d B/path" % row.bar
+            ours, theirs = "%.1f B/path extra" % row.ours, "-"
+        else:
+            ratio = "%.2fx" % row.ratio if row.theirs else "-"
+            bar = "-" if row.bar is None else ("%s %.2fx" % (">=" if row.higher_is_better else "<=",
+                                                             row.bar))
+            ours, theirs = _format_value(row.ours, row.unit), _format_value(row.theirs, row.unit)
+        result = {None: "", True: "ok", False: "MISSED"}[row.met]
+        table.append((row.scenario, row.baseline, ours, theirs, ratio, bar, result))
+    widths = [max(len(str(line[i])) for line in table + [headers]) for i in range(len(headers))]
+    for line in [headers] + table:
+        stream.write("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
+                     + "\n")
+    stream.write("ratios: for rates, baseline time / tempguard time (>= bar is good); "
+                 "for run times, tempguard / baseline (<= bar is good)\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    # Measure tempguard as installed, with bytecode, like the stdlib it is compared to.
+    compileall.compile_dir(os.path.join(PROJECT, "tempguard"), quiet=1)
+    work = tempfile.mkdtemp(prefix="tempguard-bench-")
+    rows = []
+    try:
+        for scenario in SCENARIOS:
+            rows.extend(scenario(size, work))
+            sys.stderr.write("done: %s\n" % scenario.__name__)
+    finally:
+        cleanup.remove_paths([work])
+    sys.stdout.write("tempguard %s benchmarks (%s size), Python %s on %s\n" % (
+        tempguard.__version__, args.size, platform.python_version(), platform.platform()))
+    print_table(rows, sys.stdout)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"version": 1, "size": args.size, "python": platform.python_version(),
+                       "rows": [row.as_json() for row in rows]}, handle, indent=2)
+    missed = [row for row in rows if row.met is False]
+    if missed:
+        sys.stdout.write("%d bar(s) missed\n" % len(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
