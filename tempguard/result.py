@@ -47,6 +47,7 @@ class TempGuardResult(unittest.TextTestResult):
         self._test = None
         self._outcome_name = None
         self._previous_scope = (None, None)
+        self._policies = {}
 
     # -- the run ---------------------------------------------------------------
 
@@ -130,8 +131,13 @@ class TempGuardResult(unittest.TextTestResult):
 
     def _policy(self, test, name):
         """A class attribute (tempguard_leaks, tempguard_keep) wins over the run's setting."""
-        value = getattr(test, "tempguard_" + name, None)
-        return value if value is not None else getattr(self.session.settings, name)
+        key = (type(test), name)
+        policy = self._policies.get(key)
+        if policy is None:
+            value = getattr(test, "tempguard_" + name, None)
+            policy = self._policies[key] = (
+                value if value is not None else getattr(self.session.settings, name))
+        return policy
 
     def _finish(self, test):
         guard = self._guard

@@ -107,6 +107,16 @@ class DirectoryWatch(object):
         self._names = frozenset()
         self._mtime = None
         self._trusted = False
+        # fstat on an open directory skips the path lookup: half the cost of a stat.
+        self._target = path
+        if os.stat in os.supports_fd:
+            self._target = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                                   | getattr(os, "O_CLOEXEC", 0))
+
+    def close(self):
+        if not isinstance(self._target, str):
+            os.close(self._target)
+            self._target = self.path
 
     def mark(self, fresh=True):
         """The entries now; pass it to appeared_since() later.
@@ -127,15 +137,15 @@ class DirectoryWatch(object):
 
     def _is_unchanged(self):
         try:
-            return self._trusted and os.stat(self.path).st_mtime_ns == self._mtime
+            return self._trusted and os.stat(self._target).st_mtime_ns == self._mtime
         except OSError:
             return False
 
     def _relist(self):
         try:
-            before = os.stat(self.path).st_mtime_ns
+            before = os.stat(self._target).st_mtime_ns
             names = frozenset(os.listdir(self.path))
-            after = os.stat(self.path).st_mtime_ns
+            after = os.stat(self._target).st_mtime_ns
         except OSError:
             self._names, self._mtime, self._trusted = frozenset(), None, False
             return
@@ -193,19 +203,30 @@ class TestGuard(object):
         self.session = session
         self.record = TestRecord(test_id)
         self.finished = False
+        self._context = None
         if not session.owns_run:
             session.redirect.apply()
-        self.context = TrackingContext(test_id)
-        self.context.__enter__()
+            self._saved_fallback = set_fallback(session.context_for_now)
         self._observation = observation or _Observation(session, continuing)
         # A test run inside another guarded test is that test's business, not the run's.
         self.nested = bool(session._guards)
         session._guards.append(self)
 
+    @property
+    def context(self):
+        """The test's TrackingContext, made when first asked for: most tests never ask."""
+        if self._context is None:
+            self._context = TrackingContext(self.record.id)
+        return self._context
+
+    def _tracked(self):
+        if self._context is None:
+            return set()
+        return set(str(path) for path in self._context.tracked_paths())
+
     def find_leaks(self):
         """Untracked entries that appeared since the test started (checked now)."""
-        tracked = set(str(path) for path in self.context.tracked_paths())
-        return self._observation.settled_leaks(tracked)
+        return self._observation.settled_leaks(self._tracked())
 
     def finish(self, failed, keep_policy):
         """Clean (or keep) the test's files, find its leaks, and restore tempfile."""
@@ -218,10 +239,10 @@ class TestGuard(object):
         try:
             if keep_policy == "all" or (keep_policy == "failed" and failed):
                 self._keep()
-            record.add_cleanup(self.context.stats, self.context.close())
+            if self._context is not None:
+                record.add_cleanup(self._context.stats, self._context.close())
             if record.kept is None:
-                tracked_left = (set(str(path) for path in self.context.tracked_paths())
-                                if record.cleanup_errors else ())
+                tracked_left = self._tracked() if record.cleanup_errors else ()
                 record.leaks = self._observation.settled_leaks(tracked_left)
                 sandboxed = [leak.path for leak in record.leaks if leak.where == "sandbox"]
                 if sandboxed:
@@ -233,15 +254,17 @@ class TestGuard(object):
                 self.session.redirect.reassert()
             else:
                 self.session.redirect.restore()
+                set_fallback(self._saved_fallback)
         if not self.nested:
             self.session.records.append(record)
         return record
 
     def _keep(self):
         """Move the test's tracked files and sandbox leaks into a kept directory, if any."""
-        tracked = [str(path) for path in self.context.tracked_paths()]
-        self.record.leaks = self._observation.settled_leaks(set(tracked))
-        keep = tracked + [leak.path for leak in self.record.leaks if leak.where == "sandbox"]
+        tracked = self._tracked()
+        self.record.leaks = self._observation.settled_leaks(tracked)
+        keep = sorted(tracked) + [leak.path for leak in self.record.leaks
+                                  if leak.where == "sandbox"]
         if keep:
             self.record.kept = self.session.root.keep_dir(self.record.id)
             _move_into(keep, self.record.kept)
@@ -302,7 +325,7 @@ class Session(object):
                         [self.system_tempdir] + self.settings.watch]
         if self.owns_run:
             self.redirect.apply()
-            self._saved_fallback = set_fallback(self._fixture_context)
+            self._saved_fallback = set_fallback(self.context_for_now)
         _active.append(self)
         atexit.register(self.stop)
         self.started = True
@@ -324,6 +347,8 @@ class Session(object):
                 set_fallback(self._saved_fallback)
             if self in _active:
                 _active.remove(self)
+            for watch in [self.sandbox_watch] + self.watches:
+                watch.close()
             self.root.finish()
             own_kept = os.path.isdir(self.root.path)
             if not self.owns_run and self.settings.report:
@@ -349,11 +374,14 @@ class Session(object):
         """Start watching a stretch between tests: class and module fixtures run there."""
         if not self.owns_run:
             self.redirect.apply()
-            self._saved_fallback = set_fallback(self._fixture_context)
+            self._saved_fallback = set_fallback(self.context_for_now)
         self._phase = _Observation(self, continuing)
 
-    def _fixture_context(self):
-        """The context of the current stretch between tests, made when first asked for."""
+    def context_for_now(self):
+        """Where files go when no context is active: the running test's, else the
+        context of this stretch between tests (made when first asked for)."""
+        if self._guards:
+            return self._guards[-1].context
         if self._phase_context is None:
             self._phase_context = TrackingContext("fixtures")
         return self._phase_context
