@@ -87,7 +87,10 @@ class TempGuardMixin(object):
             result.startTestRun()
         spy = _OutcomeSpy(result)
         guard = _session().begin_test(self.id())
-        self.addCleanup(self._tempguard_check_leaks, guard)
+        leak_policy = self._tempguard_policy("leaks")
+        if leak_policy == "fail":
+            # Runs last of all cleanups, and early enough to fail the test.
+            self.addCleanup(self._tempguard_check_leaks, guard)
         try:
             super().run(spy)
         finally:
@@ -95,6 +98,8 @@ class TempGuardMixin(object):
             record.outcome = "failed" if spy.failed else "passed"
             if record.kept:
                 _report.note_kept(result, self, record.kept)
+            if record.leaks and leak_policy == "warn":
+                _apply_leak_policy("warn", _report.leak_message(self.id(), record.leaks), self)
             if standalone:
                 result.stopTestRun()
         return result
@@ -105,10 +110,8 @@ class TempGuardMixin(object):
 
     def _tempguard_check_leaks(self, guard):
         leaks = guard.find_leaks()
-        if not leaks:
-            return
-        _apply_leak_policy(self._tempguard_policy("leaks"),
-                           _report.leak_message(self.id(), leaks), self)
+        if leaks:
+            raise self.failureException(_report.leak_message(self.id(), leaks))
 
     # -- helpers ---------------------------------------------------------------
 

@@ -193,18 +193,21 @@ def prune_runs(parent, keep_runs, exclude=()):
 class TempdirRedirect(object):
     """Points tempfile and TMPDIR/TEMP/TMP at a directory, and restores them exactly."""
 
-    def __init__(self, path):
+    def __init__(self, path, system_tempdir):
         self.path = path
+        self.system_tempdir = system_tempdir
         self._saved = None
 
     def apply(self):
+        # Not tempfile.gettempdir(): with tempdir unset it probes the disk by
+        # writing a file, which would cost every test a create and a delete.
         self._saved = (tempfile.tempdir, {name: os.environ.get(name) for name in _ENV_NAMES},
                        os.environ.get(SYSTEM_TMPDIR_ENV))
-        system = tempfile.gettempdir()
-        if SYSTEM_TMPDIR_ENV not in os.environ:
-            os.environ[SYSTEM_TMPDIR_ENV] = system
-        self.reassert()
-        return system
+        if self._saved[2] is None:
+            os.environ[SYSTEM_TMPDIR_ENV] = self.system_tempdir
+        tempfile.tempdir = self.path
+        for name in _ENV_NAMES:
+            os.environ[name] = self.path
 
     def reassert(self):
         """Undo what a test changed; True if anything had to be put back."""

@@ -319,7 +319,7 @@ class Session(object):
         self.system_tempdir = tempfile.gettempdir()
         tempfile.tempdir = saved
         self.root = _sandbox.RunRoot.create(self.system_tempdir)
-        self.redirect = _sandbox.TempdirRedirect(self.root.tmp)
+        self.redirect = _sandbox.TempdirRedirect(self.root.tmp, self.system_tempdir)
         self.sandbox_watch = DirectoryWatch(self.root.tmp)
         self.watches = [DirectoryWatch(path) for path in
                         [self.system_tempdir] + self.settings.watch]
