@@ -5,25 +5,32 @@ TEST_ARGS = discover -s tests -t .
 TEST_REPORT ?=
 RUN_TESTS = -m tempguard.runner $(TEST_ARGS) --leaks fail $(if $(TEST_REPORT),--report $(TEST_REPORT))
 
-.PHONY: test test-all coverage demo
+BENCH_SIZE ?= full
+BENCH_JSON ?=
+
+.PHONY: test test-all pythons coverage demo bench
 
 test:
 	$(PYTHON) $(RUN_TESTS)
 
-# Every CPython 3.6-3.13 found (pyenv first, then python3.X on PATH); fails if any fails.
-test-all:
-	@failed=""; found=0; \
-	for version in $(VERSIONS); do \
+# Every CPython 3.6-3.13 found (pyenv first, then python3.X on PATH), one per line.
+pythons:
+	@for version in $(VERSIONS); do \
 	  python=$$(ls -d "$$(pyenv root 2>/dev/null)"/versions/$$version.*/bin/python 2>/dev/null | sort -V | tail -n 1); \
 	  [ -n "$$python" ] || python=$$(command -v python$$version || true); \
-	  if [ -z "$$python" ]; then echo "== Python $$version: not found, skipped"; continue; fi; \
-	  found=$$((found + 1)); \
-	  echo "== Python $$version: $$python"; \
-	  $(MAKE) --no-print-directory test PYTHON="$$python" || failed="$$failed $$version"; \
+	  [ -z "$$python" ] || echo "$$python"; \
+	done
+
+# The suite on each of them; fails if any fails, or if none is found.
+test-all:
+	@pythons=$$($(MAKE) -s --no-print-directory pythons); failed=""; \
+	[ -n "$$pythons" ] || { echo "no CPython 3.6-3.13 found"; exit 1; }; \
+	for python in $$pythons; do \
+	  echo "== $$python"; \
+	  $(MAKE) --no-print-directory test PYTHON="$$python" || failed="$$failed $$python"; \
 	done; \
-	if [ "$$found" -eq 0 ]; then echo "no CPython 3.6-3.13 found"; exit 1; fi; \
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; \
-	echo "passed on $$found Python versions"
+	echo "passed on $$(echo $$pythons | wc -w) Python versions"
 
 coverage:
 	$(PYTHON) -m coverage erase
@@ -34,3 +41,7 @@ coverage:
 demo:
 	@cd tests/examples/demo && PYTHONPATH="$(CURDIR)" $(PYTHON) -m tempguard.runner -v example_demo --keep-runs 1 \
 	  || echo "(exit code $$? is expected: the demo suite has a failing test)"
+
+# Every scenario against its baselines in one run; BENCH_SIZE=quick is what CI runs.
+bench:
+	$(PYTHON) benchmarks/bench.py --size $(BENCH_SIZE) $(if $(BENCH_JSON),--json $(BENCH_JSON))

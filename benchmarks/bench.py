@@ -28,8 +28,8 @@ import tempguard  # noqa: E402
 from tempguard import cleanup, scan  # noqa: E402
 
 SIZES = {
-    "quick": {"repeat": 3, "files": [2000], "tree": (4, 4), "empty_tests": 2000,
-              "foreign": 2000, "dir_tests": 300, "scan": 5000, "memory": 20000},
+    "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
+              "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000},
     "full": {"repeat": 5, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
              "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000},
 }

@@ -1,5 +1,7 @@
 """README.rst tells the truth: its Python examples run, in order, in a clean child."""
 
+import importlib.util
+import io
 import os
 import re
 import tempfile
@@ -27,3 +29,17 @@ class ReadmeTest(unittest.TestCase):
                 completed = support.run_python(["-c", block], env={"TMPDIR": scratch})
                 self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual(os.listdir(scratch), [])
+
+
+    def test_renders_without_warnings(self):
+        if importlib.util.find_spec("docutils") is None:
+            self.skipTest("docutils is not installed for this Python (.ci/run installs it)")
+        import docutils.core
+        import docutils.utils
+        with open(os.path.join(support.PROJECT, "README.rst")) as handle:
+            text = handle.read()
+        try:
+            docutils.core.publish_doctree(text, settings_overrides={
+                "report_level": 2, "halt_level": 2, "warning_stream": io.StringIO()})
+        except docutils.utils.SystemMessage as problem:
+            self.fail("README.rst does not render cleanly: %s" % problem)

@@ -128,6 +128,24 @@ class LeakDetectionTest(unittest.TestCase):
         self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 8 leaked \(7 files, 1 dir\)")
 
 
+class ModuleFixtureTest(unittest.TestCase):
+
+    def test_set_up_module_files_live_until_tear_down_module_and_leaks_are_its_own(self):
+        report = os.path.join(scratch_dir(self), "r.json")
+        completed, _ = run_runner(self, "modulefixture", "example_module_fixture",
+                                  "--report", report)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        printed = dict(line.split(" ", 1) for line in completed.stdout.splitlines())
+        self.assertEqual(printed["AT_TEARDOWN"], "True")
+        self.assertFalse(os.path.exists(printed["TRACKED"]))
+        entries = by_id(support.load_json(report))
+        fixture = entries["setUpModule (example_module_fixture)"]
+        self.assertEqual([os.path.basename(leak["path"])[-12:] for leak in fixture["leaks"]],
+                         [".setupmodule"])
+        self.assertEqual(fixture["cleaned"], 1)
+        self.assertTrue(all(not entry["leaks"] for entry in support.load_json(report)["tests"]))
+
+
 class PoliciesTest(unittest.TestCase):
 
     def test_fail_mode_fails_leaking_tests_and_fixtures(self):

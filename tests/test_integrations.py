@@ -1,0 +1,92 @@
+"""Where people already are: unittest.main, pytest, pytest-xdist, Django, as real subprocesses."""
+
+import importlib.util
+import os
+import re
+import tempfile
+import unittest
+
+from tests import support
+
+INTEGRATIONS = os.path.join(support.EXAMPLES, "integrations")
+
+
+def _require(module):
+    if importlib.util.find_spec(module) is None:
+        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
+                                % module)
+
+
+class IntegrationTestCase(unittest.TestCase):
+
+    def run_here(self, *args):
+        scratch = tempfile.mkdtemp(prefix="scratch-")
+        self.addCleanup(support._remove, scratch)
+        completed = support.run_python(list(args), cwd=INTEGRATIONS,
+                                       env={"TMPDIR": scratch, "PYTHONWARNINGS": "default"})
+        return completed, scratch
+
+
+class UnittestMainTest(IntegrationTestCase):
+
+    def test_unittest_main_with_test_runner(self):
+        for extra in ([], ["--module-none"]):
+            with self.subTest(extra=extra):
+                completed, scratch = self.run_here("example_main.py", *extra)
+                self.assertEqual(completed.returncode, 0, completed.stderr)
+                self.assertIn("Ran 2 tests", completed.stderr)
+                self.assertIn(".main-leak", completed.stderr)
+                self.assertRegex(completed.stderr, r"tempguard: 1 created, 1 cleaned, 1 leaked")
+                self.assertEqual(os.listdir(scratch), [])
+
+
+class PytestTest(IntegrationTestCase):
+
+    def setUp(self):
+        _require("pytest")
+
+    def pytest(self, *args):
+        return self.run_here("-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "example_pytest_mixin.py", *args)
+
+    def test_mixin_under_pytest_cleans_warns_and_fails(self):
+        completed, scratch = self.pytest("-s")
+        out = completed.stdout
+        self.assertEqual(completed.returncode, 1, out + completed.stderr)
+        self.assertRegex(out, r"1 failed, 3 passed, 1 warning")
+        self.assertIn("TempLeakWarning", out)
+        self.assertIn(".pytest-warn", out)
+        self.assertIn("left 1 temporary entry behind", out)
+        made = re.search(r"MADE (\S+)", out).group(1)
+        self.assertFalse(os.path.exists(made))
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_xdist_workers_each_have_a_sandbox_and_match_the_serial_run(self):
+        _require("xdist")
+        serial, _ = self.pytest()
+        parallel, scratch = self.pytest("-n", "2")
+        summary = re.compile(r"\d+ failed, \d+ passed")
+        self.assertEqual(summary.search(parallel.stdout).group(0),
+                         summary.search(serial.stdout).group(0), parallel.stdout)
+        self.assertEqual(parallel.returncode, 1)
+        # xdist makes pytest's own basetemp; nothing of tempguard's may remain.
+        self.assertEqual([name for name in os.listdir(scratch)
+                          if not name.startswith("pytest-of-")], [])
+
+
+class DjangoTest(IntegrationTestCase):
+
+    def test_discover_runner_with_tempguard_runner(self):
+        _require("django")
+        completed, scratch = self.run_here("example_django.py")
+        err = completed.stderr
+        self.assertEqual(completed.returncode, 0, err)
+        self.assertIn("Ran 2 tests", err)
+        self.assertIn("example_django.Models.test_leaks_an_export", err)
+        self.assertIn(".django-export", err)
+        self.assertRegex(err, r"tempguard: 2 created, 2 cleaned, 1 leaked")
+        self.assertEqual(os.listdir(scratch), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,147 @@
+"""tempguard stays stdlib-only, works vendored under any package path, and packages cleanly."""
+
+import ast
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+import textwrap
+import unittest
+
+from tests import support
+
+PACKAGE = os.path.join(support.PROJECT, "tempguard")
+
+
+def _imported_modules(path):
+    with open(path) as handle:
+        tree = ast.parse(handle.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], 0
+        elif isinstance(node, ast.ImportFrom):
+            yield (node.module or "").split(".")[0], node.level
+
+
+def _is_stdlib(name):
+    if name in sys.builtin_module_names:
+        return True
+    names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
+    if names is not None:
+        return name in names
+    import importlib.util
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin in (None, "built-in", "frozen"):
+        return spec is not None
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    origin = os.path.realpath(spec.origin)
+    return origin.startswith(stdlib + os.sep) and "site-packages" not in origin
+
+
+class StdlibOnlyTest(unittest.TestCase):
+
+    def test_every_import_is_standard_library_or_relative(self):
+        checked = 0
+        for name in sorted(os.listdir(PACKAGE)):
+            if not name.endswith(".py"):
+                continue
+            for module, level in _imported_modules(os.path.join(PACKAGE, name)):
+                checked += 1
+                with self.subTest(file=name, module=module):
+                    if level:
+                        continue
+                    self.assertNotEqual(module, "tempguard",
+                                        "absolute import of tempguard breaks vendoring")
+                    self.assertTrue(_is_stdlib(module), "%s is not in the standard library"
+                                    % module)
+        self.assertGreater(checked, 30)
+
+
+class VendoringTest(unittest.TestCase):
+
+    def test_a_copy_under_another_package_path_works_without_install(self):
+        tree = tempfile.mkdtemp(prefix="vendored-")
+        self.addCleanup(support._remove, tree)
+        vendor = os.path.join(tree, "myapp", "vendor")
+        os.makedirs(vendor)
+        for package in (os.path.join(tree, "myapp"), vendor):
+            open(os.path.join(package, "__init__.py"), "w").close()
+        shutil.copytree(PACKAGE, os.path.join(vendor, "tempguard"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        with open(os.path.join(tree, "test_vendored.py"), "w") as handle:
+            handle.write(textwrap.dedent("""
+                import tempfile, unittest
+                from myapp.vendor import tempguard
+
+                class Vendored(tempguard.TempGuardMixin, unittest.TestCase):
+                    def test_helper(self):
+                        self.assertTrue(self.temp_file("x").exists())
+
+                    def test_leak(self):
+                        tempfile.mkstemp(suffix=".vendored-leak")
+            """))
+        scratch = tempfile.mkdtemp(prefix="scratch-")
+        self.addCleanup(support._remove, scratch)
+        # Only the copy is importable: no PYTHONPATH to the project, isolated from site.
+        env = dict(os.environ, TMPDIR=scratch, PYTHONPATH="")
+        import subprocess
+        completed = subprocess.run(
+            [sys.executable, "-s", "-m", "myapp.vendor.tempguard.runner", "-v", "test_vendored"],
+            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=120)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("Ran 2 tests", completed.stderr)
+        self.assertIn(".vendored-leak", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
+
+class InstallTest(unittest.TestCase):
+    """pip install . into a fresh virtualenv, on the oldest and the newest supported Python."""
+
+    def setUp(self):
+        if sys.version_info[:2] not in ((3, 6), (3, 13)):
+            self.skipTest("packaging is proven on the oldest and newest Python, 3.6 and 3.13")
+
+    def test_pip_install_into_a_fresh_virtualenv(self):
+        import subprocess
+        work = tempfile.mkdtemp(prefix="install-")
+        self.addCleanup(support._remove, work)
+        source = os.path.join(work, "src")
+        os.mkdir(source)
+        for name in ("setup.py", "setup.cfg", "README.rst"):
+            shutil.copy(os.path.join(support.PROJECT, name), source)
+        shutil.copytree(PACKAGE, os.path.join(source, "tempguard"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        venv = os.path.join(work, "venv")
+        python = os.path.join(venv, "bin", "python")
+
+        def run(*args):
+            completed = subprocess.run(args, cwd=work, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, universal_newlines=True,
+                                       timeout=600, env=dict(os.environ, PYTHONPATH=""))
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            return completed.stdout
+        run(sys.executable, "-m", "venv", venv)
+        pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+        if subprocess.run([python, "-c", "import setuptools"]).returncode != 0:
+            run(*(pip + ["install", "--quiet", "setuptools"]))
+        run(*(pip + ["install", "--quiet", "--no-build-isolation", source]))
+        shown = run(*(pip + ["show", "tempguard"]))
+        self.assertRegex(shown, r"(?m)^Requires: *$")
+        self.assertIn("usage: python -m tempguard.runner", run(python, "-m", "tempguard.runner",
+                                                               "--help"))
+        run(python, "-m", "tempguard.monitor", "--help")
+
+
+class MetadataTest(unittest.TestCase):
+
+    def test_metadata_names_every_supported_python(self):
+        import configparser
+        config = configparser.ConfigParser()
+        config.read(os.path.join(support.PROJECT, "setup.cfg"))
+        classifiers = config["metadata"]["classifiers"]
+        for minor in range(6, 14):
+            self.assertIn("Programming Language :: Python :: 3.%d" % minor, classifiers)
+        self.assertEqual(config["options"]["python_requires"].strip(), ">=3.6")
