@@ -18,14 +18,14 @@ def display(path):
 
 def _leak_line(where, kind, path):
     note = "  (%s)" % _OUTSIDE_NOTE if where == "outside" else ""
-    return "  %-7s %-4s %s%s" % (where, kind, display(path), note)
+    return "%-7s %-4s %s%s" % (where, kind, display(path), note)
 
 
 def leak_message(test_id, leaks):
     """The failure message of a test that leaked, in fail mode."""
     return "\n".join(["tempguard: %s left %d temporary %s behind:"
                       % (test_id, len(leaks), "entry" if len(leaks) == 1 else "entries")]
-                     + [_leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
+                     + ["  " + _leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
 
 
 def note_kept(result, test, kept):
@@ -83,25 +83,13 @@ def run_report(records, fixture_records):
 def write_section(stream, records, fixture_records):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
     everything = list(records) + list(fixture_records)
-    leaked = [record for record in everything if record.leaks]
-    if leaked:
-        stream.write("\ntempguard: leaked temporary files\n")
-        for record in leaked:
-            stream.write("%s\n" % record.id)
-            for leak in record.leaks:
-                stream.write(_leak_line(leak.where, leak.kind, leak.path) + "\n")
-    kept = [record for record in everything if record.kept]
-    if kept:
-        stream.write("\ntempguard: kept temporary files\n")
-        for record in kept:
-            stream.write("%s\n  %s\n" % (record.id, display(record.kept)))
-    failed_cleanups = [record for record in everything if record.cleanup_errors]
-    if failed_cleanups:
-        stream.write("\ntempguard: could not remove\n")
-        for record in failed_cleanups:
-            stream.write("%s\n" % record.id)
-            for problem in record.cleanup_errors:
-                stream.write("  %s\n" % display(problem))
+    _section(stream, "leaked temporary files", [r for r in everything if r.leaks],
+             lambda record: [_leak_line(leak.where, leak.kind, leak.path)
+                             for leak in record.leaks])
+    _section(stream, "kept temporary files", [r for r in everything if r.kept],
+             lambda record: [display(record.kept)])
+    _section(stream, "could not remove", [r for r in everything if r.cleanup_errors],
+             lambda record: [display(problem) for problem in record.cleanup_errors])
     counts = totals(records, fixture_records)
     stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
                  "%s, %.3fs in cleanup\n" % (
@@ -110,6 +98,17 @@ def write_section(stream, records, fixture_records):
                      _plural(counts["leaked_dirs"], "dir"), size(counts["bytes"]),
                      counts["cleanup_seconds"]))
     stream.flush()
+
+
+def _section(stream, title, records, lines_of):
+    """A titled block: each record's id, then its lines, indented."""
+    if not records:
+        return
+    stream.write("\ntempguard: %s\n" % title)
+    for record in records:
+        stream.write("%s\n" % record.id)
+        for line in lines_of(record):
+            stream.write("  %s\n" % line)
 
 
 def write_json(path, report):

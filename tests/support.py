@@ -3,14 +3,13 @@
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
-import unittest
 
-import tempguard
 from tempguard import cleanup
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -117,3 +116,23 @@ def run_python(args, cwd=None, env=None, timeout=300, **kwargs):
 def load_json(path):
     with open(path) as handle:
         return json.load(handle)
+
+
+def dead_pid():
+    """The pid of a process that has certainly exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def make_run_root(parent, name, **owner):
+    """A run root as a tempguard run leaves it; *owner* overrides fields of its marker."""
+    from tempguard import sandbox
+    path = os.path.join(parent, sandbox.RUN_PREFIX + name)
+    os.makedirs(os.path.join(path, "tmp"), 0o700)
+    marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.geteuid(),
+              "started": 1.0, "finished": False}
+    marker.update(owner)
+    with open(os.path.join(path, sandbox.MARKER), "w") as handle:
+        json.dump(marker, handle)
+    return path

@@ -1,7 +1,6 @@
 """Safe deletion against real, hostile trees."""
 
 import os
-import sys
 import tempfile
 import textwrap
 import threading

@@ -10,7 +10,6 @@ import unittest
 
 from tempguard import cleanup, monitor
 from tests import support
-from tests.test_sandbox import dead_pid, make_root
 
 OLD = time.time() - 3 * 86400
 
@@ -76,8 +75,8 @@ class LookTest(MonitorTestCase):
         self.assertEqual((found["dirs"], found["skipped"]), (1, 1))
 
     def test_run_roots_are_shown_with_their_state(self):
-        make_root(self.dir, "alive")
-        make_root(self.dir, "dead", pid=dead_pid())
+        support.make_run_root(self.dir, "alive")
+        support.make_run_root(self.dir, "dead", pid=support.dead_pid())
         completed = monitor_run(self.dir)
         self.assertRegex(completed.stdout, r"live +pid %d +.*tempguard-run-alive" % os.getpid())
         self.assertRegex(completed.stdout, r"orphaned +pid \d+ +.*tempguard-run-dead")
@@ -104,8 +103,8 @@ class LookTest(MonitorTestCase):
 class CleanTest(MonitorTestCase):
 
     def test_clean_orphans_never_touches_a_live_run(self):
-        live = make_root(self.dir, "alive")
-        dead = make_root(self.dir, "dead", pid=dead_pid())
+        live = support.make_run_root(self.dir, "alive")
+        dead = support.make_run_root(self.dir, "dead", pid=support.dead_pid())
         completed = monitor_run(self.dir, "--clean-orphans")
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertTrue(os.path.isdir(live))

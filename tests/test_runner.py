@@ -1,17 +1,13 @@
 """python -m tempguard.runner end to end: real suites in real subprocesses."""
 
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-from tempguard import sandbox
 from tests import support
 
 
@@ -184,13 +180,8 @@ class PoliciesTest(unittest.TestCase):
 
     def test_old_runs_are_pruned_and_live_ones_never(self):
         scratch = scratch_dir(self)
-        live = os.path.join(scratch, "tempguard-run-live")
-        orphan = os.path.join(scratch, "tempguard-run-orphan")
-        for path, pid in ((live, os.getpid()), (orphan, _dead_pid())):
-            os.makedirs(os.path.join(path, "tmp"), 0o700)
-            with open(os.path.join(path, sandbox.MARKER), "w") as handle:
-                json.dump({"pid": pid, "host": socket.gethostname(), "uid": os.geteuid(),
-                           "started": 1.0, "finished": False}, handle)
+        support.make_run_root(scratch, "live")
+        support.make_run_root(scratch, "orphan", pid=support.dead_pid())
         for _ in range(3):
             support.run_python(["-m", "tempguard.runner", "example_leaks.Failing",
                                 "--keep-runs", "2"],
@@ -200,12 +191,6 @@ class PoliciesTest(unittest.TestCase):
         self.assertIn("tempguard-run-live", roots)
         self.assertNotIn("tempguard-run-orphan", roots)
         self.assertEqual(len(roots), 3, roots)
-
-
-def _dead_pid():
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
 
 
 class DropInTest(unittest.TestCase):

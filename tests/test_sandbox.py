@@ -1,11 +1,8 @@
 """Run roots: private, marked with their owner, told apart live from orphaned, pruned safely."""
 
-import json
 import os
 import socket
 import stat
-import subprocess
-import sys
 import tempfile
 import unittest
 
@@ -14,21 +11,8 @@ from tempguard import sandbox
 from tests import support
 
 
-def make_root(parent, name, **owner):
-    path = os.path.join(parent, sandbox.RUN_PREFIX + name)
-    os.makedirs(os.path.join(path, "tmp"), 0o700)
-    marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.geteuid(),
-              "started": 1.0, "finished": False}
-    marker.update(owner)
-    with open(os.path.join(path, sandbox.MARKER), "w") as handle:
-        json.dump(marker, handle)
-    return path
-
-
-def dead_pid():
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+make_root = support.make_run_root
+dead_pid = support.dead_pid
 
 
 class RunRootTest(unittest.TestCase):
