@@ -30,7 +30,7 @@ from tempguard import cleanup, scan  # noqa: E402
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
               "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000},
-    "full": {"repeat": 5, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
+    "full": {"repeat": 3, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
              "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000},
 }
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -88,6 +88,7 @@ def compare(repeat, work, contenders):
             state = setup(directory)
             _settle()
             times[name].append(_timed(run, state))
+            sys.stderr.write("  %s: %.3fs\n" % (name, times[name][-1]))
             cleanup.remove_paths([directory])
             _settle()
     return {name: statistics.median(values) for name, values in times.items()}
@@ -236,6 +237,7 @@ def _median_runs(repeat, runs):
         for name in names[rep % len(names):] + names[:rep % len(names)]:
             command, cwd, tmpdir = runs[name]
             times[name].append(_run_seconds(command, cwd, tmpdir))
+            sys.stderr.write("  %s: %.3fs\n" % (name, times[name][-1]))
     return {name: statistics.median(values) for name, values in times.items()}
 
 

@@ -214,7 +214,6 @@ def _wrap_set_up_class(set_up_class):
             return set_up_class(cls)
         finally:
             session.end_phase(*_class_scope(cls))
-    setUpClass._tempguard = True
     setUpClass.__doc__ = set_up_class.__doc__
     return setUpClass
 
@@ -231,6 +230,5 @@ def _wrap_tear_down_class(tear_down_class):
                 _apply_leak_policy(
                     getattr(cls, "tempguard_leaks", None) or session.settings.leaks,
                     _report.leak_message(record.id, record.leaks), cls)
-    tearDownClass._tempguard = True
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass
