@@ -125,7 +125,8 @@ class InstallTest(unittest.TestCase):
             return completed.stdout
         run(sys.executable, "-m", "venv", venv)
         pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-        if subprocess.run([python, "-c", "import setuptools"]).returncode != 0:
+        if subprocess.run([python, "-c", "import setuptools"],
+                          stderr=subprocess.DEVNULL).returncode != 0:
             run(*(pip + ["install", "--quiet", "setuptools"]))
         run(*(pip + ["install", "--quiet", "--no-build-isolation", source]))
         shown = run(*(pip + ["show", "tempguard"]))

@@ -243,7 +243,9 @@ class InterruptTest(unittest.TestCase):
             [sys.executable, "-m", "tempguard.runner", "example_slow"] + list(args),
             cwd=os.path.join(support.EXAMPLES, "slow"), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, universal_newlines=True,
-            env=dict(os.environ, TMPDIR=scratch, PYTHONPATH=support.PROJECT))
+            env=dict(os.environ, TMPDIR=scratch, PYTHONPATH=support.PROJECT),
+            # A shell's background job inherits SIGINT ignored; a terminal's Ctrl-C does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.assertEqual(child.stdout.readline().strip(), "SLEEPING")
         self.assertEqual(len(os.listdir(scratch)), 1)
         child.send_signal(signum)
