@@ -365,11 +365,14 @@ class _OnceRepair(object):
     def call(self, function, *args):
         try:
             return function(*args)
-        except PermissionError:
+        except PermissionError as denied:
             if self._repaired:
                 raise
             # The test made this directory unwritable or unsearchable.
-            os.fchmod(self._dir_fd, _REPAIRED_MODE)
+            try:
+                os.fchmod(self._dir_fd, _REPAIRED_MODE)
+            except OSError:
+                raise denied from None  # not ours to repair: report why it failed
             self._repaired = True
             return function(*args)
 

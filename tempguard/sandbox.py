@@ -67,9 +67,13 @@ class RunRoot(object):
                 path = "%s-%d" % (base, number)
 
     def finish(self):
-        """Remove the sandbox; keep the root only if it holds kept files."""
+        """Remove the sandbox; keep the root, marked finished, only if something remains.
+
+        What remains is kept files, or what could not be removed: a later
+        run or the monitor prunes it once it can.
+        """
         result = _cleanup.remove_paths([self.tmp])
-        if os.path.isdir(self.kept) and os.listdir(self.kept):
+        if not result.ok or (os.path.isdir(self.kept) and os.listdir(self.kept)):
             self._write_marker(finished=True)
         else:
             result.add(_cleanup.remove_paths([self.path]))

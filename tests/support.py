@@ -18,9 +18,12 @@ NOBODY = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
+SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
+
+
 def real_tempdir():
     """The system temp dir, even while a tempguard run sandboxes tempfile."""
-    return os.environ.get("TEMPGUARD_SYSTEM_TMPDIR") or tempfile.gettempdir()
+    return os.environ.get(SYSTEM_TMPDIR_ENV) or tempfile.gettempdir()
 
 
 def snapshot(root):
@@ -44,16 +47,21 @@ def snapshot(root):
     return result
 
 
-def make_sentinel(test):
-    """A sentinel tree outside every tracked root; the test fails if it changes at all."""
-    root = tempfile.mkdtemp(prefix="sentinel-")
-    test.addCleanup(_remove, root)
+def build_sentinel(root):
+    """Fill *root* with files, a subdirectory and an unusual mode: what must never change."""
     os.makedirs(os.path.join(root, "sub", "empty"))
     with open(os.path.join(root, "keep.txt"), "w") as handle:
         handle.write("precious")
     with open(os.path.join(root, "sub", "deep.bin"), "wb") as handle:
         handle.write(b"\x00\x01")
     os.chmod(os.path.join(root, "keep.txt"), 0o640)
+    return root
+
+
+def make_sentinel(test):
+    """A sentinel tree outside every tracked root; the test fails if it changes at all."""
+    root = build_sentinel(tempfile.mkdtemp(prefix="sentinel-"))
+    test.addCleanup(_remove, root)
     before = snapshot(root)
     test.addCleanup(lambda: test.assertEqual(before, snapshot(root), "sentinel tree changed"))
     return root
@@ -64,36 +72,61 @@ def unprivileged_available():
             or (shutil.which("setpriv") is not None and os.path.exists(SYSTEM_PYTHON)))
 
 
-def run_unprivileged(test, code):
-    """Run *code* as an unprivileged user (uid 65534 when we are root) and return its JSON output.
+def child_workspace(test, unprivileged, files=None):
+    """A directory for a child process and the command prefix that runs Python there.
 
-    The child gets its own copy of the tempguard package in a directory it
-    owns, so it needs no access to the project tree; *code* finds that
-    directory as WORK and prints one JSON document.
+    The child gets its own copy of the tempguard package (and of this module,
+    as ``support``) in a directory it owns, so it needs no access to the
+    project tree. With *unprivileged*, the prefix drops to uid 65534 when we
+    are root. *files* maps names to text written into the directory.
+    Returns (work, argv prefix, env).
     """
-    if not unprivileged_available():
+    if unprivileged and not unprivileged_available():
         test.skipTest("needs setpriv and %s to drop root" % SYSTEM_PYTHON)
-    work = tempfile.mkdtemp(prefix="tempguard-test-nobody-", dir=real_tempdir())
+    work = tempfile.mkdtemp(prefix="tempguard-test-child-", dir=real_tempdir())
     test.addCleanup(_remove, work)
     shutil.copytree(os.path.join(PROJECT, "tempguard"), os.path.join(work, "tempguard"),
                     ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(PROJECT, "tests", "support.py"), work)
+    for name, text in (files or {}).items():
+        with open(os.path.join(work, name), "w") as handle:
+            handle.write(textwrap.dedent(text))
+    env = dict(os.environ, TMPDIR=work, HOME=work, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=work)
+    env.pop(SYSTEM_TMPDIR_ENV, None)
+    if unprivileged and os.geteuid() == 0:
+        give_to_nobody(work)
+        return work, ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                      "--clear-groups", SYSTEM_PYTHON], env
+    return work, [sys.executable], env
+
+
+def give_to_nobody(path):
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+            os.lchown(name, NOBODY, NOBODY)
+
+
+def run_child(test, code, unprivileged=True, files=None, env=None):
+    """Run *code* in a child (as uid 65534 when *unprivileged* and root); return its JSON output.
+
+    *code* finds its directory as WORK and prints one JSON document; *env*
+    overrides the child's environment (TMPDIR is WORK unless given).
+    """
+    files = dict(files or {})
+    files["child.py"] = ("import json, os, sys\nWORK = os.path.dirname(os.path.abspath(__file__))\n"
+                         + textwrap.dedent(code))
+    work, prefix, child_env = child_workspace(test, unprivileged, files)
+    child_env.update(env or {})
     script = os.path.join(work, "child.py")
-    with open(script, "w") as handle:
-        handle.write("import json, os, sys\nWORK = %r\nsys.path.insert(0, WORK)\n" % work)
-        handle.write(textwrap.dedent(code))
-    env = dict(os.environ, TMPDIR=work, HOME=work, PYTHONDONTWRITEBYTECODE="1")
-    if os.geteuid() == 0:
-        for dirpath, dirnames, filenames in os.walk(work):
-            for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
-                os.lchown(name, NOBODY, NOBODY)
-        command = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                   "--clear-groups", SYSTEM_PYTHON, script]
-    else:
-        command = [sys.executable, script]
-    completed = subprocess.run(command, cwd=work, env=env, stdout=subprocess.PIPE,
+    completed = subprocess.run(prefix + [script], cwd=work, env=child_env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     test.assertEqual(completed.returncode, 0, completed.stderr)
     return json.loads(completed.stdout)
+
+
+def run_unprivileged(test, code):
+    """run_child as an unprivileged user."""
+    return run_child(test, code, unprivileged=True)
 
 
 def _remove(path):
