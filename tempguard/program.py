@@ -1,6 +1,7 @@
 """TempGuardRunner and the command line of ``python -m tempguard.runner``."""
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -8,7 +9,7 @@ import unittest
 
 from . import report as _report
 from .result import TempGuardResult
-from .session import KEEP_POLICIES, LEAK_POLICIES, Settings
+from .session import KEEP_POLICIES, LEAK_POLICIES, Settings, check_report_path
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "main"]
 
@@ -59,7 +60,7 @@ class TempGuardProgram(unittest.TestProgram):
                            help="keep temp files of no test, failed tests (default) or all")
         group.add_argument("--keep-runs", type=_whole_number, metavar="N",
                            help="runs whose kept files are kept (default 3)")
-        group.add_argument("--report", metavar="PATH", help="write a JSON report to PATH")
+        group.add_argument("--report", type=_report_file, metavar="PATH", help="write a JSON report to PATH")
         group.add_argument("--watch", action="append", type=_directory, metavar="DIR",
                            help="also watch DIR for leaks (repeatable)")
         return parser
@@ -88,6 +89,13 @@ def _whole_number(text):
     return number
 
 
+def _report_file(text):
+    try:
+        return check_report_path(text)
+    except OSError as problem:
+        raise argparse.ArgumentTypeError(str(problem))
+
+
 def _directory(text):
     if not os.path.isdir(text):
         raise argparse.ArgumentTypeError("%r is not an existing directory" % text)
@@ -98,7 +106,12 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where KeyboardInterrupt would be so that cleanup runs."""
 
 
-def _on_sigterm(signum, frame):
+def _on_sigterm(runner_pid, signum, frame):
+    if os.getpid() != runner_pid:
+        # A child a test forked dies as it would without us, not inside our runner.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise _Terminated()
 
 
@@ -111,7 +124,7 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
     try:
         TempGuardProgram(module=None, argv=argv)
     except _Terminated:
