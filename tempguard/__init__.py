@@ -15,7 +15,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CleanupProblem", "CleanupResult", "ContextStats", "TempGuardError",
-    "TempGuardMixin", "TempGuardResult", "TempGuardRunner", "TempLeakWarning", "TrackingContext", "UnsafePathError", "cleanup_all",
+    "TempGuardMixin", "TempGuardResult", "TempGuardRunner", "TempLeakWarning",
+    "TrackingContext", "UnsafePathError", "cleanup_all",
     "create_temp_directory", "create_temp_file", "create_temp_tree",
     "current_context", "get_stats", "register_directory", "register_file",
     "tracking",

@@ -6,8 +6,8 @@ import warnings
 
 from . import report as _report
 from .errors import TempLeakWarning, UnsafePathError
-from .session import Session, Settings, active_session
-from .tracking import current_context
+from .session import KEEP_POLICIES, LEAK_POLICIES, Session, Settings, active_session
+from .tracking import _as_bytes, _check_affix, current_context
 
 __all__ = ["TempGuardMixin"]
 
@@ -67,6 +67,11 @@ class TempGuardMixin(object):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        for name, allowed in (("leaks", LEAK_POLICIES), ("keep", KEEP_POLICIES)):
+            value = cls.__dict__.get("tempguard_" + name)
+            if value is not None and value not in allowed:
+                raise ValueError("%s.tempguard_%s must be one of %s, not %r"
+                                 % (cls.__qualname__, name, ", ".join(allowed), value))
         # No addClassCleanup before 3.8: wrap the class fixtures themselves. A
         # class with its own setUpClass gets its inherited tearDownClass
         # wrapped too, so its scope closes when the class is done.
@@ -124,9 +129,8 @@ class TempGuardMixin(object):
         """A new file, removed after the test; with *name*, exactly that name."""
         if name is None:
             return self.temp_context.file(content, suffix=suffix, encoding=encoding)
-        filename = _check_name(name) + suffix
-        data = b"" if content is None else (
-            content.encode(encoding) if isinstance(content, str) else content)
+        filename = _check_name(name) + _check_affix(suffix, "suffix")
+        data = _as_bytes(content, encoding)
         return self.temp_context.tree({filename: data}, root=self._tempguard_named_root()) \
             / filename
 

@@ -18,7 +18,7 @@ from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
-           "DirectoryWatch", "TestGuard", "Session", "active_session"]
+           "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -37,11 +37,22 @@ class Settings(object):
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
         self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
         self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
-        self.report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
+        report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
+        self.report = None if report is None else check_report_path(report)
         self.watch = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
         for path in self.watch:
             if not os.path.isdir(path):
                 raise NotADirectoryError("--watch %s: not a directory" % path)
+
+
+def check_report_path(path):
+    """An absolute report path (tests may chdir), checked now rather than after the run."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError("report %s: is a directory" % path)
+    if not os.path.isdir(os.path.dirname(path)):
+        raise FileNotFoundError("report %s: no directory %s" % (path, os.path.dirname(path)))
+    return path
 
 
 def _choice(name, value, env_value, choices, default):

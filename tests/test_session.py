@@ -19,7 +19,7 @@ class SettingsTest(unittest.TestCase):
                "TEMPGUARD_REPORT": "r.json"}
         from_env = session.Settings(environ=env)
         self.assertEqual((from_env.leaks, from_env.keep, from_env.keep_runs, from_env.report),
-                         ("fail", "all", 0, "r.json"))
+                         ("fail", "all", 0, os.path.abspath("r.json")))
         explicit = session.Settings(leaks="ignore", keep="none", keep_runs=5, environ=env)
         self.assertEqual((explicit.leaks, explicit.keep, explicit.keep_runs),
                          ("ignore", "none", 5))
