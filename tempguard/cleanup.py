@@ -209,6 +209,7 @@ def _remove_tree(top_parent_fd, top_name, top_path, result):
         return
     frames = [_Frame(top_fd, None, top_name, top_path)]
     try:
+        top_device = os.fstat(top_fd).st_dev
         while frames:
             frame = frames[-1]
             if frame.subdirs is None:
@@ -220,6 +221,14 @@ def _remove_tree(top_parent_fd, top_name, top_path, result):
                                         result, parent_is_ours=True)
                 if child_fd is None:
                     frame.failed = frame.failed or _exists(frame.fd, name)
+                    continue
+                if os.fstat(child_fd).st_dev != top_device:
+                    # Like rm --one-file-system: a mount inside the tree is not ours.
+                    os.close(child_fd)
+                    result.problems.append(CleanupProblem(
+                        os.path.join(frame.path, name),
+                        "another filesystem is mounted here; left alone"))
+                    frame.failed = True
                     continue
                 frames.append(_Frame(child_fd, frame, name))
                 if len(frames) > _MAX_HELD_FDS:
