@@ -30,6 +30,18 @@ class ReadmeTest(unittest.TestCase):
                 self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual(os.listdir(scratch), [])
 
+    def test_every_test_it_names_exists(self):
+        with open(os.path.join(support.PROJECT, "README.rst")) as handle:
+            # test_runner is Django's setting, not one of our tests.
+            named = set(re.findall(r"``(test_\w+)``", handle.read())) - {"test_runner"}
+        defined = set()
+        for filename in os.listdir(os.path.join(support.PROJECT, "tests")):
+            if filename.startswith("test_") and filename.endswith(".py"):
+                with open(os.path.join(support.PROJECT, "tests", filename)) as handle:
+                    defined.update(re.findall(r"def (test_\w+)\(", handle.read()))
+        self.assertGreaterEqual(len(named), 15)
+        self.assertEqual(sorted(named - defined), [], "README.rst names tests that do not exist")
+
     def test_renders_without_warnings(self):
         if importlib.util.find_spec("docutils") is None:
             self.skipTest("docutils is not installed for this Python (.ci/run installs it)")
