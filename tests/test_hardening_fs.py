@@ -8,7 +8,6 @@ import errno
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -82,9 +81,11 @@ class LinksTest(unittest.TestCase):
 
 
 def _chattr(flag, path):
+    """Set or clear a file attribute; False where chattr or the filesystem cannot."""
+    if shutil.which("chattr") is None:
+        return False
     return subprocess.run(["chattr", flag, path], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0 if shutil.which("chattr") \
-        else False
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 class UndeletableTest(unittest.TestCase):

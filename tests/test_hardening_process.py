@@ -6,7 +6,6 @@ InterruptTest; pytest-xdist's two workers in test_integrations.
 
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
