@@ -205,6 +205,18 @@ class DropInTest(unittest.TestCase):
                 self.assertEqual(ours.returncode, theirs.returncode)
                 self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
 
+    def test_a_suite_of_hundreds_with_fixtures_and_buffering_matches_unittest(self):
+        for args in (["discover", "-b", "-p", "example_*.py"],
+                     ["discover", "-v", "-p", "example_*.py"]):
+            with self.subTest(args=args):
+                ours, scratch = run_runner(self, "large", *args)
+                theirs, _ = run_runner(self, "large", *args, runner="unittest")
+                self.assertEqual(ours.returncode, theirs.returncode)
+                self.assertIn("Ran 312 tests", ours.stderr)
+                self.assertIn("Stdout:" if "-b" in args else "... skipped", ours.stderr)
+                self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
+                self.assertEqual(os.listdir(scratch), [])
+
     def test_no_tests_exit_code_matches_unittest(self):
         ours, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py")
         theirs, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py", runner="unittest")
