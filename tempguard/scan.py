@@ -2,12 +2,12 @@
 
 import collections
 import fnmatch
+import gc
 import heapq
 import operator
 import os
 import stat
 
-from . import cleanup as _cleanup
 from . import sandbox as _sandbox
 
 __all__ = ["AGE_FIELDS", "Entry", "ScanResult", "scan"]
@@ -16,20 +16,13 @@ __all__ = ["AGE_FIELDS", "Entry", "ScanResult", "scan"]
 AGE_FIELDS = {"atime": stat.ST_ATIME, "mtime": stat.ST_MTIME, "ctime": stat.ST_CTIME}
 _FORMAT_MASK = 0o170000
 
-class Entry(collections.namedtuple("Entry", "path kind size newest lstat")):
+
+class Entry(collections.namedtuple("Entry", "path kind size newest uid identity")):
     """A top-level entry: kind (file, dir, link, other), bytes within it, the
-    newest age stamp within it, and its own lstat result."""
+    newest age stamp within it, its owner, and its identity (see
+    cleanup.identity), which tells it apart from a replacement made after the scan."""
 
     __slots__ = ()
-
-    @property
-    def uid(self):
-        return self.lstat.st_uid
-
-    @property
-    def identity(self):
-        """What tells it apart from a replacement made after the scan."""
-        return _cleanup.identity(self.lstat)
 
 
 class ScanResult(object):
@@ -39,13 +32,14 @@ class ScanResult(object):
         self.path = path
         self.files = self.dirs = self.links = self.bytes = self.skipped = 0
         self.run_roots = []
-        # Plain tuples: an Entry per row costs a fifth of a bare lstat.
+        # Flat tuples of ints: keeping each stat result, or an Entry per row,
+        # costs a fifth of a bare lstat.
         self._rows = []
 
     @property
     def entries(self):
         """Every matching top-level entry, as Entry."""
-        return [_new_tuple(Entry, row) for row in self._rows]
+        return [_entry(row) for row in self._rows]
 
     def __len__(self):
         return len(self._rows)
@@ -62,12 +56,17 @@ class ScanResult(object):
                 "run_roots": [dict(info._asdict()) for info in self.run_roots]}
 
     def oldest(self, count):
-        return [_new_tuple(Entry, row)
+        return [_entry(row)
                 for row in heapq.nsmallest(count, self._rows, key=operator.itemgetter(3))]
 
     def largest(self, count):
-        return [_new_tuple(Entry, row)
+        return [_entry(row)
                 for row in heapq.nlargest(count, self._rows, key=operator.itemgetter(2))]
+
+
+def _entry(row):
+    path, kind, size, newest, uid, device, inode, mtime_ns = row
+    return Entry(path, kind, size, newest, uid, (device, inode, mtime_ns))
 
 
 def _matches(name, patterns):
@@ -80,6 +79,17 @@ def scan(directory, patterns=(), excludes=(), age_by="mtime"):
     Links are counted, never followed; a hard-linked file is counted once;
     entries that vanish or cannot be read are counted as skipped.
     """
+    # The collector would walk the growing list of rows again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan(directory, patterns, excludes, age_by)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan(directory, patterns, excludes, age_by):
     # This loop runs once per entry of directories with 100,000 entries, so it
     # is kept flat: no call per entry beyond the lstat.
     age_index = AGE_FIELDS[age_by]
@@ -122,15 +132,13 @@ def scan(directory, patterns=(), excludes=(), age_by="mtime"):
                 links += 1
             else:
                 kind = "other"
-            append((top.path, kind, size, newest, st))
+            append((top.path, kind, size, newest, st.st_uid, st.st_dev, st.st_ino,
+                    st.st_mtime_ns))
     result.files += files
     result.dirs += dirs
     result.links += links
     result.bytes += total
     return result
-
-
-_new_tuple = tuple.__new__
 
 
 def _first_sight(st, seen_inodes):
