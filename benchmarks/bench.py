@@ -387,6 +387,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__.split("\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO", default=[],
+                        choices=[scenario.__name__[len("bench_"):] for scenario in SCENARIOS],
+                        help="run only these scenarios (default: all)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     # Measure tempguard as installed, with bytecode, like the stdlib it is compared to.
@@ -395,6 +398,8 @@ def main(argv=None):
     rows = []
     try:
         for scenario in SCENARIOS:
+            if args.only and scenario.__name__[len("bench_"):] not in args.only:
+                continue
             rows.extend(scenario(size, work))
             sys.stderr.write("done: %s\n" % scenario.__name__)
     finally:
