@@ -60,7 +60,8 @@ class TempGuardProgram(unittest.TestProgram):
                            help="keep temp files of no test, failed tests (default) or all")
         group.add_argument("--keep-runs", type=_whole_number, metavar="N",
                            help="runs whose kept files are kept (default 3)")
-        group.add_argument("--report", type=_report_file, metavar="PATH", help="write a JSON report to PATH")
+        group.add_argument("--report", type=_report_file, metavar="PATH",
+                           help="write a JSON report to PATH")
         group.add_argument("--watch", action="append", type=_directory, metavar="DIR",
                            help="also watch DIR for leaks (repeatable)")
         return parser
