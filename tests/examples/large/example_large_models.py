@@ -60,5 +60,6 @@ def _make_class(index):
 
 
 for _index in range(25):
-    _cls = _make_class(_index)
-    globals()[_cls.__name__] = _cls
+    _model = _make_class(_index)
+    globals()[_model.__name__] = _model
+del _index, _model  # or the loader would find the last class twice
