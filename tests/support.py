@@ -11,14 +11,12 @@ import tempfile
 import textwrap
 
 from tempguard import cleanup
+from tempguard.sandbox import SYSTEM_TMPDIR_ENV
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(PROJECT, "tests", "examples")
 NOBODY = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
 
 
 def real_tempdir():
@@ -101,6 +99,7 @@ def child_workspace(test, unprivileged, files=None):
 
 
 def give_to_nobody(path):
+    """Make uid 65534 the owner of *path* and everything in it (links themselves, not targets)."""
     for dirpath, dirnames, filenames in os.walk(path):
         for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
             os.lchown(name, NOBODY, NOBODY)
@@ -122,11 +121,6 @@ def run_child(test, code, unprivileged=True, files=None, env=None):
                                stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     test.assertEqual(completed.returncode, 0, completed.stderr)
     return json.loads(completed.stdout)
-
-
-def run_unprivileged(test, code):
-    """run_child as an unprivileged user."""
-    return run_child(test, code, unprivileged=True)
 
 
 def _remove(path):

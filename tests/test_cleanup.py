@@ -202,7 +202,7 @@ class UnprivilegedCleanupTest(unittest.TestCase):
     """Permission cases prove nothing as root: these run as uid 65534."""
 
     def test_permissions_repaired_inside_root_never_on_parent_or_link_target(self):
-        report = support.run_unprivileged(self, """
+        report = support.run_child(self, """
             import os, stat
             from tempguard import cleanup
             sentinel = os.path.join(WORK, "sentinel")

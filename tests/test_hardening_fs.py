@@ -97,7 +97,7 @@ class UndeletableTest(unittest.TestCase):
         self.tmp = os.path.join(self.work, "tmp")
         os.mkdir(self.tmp, 0o700)
         if unprivileged and os.geteuid() == 0:
-            support.give_to_nobody(self.work)
+            support.give_to_nobody(self.tmp)
         self.prefix = prefix
         self.env = dict(env, TMPDIR=self.tmp, HANDOFF=os.path.join(self.work, "handoff"))
         self.report = os.path.join(self.work, "report.json")
@@ -209,10 +209,10 @@ class MountTest(unittest.TestCase):
 
 # Runs in a child with TMPDIR on a 1 MiB tmpfs: fill it, then let go.
 _DISK_FULL_CHILD = """
-import errno, tempguard
+import tempguard
 made, failures = [], []
 with tempguard.tracking() as context:
-    for attempt in range(100):
+    for _ in range(100):
         try:
             made.append(str(context.file(b"x" * 65536)))
         except OSError as problem:
@@ -224,12 +224,11 @@ with tempguard.tracking() as context:
         failures.append(problem.errno)
     try:
         context.directory()
-        small = context.file(b"z")
+        context.file(b"z")
     except OSError as problem:
         failures.append(problem.errno)
 print(json.dumps({"made": len(made), "failures": failures,
-                  "left": os.listdir(os.environ["TMPDIR"]),
-                  "cleaned": context.stats.cleaned}))
+                  "left": os.listdir(os.environ["TMPDIR"])}))
 """
 
 

@@ -13,10 +13,6 @@ NOT_STR = (None, 42, b"bytes", ["list"])
 BAD_NAMES = ("", "a/b", "/abs", "nul\0", "..")
 
 
-def _everything_under(*roots):
-    return {root: support.snapshot(root) for root in roots}
-
-
 class PublicApiTest(unittest.TestCase):
 
     def setUp(self):
@@ -86,14 +82,14 @@ class PublicApiTest(unittest.TestCase):
     def test_every_bad_call_raises_clearly_and_changes_nothing(self):
         cases = self.cases()
         self.assertGreater(len(cases), 50)
-        before = _everything_under(tempfile.gettempdir())
+        before = support.snapshot(tempfile.gettempdir())
         stats = (self.context.stats.created, self.context.stats.adopted)
         for description, call, error in cases:
             with self.subTest(call=description):
                 with self.assertRaises(error) as caught:
                     call()
                 self.assertTrue(str(caught.exception), "an exception with no message")
-        self.assertEqual(_everything_under(tempfile.gettempdir()), before)
+        self.assertEqual(support.snapshot(tempfile.gettempdir()), before)
         self.assertEqual((self.context.stats.created, self.context.stats.adopted), stats)
 
 

@@ -59,7 +59,7 @@ class LookTest(MonitorTestCase):
         self.assertIn("2 entries: 2 files, 0 dirs, 0 links, 1005 B", completed.stdout)
 
     def test_unreadable_subdirectory_is_skipped_as_unprivileged_user(self):
-        report = support.run_unprivileged(self, """
+        report = support.run_child(self, """
             import os, subprocess, sys
             top = os.path.join(WORK, "scanned")
             os.makedirs(os.path.join(top, "locked", "inner"))
@@ -162,7 +162,7 @@ class CleanTest(MonitorTestCase):
         self.assertFalse(os.path.exists(self.path("victim.tmp")))
 
     def test_what_cannot_be_removed_is_listed_with_exit_1_as_unprivileged_user(self):
-        report = support.run_unprivileged(self, """
+        report = support.run_child(self, """
             import os, subprocess, sys
             top = os.path.join(WORK, "scanned")
             os.makedirs(os.path.join(top, "stuck.tmp"))
