@@ -13,8 +13,8 @@ import os
 import stat
 import time
 
-__all__ = ["CleanupProblem", "CleanupResult", "identity", "remove_if_unchanged",
-           "remove_paths"]
+__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "identity",
+           "remove_if_unchanged", "remove_paths"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -140,6 +140,73 @@ def remove_if_unchanged(path, expected):
         result.problems.append(CleanupProblem(path, "changed since it was checked; left alone"))
         return result
     return remove_paths([path])
+
+
+class HeldDirectory(object):
+    """A directory held by its file descriptor: listed and emptied through it, never by path.
+
+    A test may swap the path for a link to somewhere else; the descriptor still
+    names the directory that was opened, and is_replaced() tells that the path
+    no longer does. Needs the fd functions (see _use_fd_functions).
+    """
+
+    def __init__(self, path, dir_fd=None):
+        """Open *path* (relative to *dir_fd* if given) without following a link."""
+        self.path = os.fspath(path)
+        target = os.path.basename(self.path) if dir_fd is not None else self.path
+        self.fd = os.open(target, _DIR_FLAGS, dir_fd=dir_fd)
+        st = os.fstat(self.fd)
+        self.identity = (st.st_dev, st.st_ino)
+        self.uid = st.st_uid
+
+    def is_replaced(self):
+        """True when the path no longer names the directory held (gone, moved, or a link)."""
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self.identity
+
+    def names(self):
+        """The entries, listed through the descriptor."""
+        return os.listdir(self.fd)
+
+    def stat(self, name):
+        """lstat of an entry, or None if it is gone."""
+        try:
+            return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def remove(self, entries):
+        """Remove entries given as (name, (st_dev, st_ino) or None), never through the path.
+
+        An entry that is no longer the one identified is left alone and reported.
+        """
+        result = CleanupResult()
+        started = time.perf_counter()
+        for name, expected in entries:
+            path = os.path.join(self.path, name)
+            if expected is not None:
+                st = self.stat(name)
+                if st is None:
+                    continue
+                if (st.st_dev, st.st_ino) != expected:
+                    result.problems.append(CleanupProblem(
+                        path, "replaced by another entry since it was seen; left alone"))
+                    continue
+            _remove_in_parent(self.fd, name, path, result)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def empty(self):
+        """Remove everything inside the held directory."""
+        return self.remove([(name, None) for name in self.names()])
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _record(result, path, exc):

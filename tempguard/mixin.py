@@ -230,9 +230,9 @@ def _wrap_tear_down_class(tear_down_class):
             return tear_down_class(cls)
         finally:
             session = _session()
-            for record in session.close_scopes([_class_scope(cls)[0]]):
+            for record, leaks in session.close_scopes([_class_scope(cls)[0]]):
                 _apply_leak_policy(
                     getattr(cls, "tempguard_leaks", None) or session.settings.leaks,
-                    _report.leak_message(record.id, record.leaks), cls)
+                    _report.leak_message(record.id, leaks), cls)
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass

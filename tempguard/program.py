@@ -8,6 +8,8 @@ import sys
 import unittest
 
 from . import report as _report
+from . import sandbox as _sandbox
+from . import supervisor as _supervisor
 from .result import TempGuardResult
 from .session import KEEP_POLICIES, LEAK_POLICIES, Settings, check_report_path
 
@@ -22,34 +24,71 @@ class TempGuardRunner(unittest.TextTestRunner):
     Accepts TextTestRunner's arguments plus ``leaks``, ``keep``, ``keep_runs``,
     ``report`` and ``watch``; any left as None come from TEMPGUARD_*
     environment variables. Works as ``unittest.main(testRunner=...)`` and as a
-    Django-style ``test_runner``.
+    Django-style ``test_runner``. A ``resultclass`` must be a TempGuardResult:
+    with any other, tempguard would silently guard nothing.
     """
 
     resultclass = TempGuardResult
 
     def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
                  **kwargs):
+        resultclass = kwargs.get("resultclass")
+        if resultclass is not None and not (isinstance(resultclass, type)
+                                            and issubclass(resultclass, TempGuardResult)):
+            raise TypeError("TempGuardRunner needs a TempGuardResult (or a subclass) as its "
+                            "resultclass, not %r: with it, no test would be guarded"
+                            % (resultclass,))
         super().__init__(*args, **kwargs)
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
                                            report=report, watch=watch)
+        self.tempguard_root = None
+        self._followed = None
 
     def _makeResult(self):
         result = super()._makeResult()
         result.tempguard_settings = self.tempguard_settings
+        result.tempguard_root = self.tempguard_root
+        result.tempguard_followed = self._followed
         return result
 
     def run(self, test):
+        self._followed = _followed_tests(test)
         result = super().run(test)
         session = getattr(result, "session", None)
-        if session is not None:
-            _report.write_section(self.stream, session.records, session.fixture_records)
+        if session is not None and not session.supervised:
+            counts = result.tempguard_counts()
+            _report.write_section(self.stream, session.records, session.fixture_records, counts)
             if self.tempguard_settings.report:
                 _report.write_json(self.tempguard_settings.report, result.tempguard_report())
         return result
 
 
+def _followed_tests(suite):
+    """ids of the tests that another test of the same class follows in *suite*'s order."""
+    followed, previous = set(), None
+    for test in _flatten(suite):
+        if previous is not None and type(previous) is type(test):
+            followed.add(id(previous))
+        previous = test
+    return followed
+
+
+def _flatten(suite):
+    pending = [iter([suite])]
+    while pending:
+        for item in pending[-1]:
+            if isinstance(item, unittest.TestSuite):
+                pending.append(iter(item))
+                break
+            yield item
+        else:
+            pending.pop()
+
+
 class TempGuardProgram(unittest.TestProgram):
     """unittest's command line with tempguard's options; runs with TempGuardRunner."""
+
+    run_root = None
 
     def _getParentArgParser(self):
         parser = super()._getParentArgParser()
@@ -66,6 +105,11 @@ class TempGuardProgram(unittest.TestProgram):
                            help="also watch DIR for leaks (repeatable)")
         return parser
 
+    def settings(self):
+        """The run's Settings from the parsed options."""
+        return Settings(**{name: getattr(self, name, None)
+                           for name in ("leaks", "keep", "keep_runs", "report", "watch")})
+
     def runTests(self):
         if self.testRunner is None:
             self.testRunner = TempGuardRunner
@@ -73,11 +117,28 @@ class TempGuardProgram(unittest.TestProgram):
             options = {name: getattr(self, name) for name in
                        ("verbosity", "failfast", "buffer", "warnings", "tb_locals", "durations")
                        if hasattr(self, name)}
+            settings = self.settings()
             self.testRunner = self.testRunner(
-                leaks=getattr(self, "leaks", None), keep=getattr(self, "keep", None),
-                keep_runs=getattr(self, "keep_runs", None), report=getattr(self, "report", None),
-                watch=getattr(self, "watch", None), **options)
+                leaks=settings.leaks, keep=settings.keep, keep_runs=settings.keep_runs,
+                report=settings.report, watch=settings.watch, **options)
+            self.testRunner.tempguard_root = self.run_root
         super().runTests()
+
+
+class _NoTests(unittest.TestLoader):
+    """Loads nothing: the supervisor parses the command line, the child loads the tests."""
+
+    def loadTestsFromNames(self, *args, **kwargs):
+        return unittest.TestSuite()
+
+    loadTestsFromModule = discover = loadTestsFromNames
+
+
+class _OptionsOnly(TempGuardProgram):
+    """The command line checked and parsed, no test imported or run (usage errors exit 2)."""
+
+    def runTests(self):
+        pass
 
 
 def _whole_number(text):
@@ -113,22 +174,44 @@ def _on_sigterm(runner_pid, signum, frame):
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
+    # Sent to the whole group, SIGTERM arrives twice: the second must not cut cleanup short.
+    signal.signal(signum, signal.SIG_IGN)
     raise _Terminated()
 
 
 def main(argv=None):
-    """Entry point of ``python -m tempguard.runner``; exits like ``python -m unittest``."""
+    """Entry point of ``python -m tempguard.runner``; exits like ``python -m unittest``.
+
+    The tests run in a child process (the same command), so that what they
+    leave can be judged after every exit-time owner is done.
+    """
     argv = list(sys.argv if argv is None else argv)
     argv[0] = PROG
-    try:
-        Settings()
-    except (ValueError, OSError) as exc:
-        sys.stderr.write("%s: error: %s\n" % (PROG, exc))
-        sys.exit(2)
+    root_path = os.environ.pop(_supervisor.ENV, None)
+    if root_path is None:
+        sys.exit(_supervise(argv))
     previous = signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
     try:
-        TempGuardProgram(module=None, argv=argv)
+        program = TempGuardProgram
+        program.run_root = _sandbox.RunRoot.attach(root_path)
+        program(module=None, argv=argv)
     except _Terminated:
         sys.exit(128 + signal.SIGTERM)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _supervise(argv):
+    try:
+        Settings()
+        options = _OptionsOnly(module=None, argv=argv, testLoader=_NoTests(), exit=False)
+        settings = options.settings()
+    except (ValueError, OSError) as exc:
+        sys.stderr.write("%s: error: %s\n" % (PROG, exc))
+        return 2
+    status = _supervisor.supervise(__package__ + ".runner", argv, settings, options.verbosity)
+    if status < 0:
+        # Die of the same signal the tests died of, as plain unittest would have.
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    return status

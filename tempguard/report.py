@@ -1,12 +1,13 @@
 """What a run tells people (a text section after unittest's summary) and programs (JSON)."""
 
+import collections
 import json
 import os
 
 __all__ = ["REPORT_VERSION", "display", "leak_message", "note_kept", "run_report",
-           "size", "totals", "write_section", "write_json"]
+           "size", "totals", "write_late_section", "write_section", "write_json"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
 _OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
 
@@ -21,10 +22,16 @@ def _leak_line(where, kind, path):
     return "%-7s %-4s %s%s" % (where, kind, display(path), note)
 
 
+_JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
+           "run": "at the end of the run", "exit": "after the interpreter exited"}
+
+
 def leak_message(test_id, leaks):
     """The failure message of a test that leaked, in fail mode."""
-    return "\n".join(["tempguard: %s left %d temporary %s behind:"
-                      % (test_id, len(leaks), "entry" if len(leaks) == 1 else "entries")]
+    judged = _JUDGED[leaks[0].judged] if leaks else ""
+    return "\n".join(["tempguard: %s left %d temporary %s behind%s:"
+                      % (test_id, len(leaks), "entry" if len(leaks) == 1 else "entries",
+                         " (confirmed %s)" % judged if judged else "")]
                      + ["  " + _leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
 
 
@@ -49,16 +56,21 @@ def size(nbytes):
         nbytes /= 1024.0
 
 
-def totals(records, fixture_records):
-    """Counts over a run: outcomes of the tests, and what tests and fixtures made and left."""
+def totals(records, fixture_records, counts=None):
+    """Counts over a run: outcomes of the tests, and what tests and fixtures made and left.
+
+    *counts* are unittest's own outcome counts, where a result has them: they
+    include tests that never started (decorator skips on 3.12+) and subTests.
+    """
     everything = list(records) + list(fixture_records)
     leaks = [leak for record in everything for leak in record.leaks]
-    counts = {outcome: 0 for outcome in _OUTCOMES}
+    outcome_counts = {outcome: 0 for outcome in _OUTCOMES}
     for record in records:
-        if record.outcome in counts:
-            counts[record.outcome] += 1
-    counts.update({
-        "tests": len(records),
+        if record.outcome in outcome_counts:
+            outcome_counts[record.outcome] += 1
+    outcome_counts["tests"] = len(records)
+    outcome_counts.update(counts or {})
+    outcome_counts.update({
         "created": sum(record.created for record in everything),
         "cleaned": sum(record.cleaned for record in everything),
         "leaked": len(leaks),
@@ -69,28 +81,47 @@ def totals(records, fixture_records):
         "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
         "kept": sum(1 for record in records if record.kept),
     })
-    return counts
+    return outcome_counts
 
 
-def run_report(records, fixture_records):
+def run_report(records, fixture_records, counts=None):
     """The JSON document of a run."""
     return {"version": REPORT_VERSION,
             "tests": [record.as_json() for record in records],
             "fixtures": [record.as_json() for record in fixture_records],
-            "totals": totals(records, fixture_records)}
+            "totals": totals(records, fixture_records, counts)}
 
 
-def write_section(stream, records, fixture_records):
+def _leak_blocks(records, judged=None):
+    """{owner id: leak lines}: a subTest's leaks under its own id."""
+    blocks = collections.OrderedDict()
+    for record in records:
+        for leak in record.leaks:
+            if judged is None or leak.judged == judged:
+                blocks.setdefault(leak.owner or record.id, []).append(
+                    _leak_line(leak.where, leak.kind, leak.path))
+    return blocks
+
+
+def _blocks(records, lines_of):
+    blocks = collections.OrderedDict()
+    for record in records:
+        lines = [display(line) for line in lines_of(record)]
+        if lines:
+            blocks.setdefault(record.id, []).extend(lines)
+    return blocks
+
+
+def write_section(stream, records, fixture_records, counts=None):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
     everything = list(records) + list(fixture_records)
-    _section(stream, "leaked temporary files", [r for r in everything if r.leaks],
-             lambda record: [_leak_line(leak.where, leak.kind, leak.path)
-                             for leak in record.leaks])
-    _section(stream, "kept temporary files", [r for r in everything if r.kept],
-             lambda record: [display(record.kept)])
-    _section(stream, "could not remove", [r for r in everything if r.cleanup_errors],
-             lambda record: [display(problem) for problem in record.cleanup_errors])
-    counts = totals(records, fixture_records)
+    _section(stream, "leaked temporary files", _leak_blocks(everything))
+    _section(stream, "kept temporary files",
+             _blocks(everything, lambda record: [record.kept] if record.kept else []))
+    _section(stream, "could not remove", _blocks(everything, lambda r: r.cleanup_errors))
+    _section(stream, "left alone (replaced while tempguard watched)",
+             _blocks(everything, lambda r: r.notes))
+    counts = totals(records, fixture_records, counts)
     stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
                  "%s, %.3fs in cleanup\n" % (
                      counts["created"], counts["cleaned"], counts["leaked"],
@@ -100,14 +131,21 @@ def write_section(stream, records, fixture_records):
     stream.flush()
 
 
-def _section(stream, title, records, lines_of):
-    """A titled block: each record's id, then its lines, indented."""
-    if not records:
+def write_late_section(stream, late):
+    """What was judged only at interpreter exit, where no runner prints any more."""
+    _section(stream, "leaked temporary files (judged at interpreter exit)",
+             _leak_blocks([record for record, _leaks in late], judged="exit"))
+    stream.flush()
+
+
+def _section(stream, title, blocks):
+    """A titled block: each test (or fixture) id, then its lines, indented."""
+    if not blocks:
         return
     stream.write("\ntempguard: %s\n" % title)
-    for record in records:
-        stream.write("%s\n" % record.id)
-        for line in lines_of(record):
+    for name, lines in blocks.items():
+        stream.write("%s\n" % name)
+        for line in lines:
             stream.write("  %s\n" % line)
 
 

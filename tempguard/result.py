@@ -1,10 +1,15 @@
 """TempGuardResult: unittest's text result, with every test in its own tracking context."""
 
+import collections
+import io
 import sys
+import time
 import unittest
 
+from . import ownership as _ownership
 from . import report as _report
-from .session import Session, Settings
+from .mixin import TempGuardMixin
+from .session import Session, Settings, TestRecord
 
 __all__ = ["TempGuardResult"]
 
@@ -32,9 +37,10 @@ class _FixtureHolder(object):
 class TempGuardResult(unittest.TextTestResult):
     """Records outcomes as unittest does, and gives each test a guard.
 
-    Leaks are attributed to the test during which they appeared; what class
-    and module fixtures leave is reported under ``setUpClass (mod.Class)`` or
-    ``setUpModule (mod)`` once that fixture's scope has ended.
+    Leaks are attributed to the test (or subTest) during which they appeared,
+    and judged once no owner that could still remove them is left (see
+    ownership). What class and module fixtures leave is reported under
+    ``setUpClass (mod.Class)`` or ``setUpModule (mod)``.
     """
 
     tempguard_handles_tests = True
@@ -42,30 +48,72 @@ class TempGuardResult(unittest.TextTestResult):
     def __init__(self, stream, descriptions, verbosity, **kwargs):
         super().__init__(stream, descriptions, verbosity, **kwargs)
         self.tempguard_settings = None
+        self.tempguard_root = None
+        self.tempguard_followed = None
         self.session = None
         self._guard = None
         self._test = None
         self._outcome_name = None
         self._previous_scope = (None, None)
         self._policies = {}
+        self._started_at = None
 
     # -- the run ---------------------------------------------------------------
 
     def startTestRun(self):
         super().startTestRun()
-        self.session = Session(self.tempguard_settings or Settings()).start()
+        self._started_at = time.perf_counter()
+        self.session = Session(self.tempguard_settings or Settings(),
+                               root=self.tempguard_root).start()
         self.session.begin_phase()
+        _guarded_subtests.append(self.session)
+        unittest.TestCase.subTest = _guarded_subtest
 
     def stopTestRun(self):
         try:
             if self.session is not None:
-                self._report_fixture_leaks(self.session.stop())
+                _guarded_subtests.remove(self.session)
+                if not _guarded_subtests:
+                    unittest.TestCase.subTest = _ORIGINAL_SUBTEST
+                self._report_late(self.session.stop())
+                self._hand_off()
         finally:
             super().stopTestRun()
 
+    def _hand_off(self):
+        """In a supervised run, pass on what waits for exit; in fail mode with anything
+        waiting, unittest's closing lines too, for the supervisor to print once it
+        has judged (they may gain failures)."""
+        if not self.session.supervised:
+            return
+        tail = None
+        if self.session.settings.leaks == "fail" and self.session.waits_for_exit():
+            tail = self._tail()
+            self.stream.stream = io.StringIO()  # unittest's closing lines: the supervisor's now
+        self.session.hand_off(tail, self.tempguard_counts())
+
+    def _tail(self):
+        describe = self.getDescription
+        return {"errors": [[describe(test), text] for test, text in self.errors],
+                "failures": [[describe(test), text] for test, text in self.failures],
+                "unexpected_successes": [describe(test) for test in self.unexpectedSuccesses],
+                "skipped": len(self.skipped), "expected_failures": len(self.expectedFailures),
+                "tests_run": self.testsRun,
+                "durations": [[str(name), elapsed] for name, elapsed in
+                              getattr(self, "collectedDurations", ())],
+                "durations_option": getattr(self, "durations", None),
+                "seconds": time.perf_counter() - self._started_at}
+
+    def tempguard_counts(self):
+        """unittest's own outcome counts, for the report's totals."""
+        return {"tests": self.testsRun, "failed": len(self.failures),
+                "error": len(self.errors), "skipped": len(self.skipped),
+                "expected_failure": len(self.expectedFailures),
+                "unexpected_success": len(self.unexpectedSuccesses)}
+
     def tempguard_report(self):
         """The run's JSON-ready report (see README: JSON report)."""
-        return _report.run_report(self.session.records, self.session.fixture_records)
+        return self.session.report(self.tempguard_counts())
 
     # -- each test -------------------------------------------------------------
 
@@ -88,10 +136,9 @@ class TempGuardResult(unittest.TextTestResult):
 
     def addSuccess(self, test):
         if test is self._test and self._policy(test, "leaks") == "fail":
-            record = self._finish(test)
-            if record.leaks:
-                self.addFailure(test, self._leak_exc_info(test, record))
-                record.outcome = "failed"
+            self._finish(test)
+            if self._guard.confirmed:
+                self._fail_for_leaks(test, self._guard.confirmed, late=False)
                 return
         super().addSuccess(test)
 
@@ -110,6 +157,12 @@ class TempGuardResult(unittest.TextTestResult):
 
     def addSkip(self, test, reason):
         self._note(test, "skipped")
+        if (self.session is not None and test is not self._test
+                and isinstance(test, unittest.TestCase)):
+            # 3.12+ skips a decorated test or class without starting it.
+            record = TestRecord(test.id())
+            record.outcome = "skipped"
+            self.session.records.append(record)
         super().addSkip(test, reason)
 
     def addExpectedFailure(self, test, err):
@@ -139,24 +192,52 @@ class TempGuardResult(unittest.TextTestResult):
                 value if value is not None else getattr(self.session.settings, name))
         return policy
 
+    def _later_owner(self, test):
+        """Who may still remove what *test* left: its class, its module, or nobody."""
+        cls = type(test)
+        followed = self.tempguard_followed
+        if (followed is None or id(test) in followed
+                or _ownership.class_may_own(cls, _PLAIN_RUNS)):
+            return "class"
+        if _ownership.module_may_own(cls.__module__):
+            return "module"
+        return None
+
     def _finish(self, test):
         guard = self._guard
         if guard.finished:
             return guard.record
         failed = self._outcome_name in ("failed", "error")
-        record = guard.finish(failed, self._policy(test, "keep"))
+        record = guard.finish(failed, self._policy(test, "keep"), self._later_owner(test))
         record.outcome = self._outcome_name
+        self._policies[id(record)] = self._policy(test, "leaks")
         if record.kept:
             _report.note_kept(self, test, record.kept)
-        if (record.leaks and self._policy(test, "leaks") == "fail"
+        if (guard.confirmed and self._policy(test, "leaks") == "fail"
                 and self._outcome_name in ("skipped", "expected_failure", "unexpected_success")):
-            self.addFailure(test, self._leak_exc_info(test, record))
-            record.outcome = "failed"
+            self._fail_for_leaks(test, guard.confirmed, late=False)
         return record
 
-    def _leak_exc_info(self, test, record):
-        failure = getattr(test, "failureException", AssertionError)
-        return (failure, failure(_report.leak_message(record.id, record.leaks)), None)
+    def _fail_for_leaks(self, test, confirmed, late):
+        """One failure per owner (test, subTest, fixture) whose leaks were confirmed."""
+        for record, leaks in confirmed:
+            if record.outcome is not None:
+                record.outcome = "failed"
+            owners = collections.OrderedDict()
+            for leak in leaks:
+                owners.setdefault(leak.owner or record.id, []).append(leak)
+            for owner, owned in owners.items():
+                target = _FixtureHolder(owner) if late else test
+                failure = getattr(target, "failureException", AssertionError)
+                self.addFailure(target, (failure, failure(_report.leak_message(owner, owned)),
+                                         None))
+
+    def _report_late(self, confirmed):
+        """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""
+        failing = [(record, leaks) for record, leaks in confirmed
+                   if self._policies.get(id(record), self.session.settings.leaks) == "fail"]
+        if failing:
+            self._fail_for_leaks(None, failing, late=True)
 
     def _enter_scope(self, test):
         """Hand what appeared between tests to a fixture scope, close scopes that
@@ -173,22 +254,51 @@ class TempGuardResult(unittest.TextTestResult):
             key, scope_id = ("module", module), "setUpModule (%s)" % module
         else:
             key, scope_id = class_key, "setUpClass (%s.%s)" % (module, cls.__qualname__)
-        self.session.end_phase(key, scope_id)
+        self.session.end_phase(key, scope_id, module)
         ended = []
         if class_changed and previous_class is not None:
             ended.append(("class", previous_module, previous_class.__qualname__))
         if module_changed and previous_module is not None:
             ended.append(("module", previous_module))
-        self._report_fixture_leaks(self.session.close_scopes(ended))
+        self._report_late(self.session.close_scopes(ended))
         self._previous_scope = (module, cls)
         return self.session.begin_test(test.id(), continuing=True)
 
-    def _report_fixture_leaks(self, records):
-        if self.session.settings.leaks != "fail":
-            return
-        for record in records:
-            holder = _FixtureHolder(record.id)
-            self.addFailure(holder, self._leak_exc_info(holder, record))
+
+# run() methods that run no code of the user's after a test has ended.
+_PLAIN_RUNS = (unittest.TestCase.run, TempGuardMixin.run)
+
+# TestCase.subTest while a run is guarded: entries made inside a subTest are its own.
+_ORIGINAL_SUBTEST = unittest.TestCase.subTest
+_guarded_subtests = []
+
+
+def _guarded_subtest(test, *args, **kwargs):
+    return _SubTestScope(test, _ORIGINAL_SUBTEST(test, *args, **kwargs))
+
+
+class _SubTestScope(object):
+    """unittest's subTest context, telling the running test's guard where it starts and ends."""
+
+    def __init__(self, test, inner):
+        self._test = test
+        self._inner = inner
+        self._guard = None
+
+    def __enter__(self):
+        value = self._inner.__enter__()
+        subtest = getattr(self._test, "_subtest", None)
+        session = _guarded_subtests[-1] if _guarded_subtests else None
+        guard = session.current_guard() if session is not None else None
+        if subtest is not None and guard is not None:
+            self._guard = guard
+            guard.begin_part(subtest.id())
+        return value
+
+    def __exit__(self, *exc_info):
+        if self._guard is not None:
+            self._guard.end_part()
+        return self._inner.__exit__(*exc_info)
 
 
 def _has_module_fixture(module_name):

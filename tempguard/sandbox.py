@@ -1,8 +1,10 @@
 """The per-run sandbox: a private run root, tempfile/TMPDIR redirection, and orphans."""
 
 import collections
+import fcntl
 import json
 import os
+import random
 import socket
 import stat
 import tempfile
@@ -11,10 +13,17 @@ import time
 from . import cleanup as _cleanup
 from .errors import UnsafePathError
 
-__all__ = ["RUN_PREFIX", "RunRoot", "RunRootInfo", "TempdirRedirect",
-           "find_run_roots", "prune_runs"]
+__all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
+           "find_run_roots", "is_locked", "is_run_root_name", "prune_runs"]
 
-RUN_PREFIX = "tempguard-run-"
+# A run root is <temp dir>/tgXXXXXXX and its sandbox is .../t: 12 characters over
+# the temp dir, so Unix socket paths under it stay short (108 bytes on Linux).
+RUN_PREFIX = "tg"
+SANDBOX_NAME = "t"
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_NAME_LENGTH = 7
+# Run roots of tempguard 0.1 (tempguard-run-PID-XXXXXXXX/tmp), still pruned.
+_LEGACY_PREFIX = "tempguard-run-"
 MARKER = "tempguard-run.json"
 _ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
 # Children find the real temp dir here while TMPDIR points into a sandbox.
@@ -26,58 +35,156 @@ RunRootInfo.__doc__ = """A run root found in a temp dir; state is live, orphaned
 
 
 class RunRoot(object):
-    """The private directory of one run: ``tmp/`` (the sandbox), ``kept/``, and an owner marker."""
+    """The private directory of one run: the sandbox ``t/``, ``kept/``, and an owner marker.
 
-    def __init__(self, path):
+    Held by file descriptors from the start: a test that swaps the sandbox or
+    the root for a link cannot steer a listing or a deletion outside. Every
+    process of the run holds a shared flock on the root while it lives, which
+    is what tells a live run from a dead one (systemd-tmpfiles honours it too).
+    """
+
+    def __init__(self, path, held, sandbox):
         self.path = path
-        self.tmp = os.path.join(path, "tmp")
+        self.tmp = sandbox.path
         self.kept = os.path.join(path, "kept")
+        self.held = held
+        self.sandbox = sandbox
+        fcntl.flock(held.fd, fcntl.LOCK_SH)
 
     @classmethod
     def create(cls, parent):
         """Make a new run root under *parent*; never reuses an existing directory."""
         check_shared_parent(parent)
-        path = tempfile.mkdtemp(prefix="%s%d-" % (RUN_PREFIX, os.getpid()), dir=parent)
-        check_private_dir(path)
-        root = cls(path)
-        os.mkdir(root.tmp, 0o700)
+        chooser = random.SystemRandom()
+        for _attempt in range(tempfile.TMP_MAX):
+            name = RUN_PREFIX + "".join(chooser.choice(_NAME_CHARS) for _ in range(_NAME_LENGTH))
+            path = os.path.join(parent, name)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                continue
+            break
+        else:
+            raise FileExistsError("no unused run root name in %s" % parent)
+        held = _cleanup.HeldDirectory(path)
+        check_private_dir(path, held)
+        os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
+        root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd))
         root._write_marker(finished=False)
         return root
 
+    @classmethod
+    def attach(cls, path):
+        """Join a run root another process of the same run made (the runner's supervisor)."""
+        held = _cleanup.HeldDirectory(path)
+        check_private_dir(path, held)
+        return cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd))
+
     def _write_marker(self, finished):
-        owner = {"version": 1, "pid": os.getpid(), "host": socket.gethostname(),
+        owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
                  "uid": os.geteuid(), "started": time.time(), "finished": finished,
                  "process_start": _process_start(os.getpid())}
-        marker = os.path.join(self.path, MARKER)
-        with open(marker + ".new", "w") as handle:
+        partial = MARKER + ".new"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
+                     dir_fd=self.held.fd)
+        with open(fd, "w") as handle:
             json.dump(owner, handle)
-        os.replace(marker + ".new", marker)
+        os.replace(partial, MARKER, src_dir_fd=self.held.fd, dst_dir_fd=self.held.fd)
+
+    def write_file(self, name, text):
+        """Write a file of the run atomically, through the root's descriptor."""
+        partial = name + ".partial"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
+                     dir_fd=self.held.fd)
+        with open(fd, "w") as handle:
+            handle.write(text)
+        os.replace(partial, name, src_dir_fd=self.held.fd, dst_dir_fd=self.held.fd)
+
+    def read_file(self, name):
+        """A file of the run written by write_file(), or None if there is none."""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self.held.fd)
+        except FileNotFoundError:
+            return None
+        with open(fd) as handle:
+            return handle.read()
 
     def keep_dir(self, test_id):
-        """A new directory under ``kept/`` named after the test."""
-        os.makedirs(self.kept, 0o700, exist_ok=True)
-        base = os.path.join(self.kept, _safe_name(test_id))
-        path, number = base, 1
-        while True:
-            try:
-                os.mkdir(path, 0o700)
-                return path
-            except FileExistsError:
-                number += 1
-                path = "%s-%d" % (base, number)
+        """A new directory under ``kept/`` named after the test; None if the root was replaced."""
+        if self.held.is_replaced():
+            return None
+        try:
+            os.mkdir("kept", 0o700, dir_fd=self.held.fd)
+        except FileExistsError:
+            pass
+        kept = _cleanup.HeldDirectory(self.kept, self.held.fd)
+        try:
+            base = _safe_name(test_id)
+            name, number = base, 1
+            while True:
+                try:
+                    os.mkdir(name, 0o700, dir_fd=kept.fd)
+                    return os.path.join(self.kept, name)
+                except FileExistsError:
+                    number += 1
+                    name = "%s-%d" % (base, number)
+        finally:
+            kept.close()
+
+    def replaced(self):
+        """What a test replaced of the root or the sandbox: a list of messages."""
+        return ["%s: %s was replaced; its new content was left alone" % (handle.path, what)
+                for what, handle in (("the run root", self.held), ("the sandbox", self.sandbox))
+                if handle.is_replaced()]
 
     def finish(self):
         """Remove the sandbox; keep the root, marked finished, only if something remains.
 
-        What remains is kept files, or what could not be removed: a later
-        run or the monitor prunes it once it can.
+        Everything goes through the held descriptors. What remains is kept
+        files, or what could not be removed: a later run or the monitor prunes
+        it once it can.
         """
-        result = _cleanup.remove_paths([self.tmp])
-        if not result.ok or (os.path.isdir(self.kept) and os.listdir(self.kept)):
+        result = self.sandbox.empty()
+        if not self.sandbox.is_replaced():
+            result.add(self.held.remove([(SANDBOX_NAME, self.sandbox.identity)]))
+        self.sandbox.close()
+        has_kept = _has_entries(self.held.fd, "kept")
+        if not result.ok or has_kept or self.held.is_replaced():
             self._write_marker(finished=True)
         else:
-            result.add(_cleanup.remove_paths([self.path]))
+            result.add(self.held.remove([(name, None) for name in self.held.names()]))
+            if not self.held.is_replaced():
+                result.add(_cleanup.remove_paths([self.path]))
+        self.held.close()
         return result
+
+
+def _has_entries(dir_fd, name):
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        return bool(os.listdir(fd))
+    finally:
+        os.close(fd)
+
+
+def is_locked(path):
+    """True while some process of a run holds its run root's flock: the run is live."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def check_shared_parent(parent):
@@ -90,9 +197,11 @@ def check_shared_parent(parent):
                               "another user could replace tempguard's run root" % parent)
 
 
-def check_private_dir(path):
+def check_private_dir(path, held=None):
     """A run root must be ours, a real directory, and closed to group and others."""
     st = os.lstat(path)
+    if held is not None and (st.st_dev, st.st_ino) != held.identity:
+        raise UnsafePathError("%s was replaced while it was opened" % path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError("%s is not a real directory" % path)
     if st.st_uid != os.geteuid():
@@ -135,31 +244,55 @@ def _owner_state(owner):
     return "live"
 
 
+def is_run_root_name(name):
+    """True for a name a run root may have (this version's or 0.1's)."""
+    if name.startswith(_LEGACY_PREFIX):
+        return True
+    suffix = name[len(RUN_PREFIX):]
+    return (name.startswith(RUN_PREFIX) and len(suffix) == _NAME_LENGTH
+            and all(c in _NAME_CHARS for c in suffix))
+
+
 def read_run_root(path):
-    """RunRootInfo for a directory that looks like a run root, else None. Never follows a link."""
+    """RunRootInfo for a directory that is a run root (by its marker or lock), else None.
+
+    Never follows a link. A run whose lock is held is live, whatever its
+    marker says (or if it has none yet).
+    """
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    if not stat.S_ISDIR(st.st_mode):
+    if not stat.S_ISDIR(st.st_mode) or not is_run_root_name(os.path.basename(path)):
         return None
-    owner = {}
+    owner, has_marker = {}, False
     try:
-        fd = os.open(os.path.join(path, MARKER), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(os.path.join(path, MARKER), os.O_RDONLY | os.O_NOFOLLOW)
+        has_marker = True
         with open(fd) as handle:
             owner = json.load(handle)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError):
+        has_marker = True
     if not isinstance(owner, dict):
         owner = {}
-    if not owner or st.st_uid != os.geteuid() or owner.get("uid") != os.geteuid():
+    locked = st.st_uid == os.geteuid() and is_locked(path)
+    if not has_marker and not locked:
+        return None
+    if locked:
+        state = "live"
+    elif not owner or st.st_uid != os.geteuid() or owner.get("uid") != os.geteuid():
         state = "unknown"
+    elif owner.get("version", 1) >= 2:
+        # The lock is authoritative: nobody holds it, so no process of the run lives.
+        state = "unknown" if owner.get("host") != socket.gethostname() else "orphaned"
     else:
         state = _owner_state(owner)
-        if state == "orphaned" and owner.get("finished"):
-            state = "finished"
-    has_kept = os.path.isdir(os.path.join(path, "kept")) and not os.path.islink(
-        os.path.join(path, "kept"))
+    if state == "orphaned" and owner.get("finished"):
+        state = "finished"
+    kept = os.path.join(path, "kept")
+    has_kept = os.path.isdir(kept) and not os.path.islink(kept)
     return RunRootInfo(path, state, owner.get("pid"), owner.get("host"),
                        owner.get("started"), has_kept)
 
@@ -169,7 +302,7 @@ def find_run_roots(parent):
     roots = []
     with os.scandir(parent) as entries:
         for entry in entries:
-            if entry.name.startswith(RUN_PREFIX):
+            if is_run_root_name(entry.name):
                 info = read_run_root(entry.path)
                 if info is not None:
                     roots.append(info)
@@ -180,8 +313,9 @@ def find_run_roots(parent):
 def prune_runs(parent, keep_runs, exclude=()):
     """Remove run roots whose owner is dead, keeping the newest *keep_runs* with kept files.
 
-    Only roots of this user, on this host, whose owner process is gone (or
-    finished) are touched; a live run is never removed.
+    Only roots of this user, on this host, that no live process holds (or,
+    for old roots, whose owner process is gone) are touched; a live run is
+    never removed.
     """
     dead = [info for info in find_run_roots(parent)
             if info.state in ("orphaned", "finished") and info.path not in exclude]
@@ -190,7 +324,7 @@ def prune_runs(parent, keep_runs, exclude=()):
         if keep_runs > 0 else set()
     doomed = [info.path for info in dead if info.path not in spared]
     # A spared root keeps its kept files; a crashed run's sandbox goes in any case.
-    doomed += [os.path.join(path, "tmp") for path in spared]
+    doomed += [os.path.join(path, name) for path in spared for name in (SANDBOX_NAME, "tmp")]
     return _cleanup.remove_paths(doomed)
 
 
@@ -213,15 +347,23 @@ class TempdirRedirect(object):
         for name in _ENV_NAMES:
             os.environ[name] = self.path
 
-    def reassert(self):
-        """Undo what a test changed; True if anything had to be put back."""
-        changed = tempfile.tempdir != self.path
-        tempfile.tempdir = self.path
-        for name in _ENV_NAMES:
-            if os.environ.get(name) != self.path:
-                os.environ[name] = self.path
-                changed = True
-        return changed
+    @staticmethod
+    def snapshot():
+        """Where tempfile and TMPDIR/TEMP/TMP point now, for put_back()."""
+        return (tempfile.tempdir,) + tuple(os.environ.get(name) for name in _ENV_NAMES)
+
+    @staticmethod
+    def put_back(saved):
+        """Undo what changed since snapshot() gave *saved*; True if anything had to be."""
+        if TempdirRedirect.snapshot() == saved:
+            return False
+        tempfile.tempdir = saved[0]
+        for name, value in zip(_ENV_NAMES, saved[1:]):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        return True
 
     def restore(self):
         tempdir, env, system = self._saved

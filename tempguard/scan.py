@@ -123,7 +123,7 @@ def _scan(directory, patterns, excludes, age_by):
                 dirs += 1
                 size, newest = _walk(top.path, result, seen_inodes, newest, age_index)
                 total += size
-                if top.name.startswith(_sandbox.RUN_PREFIX):
+                if _sandbox.is_run_root_name(top.name):
                     info = _sandbox.read_run_root(top.path)
                     if info is not None:
                         result.run_roots.append(info)

@@ -1,31 +1,40 @@
 """A guarded run: its sandbox, watched directories, fixture scopes and per-test guards.
 
 The runner's result and the mixin both drive a Session; it knows nothing of
-unittest beyond test ids.
+unittest beyond test ids. Who may still remove an entry is ownership's
+business; the session files each entry there and removes it once judged.
 """
 
 import atexit
 import collections
 import gc
+import json
 import os
+import shutil
 import stat
+import sys
 import tempfile
 import time
 
 from . import cleanup as _cleanup
+from . import ownership as _ownership
 from . import report as _report
 from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
-           "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session"]
+           "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session",
+           "HANDOFF"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
 DEFAULT_KEEP_RUNS = 3
 
-Leak = collections.namedtuple("Leak", "path kind where")
-Leak.__doc__ = """A leaked entry: kind is file or dir, where is sandbox or outside."""
+Leak = collections.namedtuple("Leak", "path kind where judged owner")
+Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
+judged is the scope whose end confirmed it (test, class, module, run, exit);
+owner is the test, subTest or fixture id it is attributed to."""
+HANDOFF = "handoff.json"
 
 
 class Settings(object):
@@ -81,7 +90,7 @@ class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "kept", "cleanup_errors")
+                 "kept", "cleanup_errors", "notes")
 
     def __init__(self, test_id):
         self.id = test_id
@@ -91,43 +100,54 @@ class TestRecord(object):
         self.leaks = []
         self.kept = None
         self.cleanup_errors = []
+        self.notes = []
 
     def add_cleanup(self, context_stats, result):
         self.created += context_stats.created + context_stats.adopted
         self.cleaned += result.removed
         self.bytes += context_stats.bytes
+        self.add_removal(result)
+
+    def add_removal(self, result):
         self.cleanup_seconds += result.seconds
-        self.cleanup_errors.extend(str(problem) for problem in result.problems)
+        for problem in result.problems:
+            (self.notes if problem.reason.startswith("replaced") else
+             self.cleanup_errors).append(str(problem))
 
     def as_json(self):
         return {"id": self.id, "outcome": self.outcome, "created": self.created,
                 "cleaned": self.cleaned, "bytes": self.bytes,
                 "leaks": [dict(leak._asdict()) for leak in self.leaks],
-                "kept": self.kept, "cleanup_errors": list(self.cleanup_errors)}
+                "kept": self.kept, "cleanup_errors": list(self.cleanup_errors),
+                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
+
+    @classmethod
+    def from_json(cls, data):
+        record = cls(data["id"])
+        for name in ("outcome", "created", "cleaned", "bytes", "kept", "cleanup_errors",
+                     "notes", "cleanup_seconds"):
+            setattr(record, name, data[name])
+        record.leaks = [Leak(**leak) for leak in data["leaks"]]
+        return record
 
 
 class DirectoryWatch(object):
-    """Notices entries that appear in a directory we do not own.
+    """Notices entries that appear in a directory, listing it through its descriptor.
 
     A full listing is taken only when the directory's mtime moved, or was too
-    recent to trust, so an idle directory with many entries costs one stat.
+    recent to trust, so an idle directory with many entries costs one fstat.
     """
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, held, where):
+        self.held = held
+        self.path = held.path
+        self.where = where
         self._names = frozenset()
         self._mtime = None
         self._trusted = False
-        # fstat on an open directory skips the path lookup: half the cost of a stat.
-        self._target = path
-        if os.stat in os.supports_fd:
-            self._target = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-                                   | getattr(os, "O_CLOEXEC", 0))
 
     def close(self):
-        if not isinstance(self._target, str):
-            os.close(self._target)
-            self._target = self.path
+        self.held.close()
 
     def mark(self, fresh=True):
         """The entries now; pass it to appeared_since() later.
@@ -148,15 +168,15 @@ class DirectoryWatch(object):
 
     def _is_unchanged(self):
         try:
-            return self._trusted and os.stat(self._target).st_mtime_ns == self._mtime
+            return self._trusted and os.fstat(self.held.fd).st_mtime_ns == self._mtime
         except OSError:
             return False
 
     def _relist(self):
         try:
-            before = os.stat(self._target).st_mtime_ns
-            names = frozenset(os.listdir(self.path))
-            after = os.stat(self._target).st_mtime_ns
+            before = os.fstat(self.held.fd).st_mtime_ns
+            names = frozenset(self.held.names())
+            after = os.fstat(self.held.fd).st_mtime_ns
         except OSError:
             self._names, self._mtime, self._trusted = frozenset(), None, False
             return
@@ -173,38 +193,28 @@ class _Observation(object):
     def __init__(self, session, continuing=False):
         self.session = session
         fresh = not continuing
-        self._sandbox_mark = session.sandbox_watch.mark(fresh)
-        self._marks = [watch.mark(fresh) for watch in session.watches]
+        self._marks = [watch.mark(fresh) for watch in session.all_watches]
+        self._atexit_mark = _ownership.atexit_mark()
 
-    def appeared(self, exclude=()):
-        """Leaks seen now: new sandbox entries and new outside entries, minus *exclude*."""
-        leaks = []
-        tmp = self.session.root.tmp
-        for name in self.session.sandbox_watch.appeared_since(self._sandbox_mark):
-            path = os.path.join(tmp, name)
-            if path not in exclude:
-                leaks.append(Leak(path, _kind(path), "sandbox"))
-        for watch, mark in zip(self.session.watches, self._marks):
-            for name in watch.appeared_since(mark):
-                if not name.startswith(_sandbox.RUN_PREFIX):
-                    path = os.path.join(watch.path, name)
-                    leaks.append(Leak(path, _kind(path), "outside"))
-        return leaks
+    def appeared(self, owner, record, exclude=(), owners=None):
+        """Candidates seen now: entries new since the start, minus the paths in *exclude*.
 
-    def settled_leaks(self, exclude=()):
-        """Leaks that survive a garbage collection (finalizers may remove temp files)."""
-        leaks = self.appeared(exclude)
-        if leaks:
-            gc.collect()
-            leaks = [leak for leak in leaks if os.path.lexists(leak.path)]
-        return leaks
-
-
-def _kind(path):
-    try:
-        return "dir" if stat.S_ISDIR(os.lstat(path).st_mode) else "file"
-    except OSError:
-        return "file"
+        *owners* maps a path to a more precise owner id (a subTest's).
+        """
+        found = []
+        for watch, names in zip(self.session.all_watches, self._marks):
+            for name in watch.appeared_since(names):
+                path = os.path.join(watch.path, name)
+                if path in exclude or (watch.where == "outside"
+                                       and _sandbox.is_run_root_name(name)):
+                    continue
+                st = watch.held.stat(name)
+                if st is None:
+                    continue
+                found.append(_ownership.Candidate(
+                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode), watch.where,
+                    (owners or {}).get(path, owner), record, self._atexit_mark))
+        return found
 
 
 class TestGuard(object):
@@ -214,10 +224,14 @@ class TestGuard(object):
         self.session = session
         self.record = TestRecord(test_id)
         self.finished = False
+        self.confirmed = []
         self._context = None
+        self._parts = []
+        self._owners = {}
         if not session.owns_run:
             session.redirect.apply()
             self._saved_fallback = set_fallback(session.context_for_now)
+        self._saved_tempdir = session.redirect.snapshot()
         self._observation = observation or _Observation(session, continuing)
         # A test run inside another guarded test is that test's business, not the run's.
         self.nested = bool(session._guards)
@@ -235,12 +249,29 @@ class TestGuard(object):
             return set()
         return set(str(path) for path in self._context.tracked_paths())
 
-    def find_leaks(self):
-        """Untracked entries that appeared since the test started (checked now)."""
-        return self._observation.settled_leaks(self._tracked())
+    def begin_part(self, owner):
+        """Entries that appear from now until end_part() belong to *owner* (a subTest)."""
+        self._parts.append((owner, _Observation(self.session)))
 
-    def finish(self, failed, keep_policy):
-        """Clean (or keep) the test's files, find its leaks, and restore tempfile."""
+    def end_part(self):
+        owner, observation = self._parts.pop()
+        for candidate in observation.appeared(owner, self.record, self._tracked()):
+            self._owners.setdefault(_ownership.candidate_path(candidate), owner)
+
+    def find_leaks(self):
+        """Untracked entries that appeared since the test started and exist now."""
+        candidates = self._observation.appeared(self.record.id, self.record, self._tracked(),
+                                                self._owners)
+        return [self.session.as_leak(candidate, "test")
+                for candidate in self.session.settle(candidates)]
+
+    def finish(self, failed, keep_policy, later_owner=None):
+        """Clean (or keep) the test's tracked files, and file what else it left.
+
+        *later_owner* is the scope ("class", "module") that may still remove
+        what the test left, or None: then it is judged now, and what is
+        confirmed is in self.confirmed.
+        """
         if self.finished:
             return self.record
         self.finished = True
@@ -248,54 +279,67 @@ class TestGuard(object):
             self.session._guards.remove(self)
         record = self.record
         try:
+            candidates = self._observation.appeared(record.id, record, self._tracked(),
+                                                    self._owners)
             if keep_policy == "all" or (keep_policy == "failed" and failed):
-                self._keep()
+                self._keep(candidates)
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
-            if record.kept is None:
-                tracked_left = self._tracked() if record.cleanup_errors else ()
-                record.leaks = self._observation.settled_leaks(tracked_left)
-                sandboxed = [leak.path for leak in record.leaks if leak.where == "sandbox"]
-                if sandboxed:
-                    removal = _cleanup.remove_paths(sandboxed)
-                    record.cleanup_seconds += removal.seconds
-                    record.cleanup_errors.extend(str(problem) for problem in removal.problems)
+            self.session._listed.add(id(record))
+            self.confirmed = self.session.judge(self.session.settle(candidates), "test",
+                                                later_owner)
         finally:
-            if self.session.owns_run:
-                self.session.redirect.reassert()
-            else:
+            self.session.redirect.put_back(self._saved_tempdir)
+            if not self.session.owns_run:
                 self.session.redirect.restore()
                 set_fallback(self._saved_fallback)
         if not self.nested:
             self.session.records.append(record)
         return record
 
-    def _keep(self):
-        """Move the test's tracked files and sandbox leaks into a kept directory, if any."""
-        tracked = self._tracked()
-        self.record.leaks = self._observation.settled_leaks(tracked)
-        keep = sorted(tracked) + [leak.path for leak in self.record.leaks
-                                  if leak.where == "sandbox"]
-        if keep:
-            self.record.kept = self.session.root.keep_dir(self.record.id)
-            _move_into(keep, self.record.kept)
+    def _keep(self, candidates):
+        """Copy what the test left, and move its tracked files, into a kept directory.
+
+        Copied, not moved: code that still owns a leftover keeps using it; the
+        kept directory shows it as it was when the test ended.
+        """
+        tracked = sorted(self._tracked())
+        left = [candidate for candidate in candidates if candidate.where == "sandbox"]
+        if not tracked and not left:
+            return
+        kept = self.session.root.keep_dir(self.record.id)
+        if kept is None:
+            return
+        self.record.kept = kept
+        for path in tracked:
+            try:
+                os.rename(path, os.path.join(kept, os.path.basename(path)))
+            except OSError:
+                continue  # another filesystem, or gone: the context's cleanup deals with it
+        if self.session.root.sandbox.is_replaced():
+            return
+        for candidate in left:
+            _copy_entry(_ownership.candidate_path(candidate), os.path.join(kept, candidate.name))
 
 
-def _move_into(paths, directory):
-    for path in paths:
-        path = str(path)
-        try:
-            os.rename(path, os.path.join(directory, os.path.basename(path)))
-        except OSError:
-            # Another filesystem, or gone: the normal cleanup deals with it.
-            continue
+def _copy_entry(source, target):
+    """Copy a file or tree as it is now, links as links; special files are skipped."""
+    try:
+        if os.path.isdir(source) and not os.path.islink(source):
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target, follow_symlinks=False)
+    except (OSError, shutil.Error):
+        pass  # a socket, a pipe or an unreadable file: nothing to show
 
 
 class _Scope(object):
-    """A class or module fixture scope: what its setUp made, checked when it ends."""
+    """A class or module fixture scope: what its setUp made, judged when it ends."""
 
-    def __init__(self, scope_id):
+    def __init__(self, scope_id, level, module):
         self.record = TestRecord(scope_id)
+        self.level = level
+        self.module = module
         self.contexts = []
         self.pending = []
 
@@ -305,70 +349,134 @@ class Session(object):
 
     With *owns_run* (the runner), tempfile points into the sandbox for the
     whole run; otherwise (the mixin under a foreign runner) only during tests.
+    With *root*, the session joins a run root its supervisor made, and hands
+    what must be judged after exit to it instead of judging it itself.
     """
 
-    def __init__(self, settings, owns_run=True):
+    def __init__(self, settings, owns_run=True, root=None):
         self.settings = settings
         self.owns_run = owns_run
         self.records = []
         self.fixture_records = []
-        self.root = None
+        self.root = root
+        self.supervised = root is not None
         self.redirect = None
         self.sandbox_watch = None
         self.watches = []
+        self.all_watches = []
         self.system_tempdir = None
+        self.ledger = _ownership.Ledger()
         self._pid = os.getpid()
         self._scopes = collections.OrderedDict()
+        self._listed = set()
         self._phase = None
         self._phase_context = None
         self._saved_fallback = None
         self._guards = []
+        self._unremoved = []
+        self._handed_off = False
         self.started = self.stopped = False
 
     def start(self):
         saved = tempfile.tempdir
-        self.system_tempdir = tempfile.gettempdir()
+        # A supervisor made the root in the temp dir it saw.
+        self.system_tempdir = (os.path.dirname(self.root.path) if self.supervised
+                               else tempfile.gettempdir())
         tempfile.tempdir = saved
-        self.root = _sandbox.RunRoot.create(self.system_tempdir)
+        if self.root is None:
+            self.root = _sandbox.RunRoot.create(self.system_tempdir)
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp, self.system_tempdir)
-        self.sandbox_watch = DirectoryWatch(self.root.tmp)
-        self.watches = [DirectoryWatch(path) for path in
-                        [self.system_tempdir] + self.settings.watch]
+        self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
+        self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside")
+                        for path in [self.system_tempdir] + self.settings.watch]
+        self.all_watches = [self.sandbox_watch] + self.watches
         if self.owns_run:
             self.redirect.apply()
             self._saved_fallback = set_fallback(self.context_for_now)
+        _ownership.atexit_log.start()
         _active.append(self)
-        atexit.register(self.stop)
+        atexit.register(self._at_exit)
         self.started = True
         return self
 
     def stop(self):
-        """End the run: close fixture scopes, restore tempfile, remove the sandbox."""
+        """End the run: close fixture scopes, restore tempfile; judge what no owner waits for.
+
+        Returns [(record, leaks)] confirmed now, after the tests' lines. What
+        waits for exit is judged by _at_exit, or, in a supervised run, handed
+        to the supervisor by hand_off().
+        """
         if self.stopped or not self.started or os.getpid() != self._pid:
             return []
         self.stopped = True
-        atexit.unregister(self.stop)
+        confirmed = []
         try:
             if self._phase is not None:
                 self.end_phase(None, None)
-            leaked = self.close_scopes(list(self._scopes))
+            confirmed = self.close_scopes(sorted(self._scopes, key=_scope_rank))
+            for level in ("class", "module"):
+                confirmed += self.judge(self.settle(self.ledger.take(level)), level, None)
         finally:
             if self.owns_run:
                 self.redirect.restore()
                 set_fallback(self._saved_fallback)
             if self in _active:
                 _active.remove(self)
-            for watch in [self.sandbox_watch] + self.watches:
+            if not _active:
+                _ownership.atexit_log.stop()
+            for notice in self.root.replaced():
+                self._run_record().notes.append(notice)
+            if not self.supervised and not self.waits_for_exit():
+                self._finish_root()
+        return confirmed
+
+    def waits_for_exit(self):
+        """True if some entry can be judged (or removed) only after interpreter exit."""
+        return bool(self.ledger.waiting("exit") or self._unremoved)
+
+    def hand_off(self, tail=None, counts=None):
+        """Give the supervisor what it must judge after exit, unittest's *counts*, and
+        the deferred *tail* (unittest's closing lines) if any."""
+        if self.supervised and not self._handed_off:
+            self._handed_off = True
+            data = self._handoff(tail)
+            data["counts"] = counts
+            self.root.write_file(HANDOFF, json.dumps(data))
+
+    def _at_exit(self):
+        """At interpreter exit: stop if nobody did, then judge what waited for exit."""
+        if os.getpid() != self._pid:
+            return
+        self.stop()
+        if self.supervised:
+            self.hand_off()
+            return
+        if self.root.held.fd is None:
+            return
+        late = self.judge_exit()
+        if late:
+            _report.write_late_section(sys.stderr, late)
+            if self.settings.report:
+                _report.write_json(self.settings.report, self.report())
+        self._finish_root()
+
+    def _finish_root(self):
+        for watch in self.all_watches:
+            if watch is not self.sandbox_watch:
                 watch.close()
-            self.root.finish()
-            own_kept = os.path.isdir(self.root.path)
-            if not self.owns_run and self.settings.report:
-                _report.write_json(self.settings.report,
-                                   _report.run_report(self.records, self.fixture_records))
-            _sandbox.prune_runs(self.system_tempdir,
-                                max(0, self.settings.keep_runs - int(own_kept)),
-                                exclude=(self.root.path,))
-        return leaked
+        finish = self.root.finish()
+        if not finish.ok:
+            self._run_record().add_removal(finish)
+        if not self.owns_run and self.settings.report:
+            _report.write_json(self.settings.report, self.report())
+        own_kept = os.path.isdir(self.root.path)
+        _sandbox.prune_runs(self.system_tempdir,
+                            max(0, self.settings.keep_runs - int(own_kept)),
+                            exclude=(self.root.path,))
+
+    def report(self, counts=None):
+        """The JSON-ready report of the run so far."""
+        return _report.run_report(self.records, self.fixture_records, counts)
 
     def begin_test(self, test_id, continuing=False, observation=None):
         """A guard for one test; *continuing* when it starts right where a phase ended,
@@ -378,6 +486,115 @@ class Session(object):
     def current_guard(self):
         """The guard of the innermost running test, or None."""
         return self._guards[-1] if self._guards else None
+
+    # -- judgement ---------------------------------------------------------------
+
+    def settle(self, candidates):
+        """The candidates that still exist, after a garbage collection (finalizers may
+        remove temp files); replacements are noted on their owner's record."""
+        if not candidates:
+            return []
+        alive = self._existing(candidates)
+        if alive:
+            gc.collect()
+            alive = self._existing(alive)
+        return alive
+
+    def _existing(self, candidates):
+        alive = []
+        for candidate in candidates:
+            state = _ownership.state_of(candidate)
+            if state == "same":
+                alive.append(candidate)
+            elif state == "replaced":
+                candidate.record.notes.append(
+                    "%s: replaced by another entry since it was seen; left alone"
+                    % _ownership.candidate_path(candidate))
+        return alive
+
+    def judge(self, candidates, scope, later_owner):
+        """File existing candidates under *later_owner*, or under exit if something will
+        remove them then; confirm the rest as leaks judged at *scope*.
+
+        Returns [(record, leaks)] confirmed, grouped by record.
+        """
+        if not candidates:
+            return []
+        if later_owner is not None:
+            self.ledger.hold(later_owner, candidates)
+            return []
+        owned = _ownership.exit_owned(candidates)
+        if owned:
+            self.ledger.hold("exit", [c for c in candidates
+                                      if _ownership.candidate_path(c) in owned])
+            candidates = [c for c in candidates if _ownership.candidate_path(c) not in owned]
+        return self._confirm(candidates, scope)
+
+    def judge_exit(self):
+        """Judge what waited for exit (call when every exit owner has run)."""
+        late = self._confirm(self._existing(self.ledger.take("exit")), "exit")
+        self._remove(self._unremoved, allow_cwd=True)
+        self._unremoved = []
+        return late
+
+    def _confirm(self, candidates, scope):
+        by_record = collections.OrderedDict()
+        for candidate in candidates:
+            leak = self.as_leak(candidate, scope)
+            candidate.record.leaks.append(leak)
+            by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(leak)
+            self._list_fixture(candidate.record)
+        self._remove([c for c in candidates if c.where == "sandbox"])
+        return list(by_record.values())
+
+    @staticmethod
+    def as_leak(candidate, scope):
+        return Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
+                    scope, candidate.owner)
+
+    def _remove(self, candidates, allow_cwd=False):
+        """Remove confirmed leaks through their directory's descriptor; never the cwd."""
+        by_record = collections.OrderedDict()
+        for candidate in candidates:
+            if not allow_cwd and _holds_cwd(_ownership.candidate_path(candidate)):
+                self._unremoved.append(candidate)  # removed once the process has left it
+                continue
+            by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(
+                candidate)
+        for record, group in by_record.values():
+            place = group[0].place
+            record.add_removal(place.remove([(c.name, c.identity) for c in group]))
+
+    def _list_fixture(self, record):
+        """Put a fixture's record in the report once it has something to say."""
+        if id(record) not in self._listed:
+            self._listed.add(id(record))
+            self.fixture_records.append(record)
+
+    def _run_record(self):
+        for record in self.fixture_records:
+            if record.id == "run":
+                return record
+        record = TestRecord("run")
+        self._listed.add(id(record))
+        self.fixture_records.append(record)
+        return record
+
+    def _handoff(self, tail):
+        """What the supervisor needs to judge after exit, as JSON."""
+        waiting = self.ledger.take("exit") + self._unremoved
+        for candidate in waiting:
+            if candidate.record is not None:
+                self._list_fixture(candidate.record)
+        records = self.records + self.fixture_records
+        index = {id(record): number for number, record in enumerate(records)}
+        return {"records": [record.as_json() for record in self.records],
+                "fixture_records": [record.as_json() for record in self.fixture_records],
+                "waiting": [{"where": c.where, "dir": c.place.path, "name": c.name,
+                             "identity": list(c.identity), "kind": c.kind, "owner": c.owner,
+                             "record": index.get(id(c.record)), "confirmed": c in self._unremoved}
+                            for c in waiting if id(c.record) in index],
+                "tail": tail}
 
     # -- fixture phases (what happens between tests) --------------------------
 
@@ -413,51 +630,77 @@ class Session(object):
         """
         observation, context = self._take_phase()
         if context is not None:
-            self._attach(next(reversed(self._scopes), ("run",)), "run", context, [])
+            self._attach(self._innermost_scope(), "run", None, context, None)
         return observation
 
-    def end_phase(self, scope_key, scope_id):
+    def end_phase(self, scope_key, scope_id, module=None):
         """Stop watching and hand what appeared to the scope *scope_key* (made if new)."""
         observation, context = self._take_phase()
-        appeared = observation.appeared()
         if scope_key is None:
-            scope_key, scope_id = next(reversed(self._scopes), ("run",)), "run"
+            scope_key, scope_id = self._innermost_scope(), "run"
+        scope = self._scope(scope_key, scope_id, module)
+        appeared = observation.appeared(scope.record.id, scope.record)
         if context is not None or appeared:
-            self._attach(scope_key, scope_id, context, appeared)
+            self._attach(scope_key, scope_id, module, context, appeared)
 
-    def _attach(self, scope_key, scope_id, context, appeared):
+    def _innermost_scope(self):
+        return next(reversed(self._scopes), ("run",))
+
+    def _scope(self, scope_key, scope_id, module):
         scope = self._scopes.get(scope_key)
         if scope is None:
-            scope = self._scopes[scope_key] = _Scope(scope_id)
+            scope = self._scopes[scope_key] = _Scope(scope_id, scope_key[0], module)
+        return scope
+
+    def _attach(self, scope_key, scope_id, module, context, appeared):
+        scope = self._scope(scope_key, scope_id, module)
         if context is not None:
             scope.contexts.append(context)
-        scope.pending.extend(appeared)
+        scope.pending.extend(appeared or ())
 
     def close_scopes(self, keys):
-        """End these scopes: clean their contexts, and report what their fixtures left."""
-        leaked = []
+        """End these scopes: clean their contexts, and judge what they and their tests left.
+
+        A class's leftovers wait for its module's teardown if the module has
+        one. Returns [(record, leaks)] confirmed now.
+        """
+        confirmed = []
         for key in keys:
             scope = self._scopes.pop(key, None)
-            if scope is None:
-                continue
-            record = scope.record
-            for context in scope.contexts:
-                record.add_cleanup(context.stats, context.close())
-            record.leaks = [leak for leak in scope.pending if os.path.lexists(leak.path)]
-            if record.leaks:
-                gc.collect()
-                record.leaks = [leak for leak in record.leaks if os.path.lexists(leak.path)]
-            removal = _cleanup.remove_paths(
-                [leak.path for leak in record.leaks if leak.where == "sandbox"])
-            record.cleanup_errors.extend(str(problem) for problem in removal.problems)
-            if record.created or record.leaks or record.cleanup_errors:
-                self.fixture_records.append(record)
-            if record.leaks:
-                leaked.append(record)
-        return leaked
+            level = key[0]
+            module = key[1] if len(key) > 1 else None
+            if scope is not None:
+                record = scope.record
+                for context in scope.contexts:
+                    record.add_cleanup(context.stats, context.close())
+                if record.created or record.cleanup_errors:
+                    self._list_fixture(record)
+                pending = scope.pending
+            else:
+                pending = []
+            if level in ("class", "module"):
+                pending = pending + self.ledger.take(level)
+            later = "module" if (level == "class" and module is not None
+                                 and _ownership.module_may_own(module)) else None
+            confirmed += self.judge(self.settle(pending), level, later)
+        return confirmed
 
     def open_scope_keys(self):
         return list(self._scopes)
+
+
+def _scope_rank(key):
+    """Inner scopes close first: classes, then modules, then the run."""
+    return ("class", "module", "run").index(key[0])
+
+
+def _holds_cwd(path):
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    return cwd == real or cwd.startswith(real.rstrip(os.sep) + os.sep)
 
 
 _active = []

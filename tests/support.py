@@ -153,9 +153,10 @@ def dead_pid():
 
 
 def make_run_root(parent, name, **owner):
-    """A run root as a tempguard run leaves it; *owner* overrides fields of its marker."""
+    """A run root as tempguard 0.1 left it (no lock: judged by its marker's pid);
+    *owner* overrides fields of its marker."""
     from tempguard import sandbox
-    path = os.path.join(parent, sandbox.RUN_PREFIX + name)
+    path = os.path.join(parent, "tempguard-run-" + name)
     os.makedirs(os.path.join(path, "tmp"), 0o700)
     marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.geteuid(),
               "started": 1.0, "finished": False}

@@ -27,8 +27,9 @@ class HostileRunTestCase(unittest.TestCase):
         self.env["TMPDIR"] = self.tmp
 
     def runner(self, *args, **popen_args):
+        popen_args.setdefault("env", self.env)
         return subprocess.Popen(
-            self.prefix + ["-m", "tempguard.runner"] + list(args), cwd=self.work, env=self.env,
+            self.prefix + ["-m", "tempguard.runner"] + list(args), cwd=self.work,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
             **popen_args)
 
@@ -43,14 +44,10 @@ class HostileRunTestCase(unittest.TestCase):
 
 class CrashTest(HostileRunTestCase):
 
-    def test_os_exit_in_a_test_leaves_an_orphan_the_next_run_removes(self):
-        code, _err = self.run_tests("example_hostile.Crashes.test_os_exit")
+    def test_os_exit_in_a_test_is_cleaned_up_and_reported_by_the_supervisor(self):
+        code, err = self.run_tests("example_hostile.Crashes.test_os_exit")
         self.assertEqual(code, 3)
-        left = os.listdir(self.tmp)
-        self.assertEqual(len(left), 1)
-        self.assertTrue(left[0].startswith("tempguard-run-"))
-        code, err = self.run_tests("example_hostile.Plain")
-        self.assertEqual(code, 0, err)
+        self.assertIn("the test process exited with status 3 before tempguard could judge", err)
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_sys_exit_in_a_test_is_an_error_as_in_unittest_and_its_files_are_kept(self):
@@ -89,7 +86,8 @@ class ConcurrentRunsTest(HostileRunTestCase):
         self.env["BARRIER"] = barrier
         tests = ["example_hostile.Concurrent.test_meets_the_other_run",
                  "example_hostile.Concurrent.test_fails_and_keeps"]
-        children = [self.runner("--keep-runs", "0", "--report", "report-%d.json" % number, *tests)
+        children = [self.runner("--keep-runs", "0", "--report", "report-%d.json" % number, *tests,
+                                env=dict(self.env, RUN_TAG=str(number)))
                     for number in (1, 2)]
         for child in children:
             _, err = child.communicate(timeout=120)
@@ -100,7 +98,7 @@ class ConcurrentRunsTest(HostileRunTestCase):
             met = entries["test_meets_the_other_run"]
             self.assertEqual(met["outcome"], "passed", met)
             self.assertEqual([os.path.basename(leak["path"]).rsplit(".", 1)[1]
-                              for leak in met["leaks"]], ["leak-%d" % child.pid])
+                              for leak in met["leaks"]], ["leak-%d" % number])
             self.assertEqual(entries["test_fails_and_keeps"]["outcome"], "failed")
             self.assertEqual(entries["test_fails_and_keeps"]["leaks"], [])
 

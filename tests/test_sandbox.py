@@ -3,6 +3,8 @@
 import os
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -21,17 +23,36 @@ class RunRootTest(unittest.TestCase):
         self.parent = tempfile.mkdtemp()
         self.addCleanup(support._remove, self.parent)
 
-    def test_new_root_is_private_and_marked(self):
+    def test_new_root_is_private_marked_locked_and_short(self):
         root = sandbox.RunRoot.create(self.parent)
         st = os.lstat(root.path)
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o700)
-        self.assertTrue(os.path.basename(root.path).startswith(
-            "%s%d-" % (sandbox.RUN_PREFIX, os.getpid())))
+        self.assertTrue(os.path.basename(root.path).startswith(sandbox.RUN_PREFIX))
+        # Unix socket paths are short: the sandbox adds at most 12 characters.
+        self.assertLessEqual(len(root.tmp) - len(self.parent), 12)
+        self.assertTrue(sandbox.is_locked(root.path))
         info = sandbox.read_run_root(root.path)
         self.assertEqual((info.state, info.pid, info.host),
                          ("live", os.getpid(), socket.gethostname()))
         root.finish()
         self.assertFalse(os.path.exists(root.path))
+
+    def test_a_locked_root_is_live_even_with_an_unreadable_marker_until_its_holder_exits(self):
+        root = sandbox.RunRoot.create(self.parent)
+        os.remove(os.path.join(root.path, sandbox.MARKER))
+        with open(os.path.join(root.path, sandbox.MARKER), "w") as handle:
+            handle.write("not json")
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY);"
+             " fcntl.flock(fd, fcntl.LOCK_SH); print('held', flush=True); sys.stdin.read()",
+             root.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(holder.stdout.readline().strip(), "held")
+        root.held.close()  # this process lets go: only the child holds the lock now
+        self.assertEqual(sandbox.read_run_root(root.path).state, "live")
+        sandbox.prune_runs(self.parent, keep_runs=0)
+        self.assertTrue(os.path.isdir(root.path))
+        holder.communicate("")
+        self.assertEqual(sandbox.read_run_root(root.path).state, "unknown")
 
     def test_world_writable_parent_without_sticky_bit_is_refused(self):
         os.chmod(self.parent, 0o777)
@@ -67,7 +88,7 @@ class RunRootTest(unittest.TestCase):
                  "reused": {"process_start": -1}}
         for name, owner in cases.items():
             make_root(self.parent, name, **owner)
-        states = {os.path.basename(info.path)[len(sandbox.RUN_PREFIX):]: info.state
+        states = {os.path.basename(info.path)[len("tempguard-run-"):]: info.state
                   for info in sandbox.find_run_roots(self.parent)}
         self.assertEqual(states, {"live": "live", "orphaned": "orphaned", "finished": "finished",
                                   "unknown": "unknown", "reused": "orphaned"})
@@ -92,10 +113,11 @@ class RunRootTest(unittest.TestCase):
         target = make_root(tempfile.mkdtemp(), "target", pid=dead_pid())
         self.addCleanup(support._remove, os.path.dirname(target))
         before = support.snapshot(target)
-        os.symlink(target, os.path.join(self.parent, sandbox.RUN_PREFIX + "link"))
+        link = os.path.join(self.parent, sandbox.RUN_PREFIX + "linkabc")
+        os.symlink(target, link)
         self.assertEqual(sandbox.find_run_roots(self.parent), [])
         sandbox.prune_runs(self.parent, keep_runs=0)
-        self.assertTrue(os.path.islink(os.path.join(self.parent, sandbox.RUN_PREFIX + "link")))
+        self.assertTrue(os.path.islink(link))
         self.assertEqual(support.snapshot(target), before)
 
 
@@ -113,10 +135,12 @@ class RedirectTest(unittest.TestCase):
         redirect.apply()
         self.assertEqual(tempfile.gettempdir(), target)
         self.assertEqual(os.environ["TEMP"], target)
+        saved = redirect.snapshot()
         os.environ["TMPDIR"] = "/changed/by/a/test"
-        self.assertTrue(redirect.reassert())
-        self.assertEqual(os.environ["TMPDIR"], target)
-        self.assertFalse(redirect.reassert())
+        tempfile.tempdir = "/changed/too"
+        self.assertTrue(redirect.put_back(saved))
+        self.assertEqual((os.environ["TMPDIR"], tempfile.tempdir), (target, target))
+        self.assertFalse(redirect.put_back(saved))
         redirect.restore()
         self.assertEqual(tempfile.tempdir, saved_tempdir)
         self.assertEqual({name: os.environ.get(name) for name in before}, before)

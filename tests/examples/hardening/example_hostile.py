@@ -124,7 +124,7 @@ class Concurrent(unittest.TestCase):
     def test_meets_the_other_run(self):
         """Both runs are live at once; each still finds its own files afterwards."""
         mine = tempguard.create_temp_file("mine")
-        handle, leaked = tempfile.mkstemp(suffix=".leak-%d" % os.getpid())
+        handle, leaked = tempfile.mkstemp(suffix=".leak-%s" % os.environ["RUN_TAG"])
         os.close(handle)
         barrier = os.environ["BARRIER"]
         open(os.path.join(barrier, str(os.getpid())), "w").close()

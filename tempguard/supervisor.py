@@ -1,0 +1,229 @@
+"""The runner's supervisor: the tests run in a child process, judged after it has exited.
+
+Some owners of temp files run only at interpreter exit (atexit handlers,
+finalizers, objects collected at shutdown, multiprocessing's own temp dir).
+Only a process that outlives the tests can see what they leave, so
+``python -m tempguard.runner`` makes the run root, starts the same command
+in a child, and, once the child has exited, judges what was waiting for
+exit, prints tempguard's section, writes the report and cleans up. It also
+cleans up after a child that crashed or was killed.
+"""
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from . import ownership as _ownership
+from . import report as _report
+from . import sandbox as _sandbox
+from .cleanup import HeldDirectory
+from .session import HANDOFF, Leak, TestRecord
+
+__all__ = ["ENV", "supervise"]
+
+__unittest = True
+
+# Tells the child which run root to join; the child takes it out of its environment.
+ENV = "TEMPGUARD_SUPERVISOR_ROOT"
+
+
+def supervise(module, argv, settings, verbosity):
+    """Run ``python -m <module> argv[1:]`` as a supervised child; return its exit status."""
+    system_tempdir = tempfile.gettempdir()
+    root = _sandbox.RunRoot.create(system_tempdir)
+    env = dict(os.environ)
+    env[ENV] = root.path
+    # The same interpreter options (-W, -X, -O, ...) as ours; subprocess has no public way.
+    command = ([sys.executable] + subprocess._args_from_interpreter_flags()
+               + ["-m", module] + list(argv[1:]))
+    child = []
+    previous = {}
+    try:
+        # Handlers, not SIG_IGN, so that the child starts with the signals as we got them.
+        for signum, already_delivered in ((signal.SIGINT, _from_terminal),
+                                          (signal.SIGTERM, lambda: False)):
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _pass_on(child, already_delivered))
+        child.append(subprocess.Popen(
+            command, env=env, preexec_fn=functools.partial(_die_with_parent, os.getpid())))
+        status = child[0].wait()
+    finally:
+        if not child:
+            root.finish()
+    try:
+        status = _judge_after_exit(root, settings, verbosity, status)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return status
+
+
+def _pass_on(child, already_delivered):
+    """A signal handler that passes the signal on to the child (once started, in the
+    one-item list *child*), unless it got it too."""
+    def handler(signum, frame):
+        if child and not already_delivered():
+            child[0].send_signal(signum)
+    return handler
+
+
+def _from_terminal():
+    """True when we run in the foreground of a terminal, whose Ctrl-C reaches the child too."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def _die_with_parent(parent_pid):
+    """In the child: die when the supervisor dies (Linux), as a test process killed with it."""
+    if sys.platform.startswith("linux"):
+        import ctypes  # only here: the child needs it once, before it runs Python
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent_pid:
+            os._exit(1)  # the supervisor died before the request took effect
+
+
+def _judge_after_exit(root, settings, verbosity, status):
+    text = root.read_file(HANDOFF)
+    if text is not None:
+        root.held.remove([(HANDOFF, None)])
+    handoff = json.loads(text) if text else None
+    records, fixture_records, late, counts = [], [], [], None
+    if handoff is None:
+        fixture_records.append(_crash_record(root, status))
+    else:
+        records = [TestRecord.from_json(data) for data in handoff["records"]]
+        fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
+        late = _judge_waiting(root, records + fixture_records, handoff["waiting"])
+        counts = handoff["counts"]
+        if handoff["tail"] is not None:
+            status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
+    for notice in root.replaced():
+        fixture_records.append(TestRecord("run"))
+        fixture_records[-1].notes.append(notice)
+    finish = root.finish()
+    if not finish.ok:
+        run = TestRecord("run")
+        run.add_removal(finish)
+        fixture_records.append(run)
+    _report.write_section(sys.stderr, records, fixture_records, counts)
+    if settings.report:
+        _report.write_json(settings.report, _report.run_report(records, fixture_records, counts))
+    own_kept = os.path.isdir(root.path)
+    _sandbox.prune_runs(os.path.dirname(root.path),
+                        max(0, settings.keep_runs - int(own_kept)), exclude=(root.path,))
+    return status
+
+
+def _judge_waiting(root, records, waiting):
+    """Judge what the child left waiting for exit; remove the sandbox's leaks."""
+    places = {}
+    late = []
+    for entry in waiting:
+        record = records[entry["record"]]
+        place = root.sandbox if entry["where"] == "sandbox" else places.get(entry["dir"])
+        if place is None:
+            try:
+                place = places[entry["dir"]] = HeldDirectory(entry["dir"])
+            except OSError:
+                continue
+        candidate = _ownership.Candidate(place, entry["name"], tuple(entry["identity"]),
+                                         entry["kind"], entry["where"], entry["owner"],
+                                         record, 0)
+        state = _ownership.state_of(candidate)
+        if state == "replaced":
+            record.notes.append("%s: replaced by another entry since it was seen; left alone"
+                                % _ownership.candidate_path(candidate))
+        if state != "same":
+            continue
+        if not entry["confirmed"]:
+            leak = Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
+                        "exit", candidate.owner)
+            record.leaks.append(leak)
+            late.append((record, leak))
+        if candidate.where == "sandbox":
+            record.add_removal(place.remove([(candidate.name, candidate.identity)]))
+    for place in places.values():
+        place.close()
+    return late
+
+
+def _crash_record(root, status):
+    """The child died before handing anything over: what is in the sandbox is left over."""
+    record = TestRecord("run")
+    how = ("was killed by signal %d" % -status if status < 0 else "exited with status %d" % status)
+    record.notes.append("the test process %s before tempguard could judge its files; "
+                        "they were removed" % how)
+    for name in root.sandbox.names():
+        st = root.sandbox.stat(name)
+        if st is not None:
+            record.leaks.append(Leak(os.path.join(root.tmp, name),
+                                     _ownership.kind_of(st.st_mode), "sandbox", "exit", "run"))
+    return record
+
+
+class _Described(object):
+    """Stands for a test in unittest's closing lines: prints as its description."""
+
+    def __init__(self, description):
+        self._description = description
+
+    def __str__(self):
+        return self._description
+
+    def shortDescription(self):
+        return None
+
+
+class _ChildClock(object):
+    """unittest.runner's clock while it prints the child's lines: the child's run time."""
+
+    def __init__(self, seconds):
+        self._readings = [0.0, seconds]
+
+    def perf_counter(self):
+        return self._readings.pop(0) if self._readings else 0.0
+
+    time = perf_counter  # 3.6 and 3.7 time the run with time.time()
+
+
+def _print_tail(tail, late, settings, verbosity, counts):
+    """Print unittest's closing lines as the child would have, with the leaks judged
+    after exit as failures (fail mode); return the exit status unittest would give."""
+    runner = unittest.TextTestRunner(verbosity=verbosity)
+    result = runner._makeResult()
+    result.errors = [(_Described(name), text) for name, text in tail["errors"]]
+    result.failures = [(_Described(name), text) for name, text in tail["failures"]]
+    owners = {}
+    for record, leak in late:
+        owners.setdefault(leak.owner or record.id, []).append(leak)
+        if record.outcome is not None:
+            record.outcome = "failed"
+    for owner, leaks in owners.items():
+        result.failures.append((_Described(owner), "AssertionError: %s\n"
+                                % _report.leak_message(owner, leaks)))
+        if verbosity > 1:
+            runner.stream.writeln("%s ... FAIL" % owner)
+        elif verbosity == 1:
+            runner.stream.write("F")
+    result.unexpectedSuccesses = [_Described(name) for name in tail["unexpected_successes"]]
+    result.skipped = [None] * tail["skipped"]
+    result.expectedFailures = [None] * tail["expected_failures"]
+    result.testsRun = tail["tests_run"]
+    result.collectedDurations = [tuple(item) for item in tail["durations"]]
+    counts["failed"] = len(result.failures)
+    if hasattr(runner, "durations"):
+        runner.durations = tail["durations_option"]
+    clock, unittest.runner.time = unittest.runner.time, _ChildClock(tail["seconds"])
+    try:
+        runner._makeResult = lambda: result
+        runner.run(lambda result: None)
+    finally:
+        unittest.runner.time = clock
+    return 0 if result.wasSuccessful() else 1
