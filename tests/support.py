@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -164,3 +165,27 @@ def make_run_root(parent, name, **owner):
     with open(os.path.join(path, sandbox.MARKER), "w") as handle:
         json.dump(marker, handle)
     return path
+
+
+def scratch_dir(test):
+    """A directory the test owns, used as the child run's system temp dir."""
+    path = tempfile.mkdtemp(prefix="scratch-")
+    test.addCleanup(_remove, path)
+    return path
+
+
+def run_runner(test, suite, *args, env=None, runner="tempguard.runner"):
+    """Run *suite* (a folder of tests/examples) under a runner; returns (completed, scratch)."""
+    scratch = scratch_dir(test)
+    child_env = {"TMPDIR": scratch, "EXAMPLE_OUTSIDE": os.path.join(scratch, "hard-coded")}
+    child_env.update(env or {})
+    completed = run_python(["-m", runner] + list(args), cwd=os.path.join(EXAMPLES, suite),
+                           env=child_env)
+    return completed, scratch
+
+
+def unittest_part(stderr):
+    """unittest's own output: everything before tempguard's section, timings masked."""
+    text = stderr.split("\ntempguard: ", 1)[0]
+    text = re.sub(r"Ran (\d+) tests? in [\d.]+s", r"Ran \1 tests", text)
+    return re.sub(r"File \".*?\"", "File", text).rstrip()

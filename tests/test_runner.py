@@ -12,21 +12,9 @@ from tempguard import sandbox
 from tests import support
 
 
-def scratch_dir(test):
-    """A directory the test owns, used as the child run's system temp dir."""
-    path = tempfile.mkdtemp(prefix="scratch-")
-    test.addCleanup(support._remove, path)
-    return path
-
-
-def run_runner(test, suite, *args, env=None, runner="tempguard.runner"):
-    """Run *suite* (a folder of tests/examples) under a runner; returns (completed, scratch)."""
-    scratch = scratch_dir(test)
-    child_env = {"TMPDIR": scratch, "EXAMPLE_OUTSIDE": os.path.join(scratch, "hard-coded")}
-    child_env.update(env or {})
-    completed = support.run_python(["-m", runner] + list(args),
-                                   cwd=os.path.join(support.EXAMPLES, suite), env=child_env)
-    return completed, scratch
+scratch_dir = support.scratch_dir
+run_runner = support.run_runner
+_unittest_part = support.unittest_part
 
 
 def by_id(report):
@@ -247,13 +235,6 @@ class DropInTest(unittest.TestCase):
                 self.assertEqual(completed.returncode, 2, completed.stderr)
                 self.assertIn("error", completed.stderr)
                 self.assertEqual(os.listdir(scratch), [])
-
-
-def _unittest_part(stderr):
-    """unittest's own output: everything before tempguard's section, timings masked."""
-    text = stderr.split("\ntempguard: ", 1)[0]
-    text = re.sub(r"Ran (\d+) tests? in [\d.]+s", r"Ran \1 tests", text)
-    return re.sub(r"File \".*?\"", "File", text).rstrip()
 
 
 class InterruptTest(unittest.TestCase):
