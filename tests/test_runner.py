@@ -57,6 +57,13 @@ class LeakDetectionTest(unittest.TestCase):
                 self.assertEqual(leaks[0][:2], (where, kind))
                 self.assertTrue(leaks[0][2].endswith(ending), leaks)
 
+    def test_a_leak_in_a_subtest_is_named_with_its_parameters(self):
+        leaks = self.entries["example_leaks.SubTests.test_leaks_in_one"]["leaks"]
+        self.assertEqual([(leak["owner"], os.path.basename(leak["path"])[-8:]) for leak in leaks],
+                         [("example_leaks.SubTests.test_leaks_in_one (number=1)", ".subtest")])
+        self.assertIn("example_leaks.SubTests.test_leaks_in_one (number=1)\n  sandbox file",
+                      self.completed.stderr)
+
     def test_set_up_class_leak_is_attributed_to_the_fixture(self):
         fixture = self.entries["setUpClass (example_leaks.FixtureLeak)"]
         self.assertEqual([os.path.basename(leak["path"])[-11:] for leak in fixture["leaks"]],
@@ -107,14 +114,33 @@ class LeakDetectionTest(unittest.TestCase):
                 self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner"})
                 self.assertIn(leak["judged"], ("test", "class", "module", "run", "exit"))
         totals = self.report["totals"]
-        self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (14, 13, 1))
-        self.assertEqual((totals["leaked"], totals["leaked_dirs"], totals["kept"]), (8, 1, 1))
+        self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (15, 14, 1))
+        # The failing test's untracked file is kept (copied) and still a leak.
+        self.assertEqual((totals["leaked"], totals["leaked_dirs"], totals["kept"]), (9, 1, 1))
         self.assertEqual(self.completed.returncode, 1)
 
     def test_text_section_follows_unittests_summary(self):
         err = self.completed.stderr
         self.assertLess(err.index("FAILED (failures=1)"), err.index("tempguard: leaked"))
-        self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 8 leaked \(7 files, 1 dir\)")
+        self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 9 leaked \(8 files, 1 dir\)")
+
+
+class SkipCountTest(unittest.TestCase):
+
+    def test_report_totals_equal_unittests_counts_for_every_kind_of_skip(self):
+        report = os.path.join(scratch_dir(self), "r.json")
+        ours, _ = run_runner(self, "skips", "example_skips", "--report", report)
+        theirs, _ = run_runner(self, "skips", "example_skips", runner="unittest")
+        self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
+        ran = int(re.search(r"Ran (\d+) tests?", theirs.stderr).group(1))
+        skipped = int(re.search(r"skipped=(\d+)", theirs.stderr).group(1))
+        # 2 subTests, a decorated test, a test, a class of 2 and a setUpClass skip.
+        self.assertEqual(skipped, 7)
+        totals = support.load_json(report)["totals"]
+        self.assertEqual((totals["tests"], totals["skipped"]), (ran, skipped))
+        ids = [entry["id"] for entry in support.load_json(report)["tests"]]
+        self.assertIn("example_skips.Runs.test_decorated", ids)
+        self.assertIn("example_skips.SkippedClass.test_two", ids)
 
 
 class ModuleFixtureTest(unittest.TestCase):
@@ -142,7 +168,9 @@ class PoliciesTest(unittest.TestCase):
                                   "--leaks", "fail", "--keep", "none")
         err = completed.stderr
         self.assertEqual(completed.returncode, 1)
-        self.assertIn("FAILED (failures=8)", err)
+        self.assertIn("FAILED (failures=9)", err)
+        self.assertIn("tempguard: example_leaks.SubTests.test_leaks_in_one (number=1) left 1 "
+                      "temporary entry behind", err)
         self.assertIn("FAIL: setUpClass (example_leaks.FixtureLeak)", err)
         # Later tests of its class could still remove it: judged when the class ends.
         self.assertRegex(err, r"FAIL: example_leaks.Leaks.test_mkstemp\n(.*\n)*.*left 1 "

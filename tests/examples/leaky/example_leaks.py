@@ -93,6 +93,15 @@ class NoFalseLeaks(unittest.TestCase):
         tempguard.create_temp_tree({"a/b": "c"})
 
 
+class SubTests(unittest.TestCase):
+
+    def test_leaks_in_one(self):
+        for number in range(2):
+            with self.subTest(number=number):
+                if number == 1:
+                    os.close(tempfile.mkstemp(suffix=".subtest")[0])
+
+
 class Failing(unittest.TestCase):
 
     def test_fails_and_keeps_its_files(self):
