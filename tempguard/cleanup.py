@@ -60,6 +60,10 @@ class CleanupResult(object):
         """True when everything asked for is gone."""
         return not self.problems
 
+    def replaced(self):
+        """The problems that are entries replaced under tempguard, not failures to remove."""
+        return [problem for problem in self.problems if problem.reason.startswith("replaced")]
+
     def add(self, other):
         """Fold another result into this one."""
         self.files += other.files
@@ -73,46 +77,73 @@ class CleanupResult(object):
                 % (self.files, self.dirs, self.bytes, self.seconds, len(self.problems)))
 
 
-def remove_paths(paths):
+def remove_paths(paths, parents=None):
     """Remove each path (file, link or directory with its contents); never raises.
 
     Links are removed as links. Permissions are repaired only inside a
     directory being removed, never on its parent. Paths that are already gone
     are not problems. Consecutive paths with the same parent share one open
-    directory, so pass files first, then directories deepest first.
+    directory, so pass files first, then directories deepest first. *parents*
+    maps a parent path to the (st_dev, st_ino) it had when its entries were
+    made: a parent path that now names another directory (swapped for a
+    link, say) is not entered, and its entries are reported.
     """
     result = CleanupResult()
     started = time.perf_counter()
-    remove_one = _remove_in_parent if _use_fd_functions else _remove_by_path
     parent_path = parent_fd = None
+    replaced = False
     try:
         for path in paths:
             path = os.fspath(path)
             parent, name = os.path.split(path)
-            if not _use_fd_functions:
-                remove_one(None, name, path, result)
-                continue
             if parent != parent_path:
                 if parent_fd is not None:
                     os.close(parent_fd)
-                    parent_fd = None
-                parent_path = parent
+                parent_path, parent_fd, replaced = parent, None, False
                 try:
-                    parent_fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
+                    parent_fd, replaced = _open_parent(parent, (parents or {}).get(parent))
                 except FileNotFoundError:
-                    continue
+                    pass
                 except OSError as exc:
                     parent_path = None
                     _record(result, path, exc)
                     continue
-            elif parent_fd is None:
-                continue
-            remove_one(parent_fd, name, path, result)
+            if replaced:
+                result.problems.append(CleanupProblem(
+                    path, "replaced: its directory is no longer the one it was made in; "
+                          "left alone"))
+            elif parent_fd is not None:
+                _remove_in_parent(parent_fd, name, path, result)
+            elif not _use_fd_functions and parent_path is not None:
+                _remove_by_path(path, result)
     finally:
         if parent_fd is not None:
             os.close(parent_fd)
         result.seconds = time.perf_counter() - started
     return result
+
+
+def _open_parent(parent, expected):
+    """(fd or None, replaced): the parent opened, unless it is no longer *expected*.
+
+    Without fd functions there is no fd; a parent that is a link counts as
+    replaced, since deleting through it would reach wherever it points.
+    """
+    if not _use_fd_functions:
+        is_link = os.path.islink(parent or ".")
+        return None, is_link or (expected is not None and _identity_of(parent) != expected)
+    fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
+    if expected is not None:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != expected:
+            os.close(fd)
+            return None, True
+    return fd, False
+
+
+def _identity_of(path):
+    st = os.stat(path or ".")
+    return (st.st_dev, st.st_ino)
 
 
 def identity(st):
@@ -524,7 +555,7 @@ def _rmdir(parent_fd, frame, result, parent_is_ours):
     return True
 
 
-def _remove_by_path(_unused_fd, _name, path, result):
+def _remove_by_path(path, result):
     """Fallback without fd functions: lstat-checked, but open to swap races."""
     stack = [(path, False)]
     while stack:

@@ -49,6 +49,7 @@ class RunRoot(object):
         self.kept = os.path.join(path, "kept")
         self.held = held
         self.sandbox = sandbox
+        self.removed = False
         fcntl.flock(held.fd, fcntl.LOCK_SH)
 
     @classmethod
@@ -142,19 +143,22 @@ class RunRoot(object):
 
         Everything goes through the held descriptors. What remains is kept
         files, or what could not be removed: a later run or the monitor prunes
-        it once it can.
+        it once it can. A root that a test moved or replaced is emptied where
+        it is now and left there; the link or entry now at its path is not ours.
         """
         result = self.sandbox.empty()
-        if not self.sandbox.is_replaced():
-            result.add(self.held.remove([(SANDBOX_NAME, self.sandbox.identity)]))
+        # Whatever a test put in the sandbox's place is removed as itself, never followed.
+        result.add(self.held.remove([(SANDBOX_NAME, None)]))
         self.sandbox.close()
-        has_kept = _has_entries(self.held.fd, "kept")
-        if not result.ok or has_kept or self.held.is_replaced():
+        moved = self.held.is_replaced()
+        if moved:
+            result.add(self.held.empty())
+        elif not result.ok or _has_entries(self.held.fd, "kept"):
             self._write_marker(finished=True)
         else:
             result.add(self.held.remove([(name, None) for name in self.held.names()]))
-            if not self.held.is_replaced():
-                result.add(_cleanup.remove_paths([self.path]))
+            result.add(_cleanup.remove_paths([self.path]))
+            self.removed = True
         self.held.close()
         return result
 
@@ -325,7 +329,13 @@ def prune_runs(parent, keep_runs, exclude=()):
     doomed = [info.path for info in dead if info.path not in spared]
     # A spared root keeps its kept files; a crashed run's sandbox goes in any case.
     doomed += [os.path.join(path, name) for path in spared for name in (SANDBOX_NAME, "tmp")]
-    return _cleanup.remove_paths(doomed)
+    replaced = [_cleanup.CleanupProblem(
+        os.path.join(info.path, "kept"),
+        "replaced by a link; the link was removed, what it points to left alone")
+        for info in dead if os.path.islink(os.path.join(info.path, "kept"))]
+    result = _cleanup.remove_paths(doomed)
+    result.problems.extend(replaced)
+    return result
 
 
 class TempdirRedirect(object):

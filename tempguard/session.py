@@ -424,7 +424,9 @@ class Session(object):
                 _active.remove(self)
             if not _active:
                 _ownership.atexit_log.stop()
-            for notice in self.root.replaced():
+            for notice in self.root.replaced() + [
+                    "%s: the watched directory was replaced; the one first opened was watched"
+                    % watch.path for watch in self.watches if watch.held.is_replaced()]:
                 self._run_record().notes.append(notice)
             if not self.supervised and not self.waits_for_exit():
                 self._finish_root()
@@ -465,14 +467,13 @@ class Session(object):
             if watch is not self.sandbox_watch:
                 watch.close()
         finish = self.root.finish()
+        finish.problems.extend(_sandbox.prune_runs(self.system_tempdir,
+                                       max(0, self.settings.keep_runs - (not self.root.removed)),
+                                       exclude=(self.root.path,)).replaced())
         if not finish.ok:
             self._run_record().add_removal(finish)
         if not self.owns_run and self.settings.report:
             _report.write_json(self.settings.report, self.report())
-        own_kept = os.path.isdir(self.root.path)
-        _sandbox.prune_runs(self.system_tempdir,
-                            max(0, self.settings.keep_runs - int(own_kept)),
-                            exclude=(self.root.path,))
 
     def report(self, counts=None):
         """The JSON-ready report of the run so far."""

@@ -104,20 +104,18 @@ def _judge_after_exit(root, settings, verbosity, status):
         counts = handoff["counts"]
         if handoff["tail"] is not None:
             status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
-    for notice in root.replaced():
-        fixture_records.append(TestRecord("run"))
-        fixture_records[-1].notes.append(notice)
+    run = TestRecord("run")
+    run.notes.extend(root.replaced())
     finish = root.finish()
-    if not finish.ok:
-        run = TestRecord("run")
-        run.add_removal(finish)
+    finish.problems.extend(_sandbox.prune_runs(os.path.dirname(root.path),
+                                   max(0, settings.keep_runs - (not root.removed)),
+                                   exclude=(root.path,)).replaced())
+    run.add_removal(finish)
+    if run.notes or run.cleanup_errors:
         fixture_records.append(run)
     _report.write_section(sys.stderr, records, fixture_records, counts)
     if settings.report:
         _report.write_json(settings.report, _report.run_report(records, fixture_records, counts))
-    own_kept = os.path.isdir(root.path)
-    _sandbox.prune_runs(os.path.dirname(root.path),
-                        max(0, settings.keep_runs - int(own_kept)), exclude=(root.path,))
     return status
 
 

@@ -101,6 +101,9 @@ class TrackingContext(object):
         self.stats = ContextStats()
         self._files = []
         self._dirs = []
+        # The directory each entry was made in, as it was then: cleanup never
+        # enters a parent path that a test has since pointed elsewhere.
+        self._parents = {}
         self._lock = threading.Lock()
         self._owner_pid = os.getpid()
         self._closed = False
@@ -207,7 +210,7 @@ class TrackingContext(object):
         if not files and not dirs:
             return _cleanup.CleanupResult()
         dirs.sort(key=_depth, reverse=True)
-        result = _cleanup.remove_paths(files + dirs)
+        result = _cleanup.remove_paths(files + dirs, parents=self._parents)
         self.stats.cleaned += result.removed
         self.stats.cleanup_errors += len(result.problems)
         with _totals_lock:
@@ -256,6 +259,10 @@ class TrackingContext(object):
         _count(self.stats, adopted=1)
 
     def _track(self, path, is_dir):
+        parent = os.path.dirname(path)
+        if parent not in self._parents:
+            st = os.stat(parent)
+            self._parents[parent] = (st.st_dev, st.st_ino)
         with self._lock:
             if not self._closed:
                 (self._dirs if is_dir else self._files).append(path)
