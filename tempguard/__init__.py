@@ -11,7 +11,7 @@ from .tracking import (
     register_directory, register_file, tracking,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CleanupProblem", "CleanupResult", "ContextStats", "TempGuardError",
