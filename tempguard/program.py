@@ -5,6 +5,7 @@ import functools
 import os
 import signal
 import sys
+import tempfile
 import unittest
 
 from . import report as _report
@@ -52,7 +53,7 @@ class TempGuardRunner(unittest.TextTestRunner):
         return result
 
     def run(self, test):
-        self._followed = _followed_tests(test)
+        self._followed = _FollowedTests(test)
         result = super().run(test)
         session = getattr(result, "session", None)
         if session is not None and not session.supervised:
@@ -63,14 +64,25 @@ class TempGuardRunner(unittest.TextTestRunner):
         return result
 
 
-def _followed_tests(suite):
-    """ids of the tests that another test of the same class follows in *suite*'s order."""
-    followed, previous = set(), None
-    for test in _flatten(suite):
-        if previous is not None and type(previous) is type(test):
-            followed.add(id(previous))
-        previous = test
-    return followed
+class _FollowedTests(object):
+    """ids of the tests that another test of the same class follows in a suite's order.
+
+    Worked out when first asked (when a test first leaves something): unittest
+    drops the tests it has run from the suite, never the one running.
+    """
+
+    def __init__(self, suite):
+        self._suite = suite
+        self._ids = None
+
+    def __call__(self):
+        if self._ids is None:
+            self._ids, previous = set(), None
+            for test in _flatten(self._suite):
+                if previous is not None and type(previous) is type(test):
+                    self._ids.add(id(previous))
+                previous = test
+        return self._ids
 
 
 def _flatten(suite):
@@ -123,6 +135,14 @@ class TempGuardProgram(unittest.TestProgram):
                 report=settings.report, watch=settings.watch, **options)
             self.testRunner.tempguard_root = self.run_root
         super().runTests()
+
+
+class _SupervisedProgram(TempGuardProgram):
+    """The test process of a supervised run, in the run root its supervisor made."""
+
+    def __init__(self, run_root, **kwargs):
+        self.run_root = run_root
+        super().__init__(**kwargs)
 
 
 class _NoTests(unittest.TestLoader):
@@ -182,36 +202,39 @@ def _on_sigterm(runner_pid, signum, frame):
 def main(argv=None):
     """Entry point of ``python -m tempguard.runner``; exits like ``python -m unittest``.
 
-    The tests run in a child process (the same command), so that what they
+    Call it only as a program's entry point: it forks, and the tests run in
+    the child, which exits through the caller's frames, so that what they
     leave can be judged after every exit-time owner is done.
     """
     argv = list(sys.argv if argv is None else argv)
     argv[0] = PROG
-    root_path = os.environ.pop(_supervisor.ENV, None)
-    if root_path is None:
-        sys.exit(_supervise(argv))
-    previous = signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
-    try:
-        program = TempGuardProgram
-        program.run_root = _sandbox.RunRoot.attach(root_path)
-        program(module=None, argv=argv)
-    except _Terminated:
-        sys.exit(128 + signal.SIGTERM)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _supervise(argv):
     try:
         Settings()
         options = _OptionsOnly(module=None, argv=argv, testLoader=_NoTests(), exit=False)
         settings = options.settings()
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
-        return 2
-    status = _supervisor.supervise(__package__ + ".runner", argv, settings, options.verbosity)
+        sys.exit(2)
+    root = _sandbox.RunRoot.create(tempfile.gettempdir())
+    pid = _supervisor.fork()
+    if pid == 0:
+        _run_tests(argv, root)
+        return
+    status = _supervisor.supervise(pid, root, settings, options.verbosity)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
     if status < 0:
         # Die of the same signal the tests died of, as plain unittest would have.
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
-    return status
+    # The supervisor ran no code of the user's: nothing is left to finalize.
+    os._exit(status)
+
+
+def _run_tests(argv, root):
+    """In the test process: unittest's command line, with tempguard in the run root."""
+    signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
+    try:
+        _SupervisedProgram(root, module=None, argv=argv)
+    except _Terminated:
+        sys.exit(128 + signal.SIGTERM)

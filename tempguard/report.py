@@ -114,7 +114,8 @@ def _blocks(records, lines_of):
 
 def write_section(stream, records, fixture_records, counts=None):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
-    everything = list(records) + list(fixture_records)
+    everything = [record for record in list(records) + list(fixture_records)
+                  if record.leaks or record.kept or record.cleanup_errors or record.notes]
     _section(stream, "leaked temporary files", _leak_blocks(everything))
     _section(stream, "kept temporary files",
              _blocks(everything, lambda record: [record.kept] if record.kept else []))

@@ -195,7 +195,7 @@ class TempGuardResult(unittest.TextTestResult):
     def _later_owner(self, test):
         """Who may still remove what *test* left: its class, its module, or nobody."""
         cls = type(test)
-        followed = self.tempguard_followed
+        followed = self.tempguard_followed() if self.tempguard_followed else None
         if (followed is None or id(test) in followed
                 or _ownership.class_may_own(cls, _PLAIN_RUNS)):
             return "class"
@@ -208,9 +208,12 @@ class TempGuardResult(unittest.TextTestResult):
         if guard.finished:
             return guard.record
         failed = self._outcome_name in ("failed", "error")
-        record = guard.finish(failed, self._policy(test, "keep"), self._later_owner(test))
+        record = guard.finish(failed, self._policy(test, "keep"),
+                              lambda: self._later_owner(test))
         record.outcome = self._outcome_name
-        self._policies[id(record)] = self._policy(test, "leaks")
+        if guard.left:
+            # What it left may be confirmed later, when only the record is at hand.
+            self._policies[id(record)] = self._policy(test, "leaks")
         if record.kept:
             _report.note_kept(self, test, record.kept)
         if (guard.confirmed and self._policy(test, "leaks") == "fail"

@@ -74,13 +74,6 @@ class RunRoot(object):
         root._write_marker(finished=False)
         return root
 
-    @classmethod
-    def attach(cls, path):
-        """Join a run root another process of the same run made (the runner's supervisor)."""
-        held = _cleanup.HeldDirectory(path)
-        check_private_dir(path, held)
-        return cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd))
-
     def _write_marker(self, finished):
         owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
                  "uid": os.geteuid(), "started": time.time(), "finished": finished,
@@ -359,8 +352,11 @@ class TempdirRedirect(object):
 
     @staticmethod
     def snapshot():
-        """Where tempfile and TMPDIR/TEMP/TMP point now, for put_back()."""
-        return (tempfile.tempdir,) + tuple(os.environ.get(name) for name in _ENV_NAMES)
+        """Where tempfile and TMPDIR/TEMP/TMP point now (encoded), for put_back()."""
+        # This runs twice a test: os.environ.get() decodes through three Python
+        # calls, its (POSIX) byte dict does not.
+        get = os.environ._data.get
+        return (tempfile.tempdir, get(b"TMPDIR"), get(b"TEMP"), get(b"TMP"))
 
     @staticmethod
     def put_back(saved):
@@ -372,7 +368,7 @@ class TempdirRedirect(object):
             if value is None:
                 os.environ.pop(name, None)
             else:
-                os.environ[name] = value
+                os.environ[name] = os.fsdecode(value)
         return True
 
     def restore(self):

@@ -90,10 +90,11 @@ class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "kept", "cleanup_errors", "notes")
+                 "kept", "cleanup_errors", "notes", "is_listed")
 
-    def __init__(self, test_id):
+    def __init__(self, test_id, is_listed=True):
         self.id = test_id
+        self.is_listed = is_listed  # a fixture's record is listed once it has something to say
         self.outcome = None
         self.created = self.cleaned = self.bytes = 0
         self.cleanup_seconds = 0.0
@@ -212,9 +213,13 @@ class _Observation(object):
                 if st is None:
                     continue
                 found.append(_ownership.Candidate(
-                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode), watch.where,
+                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    watch.where,
                     (owners or {}).get(path, owner), record, self._atexit_mark))
         return found
+
+
+_NOTHING = frozenset()
 
 
 class TestGuard(object):
@@ -224,14 +229,16 @@ class TestGuard(object):
         self.session = session
         self.record = TestRecord(test_id)
         self.finished = False
-        self.confirmed = []
+        self.left = self.confirmed = []
         self._context = None
-        self._parts = []
-        self._owners = {}
+        self._parts = self._owners = None  # made by the first subTest
         if not session.owns_run:
             session.redirect.apply()
             self._saved_fallback = set_fallback(session.context_for_now)
-        self._saved_tempdir = session.redirect.snapshot()
+        # Between two tests of a class only unittest runs: the last test's state holds.
+        self._saved_tempdir = (session.tempdir_state if observation is not None
+                               and session.tempdir_state is not None
+                               else session.redirect.snapshot())
         self._observation = observation or _Observation(session, continuing)
         # A test run inside another guarded test is that test's business, not the run's.
         self.nested = bool(session._guards)
@@ -246,11 +253,13 @@ class TestGuard(object):
 
     def _tracked(self):
         if self._context is None:
-            return set()
+            return _NOTHING
         return set(str(path) for path in self._context.tracked_paths())
 
     def begin_part(self, owner):
         """Entries that appear from now until end_part() belong to *owner* (a subTest)."""
+        if self._parts is None:
+            self._parts, self._owners = [], {}
         self._parts.append((owner, _Observation(self.session)))
 
     def end_part(self):
@@ -265,12 +274,12 @@ class TestGuard(object):
         return [self.session.as_leak(candidate, "test")
                 for candidate in self.session.settle(candidates)]
 
-    def finish(self, failed, keep_policy, later_owner=None):
+    def finish(self, failed, keep_policy, later_owner=lambda: None):
         """Clean (or keep) the test's tracked files, and file what else it left.
 
-        *later_owner* is the scope ("class", "module") that may still remove
-        what the test left, or None: then it is judged now, and what is
-        confirmed is in self.confirmed.
+        *later_owner()* tells the scope ("class", "module") that may still
+        remove what the test left, or None: then it is judged now, and what is
+        confirmed is in self.confirmed. Asked only if the test left anything.
         """
         if self.finished:
             return self.record
@@ -285,11 +294,14 @@ class TestGuard(object):
                 self._keep(candidates)
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
-            self.session._listed.add(id(record))
-            self.confirmed = self.session.judge(self.session.settle(candidates), "test",
-                                                later_owner)
+            if candidates:
+                self.left = self.session.settle(candidates)
+                self.confirmed = self.session.judge(self.left, "test",
+                                                    later_owner() if self.left else None)
         finally:
             self.session.redirect.put_back(self._saved_tempdir)
+            if not self.nested:
+                self.session.tempdir_state = self._saved_tempdir
             if not self.session.owns_run:
                 self.session.redirect.restore()
                 set_fallback(self._saved_fallback)
@@ -337,7 +349,7 @@ class _Scope(object):
     """A class or module fixture scope: what its setUp made, judged when it ends."""
 
     def __init__(self, scope_id, level, module):
-        self.record = TestRecord(scope_id)
+        self.record = TestRecord(scope_id, is_listed=False)
         self.level = level
         self.module = module
         self.contexts = []
@@ -368,13 +380,13 @@ class Session(object):
         self.ledger = _ownership.Ledger()
         self._pid = os.getpid()
         self._scopes = collections.OrderedDict()
-        self._listed = set()
         self._phase = None
         self._phase_context = None
         self._saved_fallback = None
         self._guards = []
         self._unremoved = []
         self._handed_off = False
+        self.tempdir_state = None
         self.started = self.stopped = False
 
     def start(self):
@@ -441,9 +453,7 @@ class Session(object):
         the deferred *tail* (unittest's closing lines) if any."""
         if self.supervised and not self._handed_off:
             self._handed_off = True
-            data = self._handoff(tail)
-            data["counts"] = counts
-            self.root.write_file(HANDOFF, json.dumps(data))
+            self.root.write_file(HANDOFF, json.dumps(self._handoff(tail, counts)))
 
     def _at_exit(self):
         """At interpreter exit: stop if nobody did, then judge what waited for exit."""
@@ -568,8 +578,8 @@ class Session(object):
 
     def _list_fixture(self, record):
         """Put a fixture's record in the report once it has something to say."""
-        if id(record) not in self._listed:
-            self._listed.add(id(record))
+        if not record.is_listed:
+            record.is_listed = True
             self.fixture_records.append(record)
 
     def _run_record(self):
@@ -577,25 +587,35 @@ class Session(object):
             if record.id == "run":
                 return record
         record = TestRecord("run")
-        self._listed.add(id(record))
         self.fixture_records.append(record)
         return record
 
-    def _handoff(self, tail):
-        """What the supervisor needs to judge after exit, as JSON."""
+    def _handoff(self, tail, counts):
+        """What the supervisor needs to judge after exit, as JSON.
+
+        Without a JSON report to write, only the records with something to
+        say travel; the rest are summed into one, which keeps the totals.
+        """
         waiting = self.ledger.take("exit") + self._unremoved
         for candidate in waiting:
-            if candidate.record is not None:
-                self._list_fixture(candidate.record)
-        records = self.records + self.fixture_records
-        index = {id(record): number for number, record in enumerate(records)}
-        return {"records": [record.as_json() for record in self.records],
-                "fixture_records": [record.as_json() for record in self.fixture_records],
+            self._list_fixture(candidate.record)
+        counts = dict(counts or {}, passed=sum(1 for r in self.records if r.outcome == "passed"))
+        records, fixture_records = self.records, self.fixture_records
+        if not self.settings.report:
+            waited = set(id(candidate.record) for candidate in waiting)
+            records = [r for r in records if id(r) in waited or _has_news(r)]
+            rest = [r for r in self.records + self.fixture_records if not _has_news(r)
+                    and id(r) not in waited]
+            fixture_records = [r for r in fixture_records if id(r) in waited or _has_news(r)]
+            fixture_records.append(_summed(rest))
+        index = {id(record): number for number, record in enumerate(records + fixture_records)}
+        return {"records": [record.as_json() for record in records],
+                "fixture_records": [record.as_json() for record in fixture_records],
                 "waiting": [{"where": c.where, "dir": c.place.path, "name": c.name,
                              "identity": list(c.identity), "kind": c.kind, "owner": c.owner,
-                             "record": index.get(id(c.record)), "confirmed": c in self._unremoved}
-                            for c in waiting if id(c.record) in index],
-                "tail": tail}
+                             "record": index[id(c.record)], "confirmed": c in self._unremoved}
+                            for c in waiting],
+                "counts": counts, "tail": tail}
 
     # -- fixture phases (what happens between tests) --------------------------
 
@@ -688,6 +708,21 @@ class Session(object):
 
     def open_scope_keys(self):
         return list(self._scopes)
+
+
+def _has_news(record):
+    return bool(record.leaks or record.kept or record.cleanup_errors or record.notes)
+
+
+def _summed(records):
+    """One record holding what *records* made and cleaned: they count, nothing else to say."""
+    total = TestRecord("(the other tests)")
+    for record in records:
+        total.created += record.created
+        total.cleaned += record.cleaned
+        total.bytes += record.bytes
+        total.cleanup_seconds += record.cleanup_seconds
+    return total
 
 
 def _scope_rank(key):

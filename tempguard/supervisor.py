@@ -3,19 +3,17 @@
 Some owners of temp files run only at interpreter exit (atexit handlers,
 finalizers, objects collected at shutdown, multiprocessing's own temp dir).
 Only a process that outlives the tests can see what they leave, so
-``python -m tempguard.runner`` makes the run root, starts the same command
-in a child, and, once the child has exited, judges what was waiting for
-exit, prints tempguard's section, writes the report and cleans up. It also
-cleans up after a child that crashed or was killed.
+``python -m tempguard.runner`` makes the run root and forks: the child runs
+the tests and exits as ``python -m unittest`` would; the parent waits, then
+judges what was waiting for exit, prints tempguard's section, writes the
+report and cleans up. It also cleans up after a child that crashed or was
+killed. Forking, not starting a new interpreter, costs next to nothing.
 """
 
-import functools
 import json
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import unittest
 
 from . import ownership as _ownership
@@ -24,51 +22,57 @@ from . import sandbox as _sandbox
 from .cleanup import HeldDirectory
 from .session import HANDOFF, Leak, TestRecord
 
-__all__ = ["ENV", "supervise"]
+__all__ = ["fork", "supervise"]
 
 __unittest = True
 
-# Tells the child which run root to join; the child takes it out of its environment.
-ENV = "TEMPGUARD_SUPERVISOR_ROOT"
+
+def fork():
+    """Fork the test process: 0 in the child, the child's pid in the supervisor.
+
+    The child dies with the supervisor (Linux), as a test process killed with
+    it would.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # or both processes would write what is buffered
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0 and sys.platform.startswith("linux"):
+        import ctypes  # only here: the child needs it once
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os._exit(1)  # the supervisor died before the request took effect
+    return pid
 
 
-def supervise(module, argv, settings, verbosity):
-    """Run ``python -m <module> argv[1:]`` as a supervised child; return its exit status."""
-    system_tempdir = tempfile.gettempdir()
-    root = _sandbox.RunRoot.create(system_tempdir)
-    env = dict(os.environ)
-    env[ENV] = root.path
-    # The same interpreter options (-W, -X, -O, ...) as ours; subprocess has no public way.
-    command = ([sys.executable] + subprocess._args_from_interpreter_flags()
-               + ["-m", module] + list(argv[1:]))
-    child = []
+def supervise(pid, root, settings, verbosity):
+    """Wait for the test process *pid*, then judge, report and clean up; its exit status.
+
+    The status is as subprocess gives it: negative for a signal.
+    """
     previous = {}
+    # Ctrl-C at a terminal reaches the child too; otherwise pass SIGINT and SIGTERM on.
+    for signum, already_delivered in ((signal.SIGINT, _from_terminal),
+                                      (signal.SIGTERM, lambda: False)):
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, _pass_on(pid, already_delivered))
     try:
-        # Handlers, not SIG_IGN, so that the child starts with the signals as we got them.
-        for signum, already_delivered in ((signal.SIGINT, _from_terminal),
-                                          (signal.SIGTERM, lambda: False)):
-            if signal.getsignal(signum) != signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, _pass_on(child, already_delivered))
-        child.append(subprocess.Popen(
-            command, env=env, preexec_fn=functools.partial(_die_with_parent, os.getpid())))
-        status = child[0].wait()
-    finally:
-        if not child:
-            root.finish()
-    try:
-        status = _judge_after_exit(root, settings, verbosity, status)
+        _, status = os.waitpid(pid, 0)
+        status = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        return _judge_after_exit(root, settings, verbosity, status)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return status
 
 
-def _pass_on(child, already_delivered):
-    """A signal handler that passes the signal on to the child (once started, in the
-    one-item list *child*), unless it got it too."""
+def _pass_on(pid, already_delivered):
+    """A signal handler that passes the signal on to the child, unless it got it too."""
     def handler(signum, frame):
-        if child and not already_delivered():
-            child[0].send_signal(signum)
+        if not already_delivered():
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
     return handler
 
 
@@ -78,15 +82,6 @@ def _from_terminal():
         return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
     except (OSError, AttributeError, ValueError):
         return False
-
-
-def _die_with_parent(parent_pid):
-    """In the child: die when the supervisor dies (Linux), as a test process killed with it."""
-    if sys.platform.startswith("linux"):
-        import ctypes  # only here: the child needs it once, before it runs Python
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent_pid:
-            os._exit(1)  # the supervisor died before the request took effect
 
 
 def _judge_after_exit(root, settings, verbosity, status):
@@ -201,6 +196,8 @@ def _print_tail(tail, late, settings, verbosity, counts):
     owners = {}
     for record, leak in late:
         owners.setdefault(leak.owner or record.id, []).append(leak)
+        if record.outcome == "passed":
+            counts["passed"] -= 1
         if record.outcome is not None:
             record.outcome = "failed"
     for owner, leaks in owners.items():
