@@ -19,11 +19,12 @@ def _require(module):
 
 class IntegrationTestCase(unittest.TestCase):
 
-    def run_here(self, *args):
+    def run_here(self, *args, env=None):
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
         completed = support.run_python(list(args), cwd=INTEGRATIONS,
-                                       env={"TMPDIR": scratch, "PYTHONWARNINGS": "default"})
+                                       env=dict({"TMPDIR": scratch, "PYTHONWARNINGS": "default"},
+                                                **(env or {})))
         return completed, scratch
 
 
@@ -34,10 +35,20 @@ class UnittestMainTest(IntegrationTestCase):
             with self.subTest(extra=extra):
                 completed, scratch = self.run_here("example_main.py", *extra)
                 self.assertEqual(completed.returncode, 0, completed.stderr)
-                self.assertIn("Ran 2 tests", completed.stderr)
+                self.assertIn("Ran 3 tests", completed.stderr)
                 self.assertIn(".main-leak", completed.stderr)
                 self.assertRegex(completed.stderr, r"tempguard: 1 created, 1 cleaned, 1 leaked")
+                self.assertNotIn(".main-atexit", completed.stderr)
                 self.assertEqual(os.listdir(scratch), [])
+
+    def test_in_process_runner_judges_what_waits_for_exit_at_exit(self):
+        completed, scratch = self.run_here("example_main.py", env={"EXAMPLE_FORGET": "1"})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        late = completed.stderr.split("judged at interpreter exit)", 1)
+        self.assertEqual(len(late), 2, completed.stderr)
+        self.assertIn("__main__.HandsToAtexit.test_hands_over\n  sandbox dir", late[1])
+        self.assertIn(".main-atexit", late[1])
+        self.assertEqual(os.listdir(scratch), [])
 
 
 class PytestTest(IntegrationTestCase):
