@@ -17,8 +17,8 @@ import sys
 import unittest
 import weakref
 
-__all__ = ["SCOPES", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path", "class_may_own",
-           "exit_owned", "kind_of", "module_may_own", "state_of"]
+__all__ = ["SCOPES", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
+           "class_may_own", "exit_owned", "kind_of", "module_may_own", "state_of"]
 
 SCOPES = ("test", "class", "module", "run", "exit")
 

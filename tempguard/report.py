@@ -4,12 +4,31 @@ import collections
 import json
 import os
 
-__all__ = ["REPORT_VERSION", "display", "leak_message", "note_kept", "run_report",
+__all__ = ["REPORT_VERSION", "Described", "display", "leak_message", "note_kept", "run_report",
            "size", "totals", "write_late_section", "write_section", "write_json"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
 _OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
+
+
+class Described(object):
+    """Stands for a test or fixture in unittest's failure lists, as its _ErrorHolder does:
+    a late leak failure, or a line the supervisor prints for the test process."""
+
+    failureException = AssertionError
+
+    def __init__(self, description):
+        self.description = description
+
+    def id(self):
+        return self.description
+
+    def shortDescription(self):
+        return None
+
+    def __str__(self):
+        return self.description
 
 
 def display(path):

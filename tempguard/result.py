@@ -16,24 +16,6 @@ __all__ = ["TempGuardResult"]
 __unittest = True
 
 
-class _FixtureHolder(object):
-    """Stands for a class or module fixture in a failure report, as unittest's _ErrorHolder does."""
-
-    failureException = AssertionError
-
-    def __init__(self, description):
-        self.description = description
-
-    def id(self):
-        return self.description
-
-    def shortDescription(self):
-        return None
-
-    def __str__(self):
-        return self.description
-
-
 class TempGuardResult(unittest.TextTestResult):
     """Records outcomes as unittest does, and gives each test a guard.
 
@@ -230,7 +212,7 @@ class TempGuardResult(unittest.TextTestResult):
             for leak in leaks:
                 owners.setdefault(leak.owner or record.id, []).append(leak)
             for owner, owned in owners.items():
-                target = _FixtureHolder(owner) if late else test
+                target = _report.Described(owner) if late else test
                 failure = getattr(target, "failureException", AssertionError)
                 self.addFailure(target, (failure, failure(_report.leak_message(owner, owned)),
                                          None))

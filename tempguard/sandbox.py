@@ -156,6 +156,16 @@ class RunRoot(object):
         return result
 
 
+    def close(self, keep_runs):
+        """finish(), then prune the dead runs beside this one, keeping *keep_runs* runs'
+        kept files (this one's included). The result reports what pruning found replaced."""
+        result = self.finish()
+        pruned = prune_runs(os.path.dirname(self.path),
+                            max(0, keep_runs - (not self.removed)), exclude=(self.path,))
+        result.problems.extend(pruned.replaced())
+        return result
+
+
 def _has_entries(dir_fd, name):
     try:
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)

@@ -11,7 +11,6 @@ import gc
 import json
 import os
 import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -476,10 +475,7 @@ class Session(object):
         for watch in self.all_watches:
             if watch is not self.sandbox_watch:
                 watch.close()
-        finish = self.root.finish()
-        finish.problems.extend(_sandbox.prune_runs(self.system_tempdir,
-                                       max(0, self.settings.keep_runs - (not self.root.removed)),
-                                       exclude=(self.root.path,)).replaced())
+        finish = self.root.close(self.settings.keep_runs)
         if not finish.ok:
             self._run_record().add_removal(finish)
         if not self.owns_run and self.settings.report:
@@ -705,9 +701,6 @@ class Session(object):
                                  and _ownership.module_may_own(module)) else None
             confirmed += self.judge(self.settle(pending), level, later)
         return confirmed
-
-    def open_scope_keys(self):
-        return list(self._scopes)
 
 
 def _has_news(record):

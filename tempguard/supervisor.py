@@ -18,7 +18,6 @@ import unittest
 
 from . import ownership as _ownership
 from . import report as _report
-from . import sandbox as _sandbox
 from .cleanup import HeldDirectory
 from .session import HANDOFF, Leak, TestRecord
 
@@ -101,11 +100,7 @@ def _judge_after_exit(root, settings, verbosity, status):
             status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
     run = TestRecord("run")
     run.notes.extend(root.replaced())
-    finish = root.finish()
-    finish.problems.extend(_sandbox.prune_runs(os.path.dirname(root.path),
-                                   max(0, settings.keep_runs - (not root.removed)),
-                                   exclude=(root.path,)).replaced())
-    run.add_removal(finish)
+    run.add_removal(root.close(settings.keep_runs))
     if run.notes or run.cleanup_errors:
         fixture_records.append(run)
     _report.write_section(sys.stderr, records, fixture_records, counts)
@@ -161,19 +156,6 @@ def _crash_record(root, status):
     return record
 
 
-class _Described(object):
-    """Stands for a test in unittest's closing lines: prints as its description."""
-
-    def __init__(self, description):
-        self._description = description
-
-    def __str__(self):
-        return self._description
-
-    def shortDescription(self):
-        return None
-
-
 class _ChildClock(object):
     """unittest.runner's clock while it prints the child's lines: the child's run time."""
 
@@ -191,8 +173,8 @@ def _print_tail(tail, late, settings, verbosity, counts):
     after exit as failures (fail mode); return the exit status unittest would give."""
     runner = unittest.TextTestRunner(verbosity=verbosity)
     result = runner._makeResult()
-    result.errors = [(_Described(name), text) for name, text in tail["errors"]]
-    result.failures = [(_Described(name), text) for name, text in tail["failures"]]
+    result.errors = [(_report.Described(name), text) for name, text in tail["errors"]]
+    result.failures = [(_report.Described(name), text) for name, text in tail["failures"]]
     owners = {}
     for record, leak in late:
         owners.setdefault(leak.owner or record.id, []).append(leak)
@@ -201,13 +183,13 @@ def _print_tail(tail, late, settings, verbosity, counts):
         if record.outcome is not None:
             record.outcome = "failed"
     for owner, leaks in owners.items():
-        result.failures.append((_Described(owner), "AssertionError: %s\n"
+        result.failures.append((_report.Described(owner), "AssertionError: %s\n"
                                 % _report.leak_message(owner, leaks)))
         if verbosity > 1:
             runner.stream.writeln("%s ... FAIL" % owner)
         elif verbosity == 1:
             runner.stream.write("F")
-    result.unexpectedSuccesses = [_Described(name) for name in tail["unexpected_successes"]]
+    result.unexpectedSuccesses = [_report.Described(name) for name in tail["unexpected_successes"]]
     result.skipped = [None] * tail["skipped"]
     result.expectedFailures = [None] * tail["expected_failures"]
     result.testsRun = tail["tests_run"]
