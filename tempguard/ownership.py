@@ -99,7 +99,7 @@ def module_may_own(module_name):
     return bool(getattr(unittest.case, "_module_cleanups", None))
 
 
-def exit_owned(candidates):
+def exit_owned(candidates, handlers=True):
     """The candidates that something will remove at interpreter exit, as a set of paths.
 
     Owners found: an atexit handler registered since the entry appeared that
@@ -107,12 +107,13 @@ def exit_owned(candidates):
     user's own code (it may remove it some other way), a live finalizer
     (weakref.finalize with atexit, as TemporaryDirectory uses, or
     multiprocessing's) whose arguments name it, and multiprocessing's
-    per-process temp dir.
+    per-process temp dir. Without *handlers*, atexit handlers are not asked
+    (from an atexit handler: those registered since have run).
     """
     if not candidates:
         return set()
     named = _paths_finalizers_name()
-    handlers = atexit_log.handlers
+    handlers = atexit_log.handlers if handlers else []
     owned = set()
     for candidate in candidates:
         path = candidate_path(candidate)

@@ -156,6 +156,12 @@ class RunRoot(object):
         return result
 
 
+    def leave(self):
+        """Let go of the root as it is, marked finished: a later run or the monitor prunes it."""
+        self._write_marker(finished=True)
+        self.sandbox.close()
+        self.held.close()
+
     def close(self, keep_runs):
         """finish(), then prune the dead runs beside this one, keeping *keep_runs* runs'
         kept files (this one's included). The result reports what pruning found replaced."""

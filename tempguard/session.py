@@ -406,7 +406,7 @@ class Session(object):
             self._saved_fallback = set_fallback(self.context_for_now)
         _ownership.atexit_log.start()
         _active.append(self)
-        atexit.register(self._at_exit)
+        _started.append(self)
         self.started = True
         return self
 
@@ -464,12 +464,15 @@ class Session(object):
             return
         if self.root.held.fd is None:
             return
-        late = self.judge_exit()
+        late, still_owned = self.judge_exit()
         if late:
             _report.write_late_section(sys.stderr, late)
             if self.settings.report:
                 _report.write_json(self.settings.report, self.report())
-        self._finish_root()
+        if still_owned:
+            self.root.leave()
+        else:
+            self._finish_root()
 
     def _finish_root(self):
         for watch in self.all_watches:
@@ -538,11 +541,19 @@ class Session(object):
         return self._confirm(candidates, scope)
 
     def judge_exit(self):
-        """Judge what waited for exit (call when every exit owner has run)."""
-        late = self._confirm(self._existing(self.ledger.take("exit")), "exit")
+        """Judge what waited for exit, from an atexit handler: [(record, leaks)].
+
+        Finalizers that have not run yet (they registered before us, so run
+        after us) still own what they name: that is left in place, and True
+        is returned with the leaks, so that the run root is left to be pruned.
+        """
+        waiting = self._existing(self.ledger.take("exit"))
+        owned = _ownership.exit_owned(waiting, handlers=False)
+        late = self._confirm([c for c in waiting
+                              if _ownership.candidate_path(c) not in owned], "exit")
         self._remove(self._unremoved, allow_cwd=True)
         self._unremoved = []
-        return late
+        return late, bool(owned)
 
     def _confirm(self, candidates, scope):
         by_record = collections.OrderedDict()
@@ -566,8 +577,8 @@ class Session(object):
             if not allow_cwd and _holds_cwd(_ownership.candidate_path(candidate)):
                 self._unremoved.append(candidate)  # removed once the process has left it
                 continue
-            by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(
-                candidate)
+            key = (id(candidate.record), id(candidate.place))
+            by_record.setdefault(key, (candidate.record, []))[1].append(candidate)
         for record, group in by_record.values():
             place = group[0].place
             record.add_removal(place.remove([(c.name, c.identity) for c in group]))
@@ -733,6 +744,17 @@ def _holds_cwd(path):
 
 
 _active = []
+_started = []
+
+
+def _at_exit():
+    """Each session's last word. Registered when tempguard is imported, so that it runs
+    after the exit handlers of what is imported later (atexit runs the last first)."""
+    for session in reversed(_started):
+        session._at_exit()
+
+
+atexit.register(_at_exit)
 
 
 def active_session():

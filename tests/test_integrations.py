@@ -6,6 +6,7 @@ import re
 import tempfile
 import unittest
 
+from tempguard import sandbox
 from tests import support
 
 INTEGRATIONS = os.path.join(support.EXAMPLES, "integrations")
@@ -49,6 +50,32 @@ class UnittestMainTest(IntegrationTestCase):
         self.assertIn("__main__.HandsToAtexit.test_hands_over\n  sandbox dir", late[1])
         self.assertIn(".main-atexit", late[1])
         self.assertEqual(os.listdir(scratch), [])
+
+
+    def test_in_process_runner_waits_for_multiprocessing_whatever_the_import_order(self):
+        owners = os.path.join(support.EXAMPLES, "owners")
+        # multiprocessing.util registers its exit handler when imported: before
+        # tempguard's, it runs after it, so the run root is left for the next run.
+        for imports in ("multiprocessing.util, unittest, tempguard",
+                        "tempguard, multiprocessing, unittest"):
+            with self.subTest(imports=imports):
+                scratch = tempfile.mkdtemp(prefix="scratch-")
+                self.addCleanup(support._remove, scratch)
+                completed = support.run_python(
+                    ["-c", "import %s; unittest.main(module=None, argv=['x', "
+                           "'example_multiprocessing'], testRunner=tempguard.TempGuardRunner)"
+                     % imports], cwd=owners,
+                    env={"TMPDIR": scratch, "PYTHONPATH": support.PROJECT + os.pathsep + owners})
+                self.assertEqual(completed.returncode, 0, completed.stderr)
+                self.assertNotIn("Traceback", completed.stderr)
+                self.assertIn(" 0 leaked", completed.stderr)
+                left = [sandbox.read_run_root(os.path.join(scratch, name)).state
+                        for name in os.listdir(scratch)]
+                self.assertIn(left, ([], ["finished"]) if "util" in imports else ([],))
+                support.run_python(["-m", "tempguard.runner", "example_class_teardown"],
+                                   cwd=owners, env={"TMPDIR": scratch, "PYTHONPATH": os.pathsep
+                                                    .join([support.PROJECT, owners])})
+                self.assertEqual(os.listdir(scratch), [])
 
 
 class PytestTest(IntegrationTestCase):
