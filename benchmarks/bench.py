@@ -25,7 +25,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
 import tempguard  # noqa: E402
-from tempguard import cleanup, scan  # noqa: E402
+from tempguard import cleanup, inuse, scan  # noqa: E402
 
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
@@ -327,6 +327,38 @@ def bench_scan(size, work):
                 "bare os.scandir + lstat", times["tempguard"], times["bare"], 0.8)]
 
 
+def bench_in_use(size, work):
+    """The monitor's in-use checks on every entry of a scan, against the scan alone."""
+    count = size["scan"]
+
+    def populate(directory):
+        for index in range(count):
+            os.close(os.open(os.path.join(directory, "e%d" % index), _FLAGS, 0o600))
+        return directory
+
+    def clean_dry_run(directory, check=True):
+        """What --clean does with every entry a candidate, without removing any."""
+        result = scan.scan(directory)
+        in_use = inuse.InUse() if check else None
+        below = in_use.reasons_below(directory) if check else None
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for entry in result.entries:
+                name = os.path.basename(entry.path)
+                if check:
+                    in_use.reason(fd, name, below, entry.kind, entry.identity[0],
+                                  entry.identity[1])
+        finally:
+            os.close(fd)
+    times = compare(size["repeat"], work, [
+        ("tempguard", populate, clean_dry_run),
+        ("unchecked", populate, lambda directory: clean_dry_run(directory, check=False)),
+    ])
+    return [Row("clean dry run of a %s-entry directory, in-use checks" % format(count, ","),
+                "the same without the checks", times["tempguard"], times["unchecked"], 1.10,
+                higher_is_better=False)]
+
+
 def bench_memory(size, work):
     count = size["memory"]
     directory = tempfile.mkdtemp(dir=work)
@@ -352,7 +384,7 @@ def bench_memory(size, work):
 
 
 SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_scan,
-             bench_memory]
+             bench_in_use, bench_memory]
 
 
 def _format_value(value, unit):

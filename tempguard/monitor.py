@@ -5,6 +5,7 @@ Kept thin of classes on purpose: run with -m this file is ``__main__``.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -14,6 +15,7 @@ import tempfile
 import time
 
 from . import cleanup as _cleanup
+from . import inuse as _inuse
 from . import report as _report
 from . import sandbox as _sandbox
 from . import scan as _scan
@@ -82,8 +84,9 @@ def _parser():
                         "(a dry run unless --yes)")
     parser.add_argument("--older-than", type=parse_age, metavar="AGE",
                         help="with --clean: 90s, 30m, 2h, 7d")
-    parser.add_argument("--age-by", choices=sorted(_scan.AGE_FIELDS), default="mtime",
-                        help="which time ages an entry (default mtime); a directory is as "
+    parser.add_argument("--age-by", choices=_scan.AGE_BY, default="newest",
+                        help="which time ages an entry: newest (default: the newest of "
+                        "atime, mtime and ctime), mtime, atime or ctime; a directory is as "
                         "young as the youngest thing in it")
     parser.add_argument("--yes", action="store_true", help="with --clean: really delete")
     return parser
@@ -163,40 +166,81 @@ def _age_text(seconds):
 
 def _clean_orphans(dirs):
     problems = []
+    in_use = _in_use()
     for directory in dirs:
-        for info in _sandbox.find_run_roots(directory):
-            if info.state not in ("orphaned", "finished"):
-                continue
-            result = _cleanup.remove_paths([info.path])
-            problems += result.problems
-            if not os.path.lexists(info.path):
-                sys.stdout.write("removed %s run root %s\n" % (info.state,
-                                                              _report.display(info.path)))
+        below = in_use.reasons_below(directory)
+        with _opened(directory) as dir_fd:
+            for info in _sandbox.find_run_roots(directory):
+                if info.state not in ("orphaned", "finished"):
+                    continue
+                try:
+                    st = os.lstat(info.path)
+                except FileNotFoundError:
+                    continue
+                why = in_use.reason(dir_fd, os.path.basename(info.path), below, "dir",
+                                    st.st_dev, st.st_ino)
+                if why:
+                    sys.stdout.write("left %s run root %s: in use: %s\n" % (
+                        info.state, _report.display(info.path), why))
+                    continue
+                result = _cleanup.remove_paths([info.path])
+                problems += result.problems
+                if not os.path.lexists(info.path):
+                    sys.stdout.write("removed %s run root %s\n" % (
+                        info.state, _report.display(info.path)))
     return problems
 
 
+def _in_use():
+    """What live processes use now, read once; says which checks it could not make."""
+    in_use = _inuse.InUse()
+    for skipped in in_use.skipped:
+        sys.stdout.write("not checked: %s\n" % skipped)
+    return in_use
+
+
+@contextlib.contextmanager
+def _opened(directory):
+    """An fd of a directory given on the command line, for the in-use checks."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
 def _clean_old(dirs, args):
-    """Remove (or, without --yes, list) matching entries of ours older than the age."""
+    """Remove (or, without --yes, list) matching entries of ours older than the age,
+    unless a live process is using them."""
     now = time.time()
     problems = []
     uid = os.geteuid()
+    in_use = _in_use()
     for result in _scan_all(dirs, args):
         live_roots = set(info.path for info in result.run_roots if info.state == "live")
         device = os.lstat(result.path).st_dev
-        for entry in sorted(result.entries, key=lambda entry: entry.path):
-            if (entry.uid != uid or now - entry.newest <= args.older_than
-                    or entry.path in live_roots or entry.identity[0] != device
-                    or os.path.basename(entry.path) in _PROTECTED_NAMES):
-                continue
-            if not args.yes:
-                sys.stdout.write("would remove %s (%s, %s)\n" % (
-                    _report.display(entry.path), _age_text(now - entry.newest),
-                    _report.size(entry.size)))
-                continue
-            removal = _cleanup.remove_if_unchanged(entry.path, entry.identity)
-            problems += removal.problems
-            if removal.ok:
-                sys.stdout.write("removed %s\n" % _report.display(entry.path))
+        below = in_use.reasons_below(result.path)
+        with _opened(result.path) as dir_fd:
+            for entry in sorted(result.entries, key=lambda entry: entry.path):
+                if (entry.uid != uid or now - entry.newest <= args.older_than
+                        or entry.path in live_roots or entry.identity[0] != device
+                        or os.path.basename(entry.path) in _PROTECTED_NAMES):
+                    continue
+                why = in_use.reason(dir_fd, os.path.basename(entry.path), below, entry.kind,
+                                    entry.identity[0], entry.identity[1])
+                if why:
+                    sys.stdout.write("left %s: in use: %s\n" % (_report.display(entry.path),
+                                                                 why))
+                    continue
+                if not args.yes:
+                    sys.stdout.write("would remove %s (%s, %s)\n" % (
+                        _report.display(entry.path), _age_text(now - entry.newest),
+                        _report.size(entry.size)))
+                    continue
+                removal = _cleanup.remove_if_unchanged(entry.path, entry.identity)
+                problems += removal.problems
+                if removal.ok:
+                    sys.stdout.write("removed %s\n" % _report.display(entry.path))
     if not args.yes:
         sys.stdout.write("dry run: nothing was removed; add --yes to remove\n")
     return problems

@@ -10,10 +10,12 @@ import stat
 
 from . import sandbox as _sandbox
 
-__all__ = ["AGE_FIELDS", "Entry", "ScanResult", "scan"]
+__all__ = ["AGE_BY", "AGE_FIELDS", "Entry", "ScanResult", "scan"]
 
 # Index of each time in a stat result, in whole seconds: ages are given in s, m, h, d.
 AGE_FIELDS = {"atime": stat.ST_ATIME, "mtime": stat.ST_MTIME, "ctime": stat.ST_CTIME}
+# What --age-by takes: one of those, or the newest of the three, as systemd-tmpfiles ages.
+AGE_BY = sorted(AGE_FIELDS) + ["newest"]
 _FORMAT_MASK = 0o170000
 
 
@@ -73,7 +75,7 @@ def _matches(name, patterns):
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def scan(directory, patterns=(), excludes=(), age_by="mtime"):
+def scan(directory, patterns=(), excludes=(), age_by="newest"):
     """Scan *directory*: every top-level entry matching *patterns* (all if none), minus *excludes*.
 
     Links are counted, never followed; a hard-linked file is counted once;
@@ -92,7 +94,8 @@ def scan(directory, patterns=(), excludes=(), age_by="mtime"):
 def _scan(directory, patterns, excludes, age_by):
     # This loop runs once per entry of directories with 100,000 entries, so it
     # is kept flat: no call per entry beyond the lstat.
-    age_index = AGE_FIELDS[age_by]
+    age_index = AGE_FIELDS.get(age_by)  # None: the newest of atime, mtime and ctime
+    atime, mtime, ctime = stat.ST_ATIME, stat.ST_MTIME, stat.ST_CTIME
     regular, directory_type, link = stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
     result = ScanResult(directory)
     append = result._rows.append
@@ -110,7 +113,7 @@ def _scan(directory, patterns, excludes, age_by):
                 result.skipped += 1
                 continue
             file_type = st.st_mode & _FORMAT_MASK
-            newest = st[age_index]
+            newest = st[age_index] if age_index else max(st[atime], st[mtime], st[ctime])
             size = 0
             if file_type == regular:
                 kind = "file"
@@ -152,6 +155,7 @@ def _first_sight(st, seen_inodes):
 
 def _walk(top, result, seen_inodes, newest, age_index):
     """Count everything below a directory without following links; return (bytes, newest stamp)."""
+    atime, mtime, ctime = stat.ST_ATIME, stat.ST_MTIME, stat.ST_CTIME
     size = 0
     pending = [top]
     while pending:
@@ -168,7 +172,7 @@ def _walk(top, result, seen_inodes, newest, age_index):
             except OSError:
                 result.skipped += 1
                 continue
-            stamp = st[age_index]
+            stamp = st[age_index] if age_index else max(st[atime], st[mtime], st[ctime])
             if stamp > newest:
                 newest = stamp
             mode = st.st_mode

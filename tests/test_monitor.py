@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -125,8 +126,9 @@ class CleanTest(MonitorTestCase):
         os.symlink(sentinel, self.path("link.tmp"))
         os.utime(self.path("link.tmp"), (OLD, OLD), follow_symlinks=False)
         write(self.path("old.keep"), age=OLD)
+        # mtime: utime cannot make a ctime old, and the default ages by the newest time.
         args = [self.dir, "--clean", "--pattern", "*.tmp", "--older-than", "2d",
-                "--exclude", "protected*"]
+                "--exclude", "protected*", "--age-by", "mtime"]
         dry = monitor_run(*args)
         self.assertEqual(dry.returncode, 0, dry.stderr)
         self.assertEqual(sorted(line.split()[2] for line in dry.stdout.splitlines()
@@ -137,6 +139,15 @@ class CleanTest(MonitorTestCase):
         self.assertEqual(real.returncode, 0, real.stderr)
         self.assertEqual(sorted(os.listdir(self.dir)),
                          ["mixed.tmp", "old.keep", "protected.tmp", "young.tmp"])
+
+    def test_by_default_an_entry_is_as_young_as_the_newest_of_its_times(self):
+        write(self.path("touched.tmp"), age=OLD)  # an old mtime and atime, a new ctime
+        args = [self.dir, "--clean", "--pattern", "*.tmp", "--older-than", "2d", "--yes"]
+        completed = monitor_run(*args)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertTrue(os.path.exists(self.path("touched.tmp")))
+        completed = monitor_run(*(args + ["--age-by", "mtime"]))
+        self.assertFalse(os.path.exists(self.path("touched.tmp")), completed.stdout)
 
     def test_entries_of_other_users_are_never_cleaned(self):
         if os.geteuid() != 0:
@@ -169,7 +180,8 @@ class CleanTest(MonitorTestCase):
             os.utime(os.path.join(top, "stuck.tmp"), (1, 1))
             os.chmod(top, 0o500)
             done = subprocess.run([sys.executable, "-m", "tempguard.monitor", top, "--clean",
-                                   "--pattern", "*.tmp", "--older-than", "1d", "--yes"],
+                                   "--pattern", "*.tmp", "--older-than", "1d", "--yes",
+                                   "--age-by", "mtime"],
                                   stdout=subprocess.PIPE, cwd=WORK, universal_newlines=True)
             os.chmod(top, 0o700)
             print(json.dumps({"code": done.returncode, "out": done.stdout,
@@ -179,6 +191,81 @@ class CleanTest(MonitorTestCase):
         self.assertIn("could not remove", report["out"])
         self.assertIn("stuck.tmp", report["out"])
         self.assertEqual(report["left"], ["stuck.tmp"])
+
+
+# Runs in a child (see support.run_child): a holder process uses four old entries (a
+# bound Unix socket, a flock-ed directory, a file it holds open, its cwd) beside an
+# unused old one; the monitor cleans with the holder alive, then after it exited.
+_HOLDER = r"""
+import fcntl, os, socket, sys
+top = sys.argv[1]
+server = socket.socket(socket.AF_UNIX)
+server.bind(os.path.join(top, "daemon.sock"))
+server.listen(1)
+os.mkdir(os.path.join(top, "locked.tmp"))
+lock = os.open(os.path.join(top, "locked.tmp"), os.O_RDONLY)
+fcntl.flock(lock, fcntl.LOCK_EX)
+os.mkdir(os.path.join(top, "inside.tmp"))
+held = open(os.path.join(top, "inside.tmp", "log"), "w")
+os.mkdir(os.path.join(top, "cwd.tmp"))
+os.chdir(os.path.join(top, "cwd.tmp"))
+for name in ("inside.tmp/log", "daemon.sock", "locked.tmp", "inside.tmp", "cwd.tmp"):
+    os.utime(os.path.join(top, name), (1, 1))
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+_IN_USE_CHILD = r"""
+import subprocess
+top = os.path.join(WORK, "scanned")
+os.mkdir(top)
+holder = subprocess.Popen([sys.executable, "-c", HOLDER, top], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, universal_newlines=True)
+assert holder.stdout.readline().strip() == "ready"
+with open(os.path.join(top, "unused.tmp"), "w") as handle:
+    handle.write("nobody's")
+os.utime(os.path.join(top, "unused.tmp"), (1, 1))
+
+def monitor(*args):
+    return subprocess.run([sys.executable, "-m", "tempguard.monitor", top, "--clean",
+                           "--pattern", "*", "--older-than", "1d", "--age-by", "mtime"]
+                          + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          cwd=WORK, universal_newlines=True)
+
+dry, real = monitor(), monitor("--yes")
+left_alive = sorted(os.listdir(top))
+holder.communicate("")
+after = monitor("--yes")
+print(json.dumps({"dry": dry.stdout, "real": real.stdout, "after": after.stdout,
+                  "codes": [dry.returncode, real.returncode, after.returncode],
+                  "left_alive": left_alive, "left_after": sorted(os.listdir(top))}))
+"""
+
+
+class InUseTest(unittest.TestCase):
+    """What a live process uses is never cleaned: sockets, locks, open files, cwds."""
+
+    def check_in_use(self, unprivileged):
+        code = "HOLDER = %r\n%s" % (_HOLDER, _IN_USE_CHILD)
+        seen = support.run_child(self, code, unprivileged)
+        self.assertEqual(seen["codes"], [0, 0, 0], seen)
+        reasons = {"daemon.sock": "a Unix socket a live process is bound to",
+                   "locked.tmp": "locked by another process",
+                   "inside.tmp": "held open by pid", "cwd.tmp": "the current directory of pid"}
+        for output in (seen["dry"], seen["real"]):
+            for name, reason in reasons.items():
+                self.assertRegex(output, r"left .*/%s: in use: .*%s" % (re.escape(name), reason))
+        self.assertRegex(seen["dry"], r"would remove .*/unused\.tmp")
+        self.assertEqual(seen["left_alive"], sorted(reasons))
+        for name in reasons:
+            self.assertRegex(seen["after"], r"removed .*/%s\n" % re.escape(name))
+        self.assertEqual(seen["left_after"], [])
+
+    def test_entries_in_use_are_left_alone_as_root(self):
+        self.check_in_use(unprivileged=False)
+
+    def test_entries_in_use_are_left_alone_as_unprivileged_user(self):
+        self.check_in_use(unprivileged=True)
 
 
 class UsageTest(MonitorTestCase):

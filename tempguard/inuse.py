@@ -1,0 +1,195 @@
+"""Which entries of a temp dir a live process is using, so that cleaning leaves them alone.
+
+As systemd-tmpfiles does: a Unix socket bound by a live process, an entry
+locked with flock (or a POSIX lock) by another process, and, from /proc, a
+file or directory that a process holds open or has as its current directory.
+A directory is in use when anything inside it is. /proc is read once per
+scan, never once per entry. As root every process is seen; otherwise only
+our own user's (the kernel hides the others' open files).
+"""
+
+import collections
+import fcntl
+import os
+import stat
+
+__all__ = ["InUse"]
+
+_PROC = "/proc"
+
+
+class InUse(object):
+    """A snapshot of what running processes use; ask reason() of each candidate."""
+
+    def __init__(self, proc=_PROC):
+        self.skipped = []
+        self._sockets = set()
+        self._held = collections.defaultdict(set)   # path -> {"held open", ...}
+        self._locked = None  # {(st_dev, inode)} from /proc/locks, if it could be read
+        self._locked_devices = set()
+        if not os.path.isdir(os.path.join(proc, "self")):
+            self.skipped.append("open files, current directories, bound sockets and locks "
+                                "inside directories (no %s)" % proc)
+            return
+        self._read_sockets(os.path.join(proc, "net", "unix"))
+        self._read_processes(proc)
+        self._read_locks(os.path.join(proc, "locks"))
+
+    def _read_sockets(self, table):
+        try:
+            with open(table, "rb") as handle:
+                next(handle, None)  # the header
+                for line in handle:
+                    fields = line.split(None, 7)
+                    # Num RefCount Protocol Flags Type St Inode Path; abstract names start with @.
+                    if len(fields) == 8 and not fields[7].startswith(b"@"):
+                        self._sockets.add(os.fsdecode(fields[7].rstrip(b"\n")))
+        except OSError:
+            self.skipped.append("bound Unix sockets (%s unreadable)" % table)
+
+    def _read_processes(self, proc):
+        me = str(os.getpid())
+        for pid in os.listdir(proc):
+            if not pid.isdigit() or pid == me:
+                continue
+            self._note_link(os.path.join(proc, pid, "cwd"), "the current directory of pid "
+                            + pid)
+            fd_dir = os.path.join(proc, pid, "fd")
+            try:
+                fds = os.listdir(fd_dir)
+            except OSError:
+                continue  # gone, or another user's and we are not root
+            for fd in fds:
+                self._note_link(os.path.join(fd_dir, fd), "held open by pid " + pid)
+
+    def _note_link(self, link, why):
+        try:
+            target = os.readlink(link)
+        except OSError:
+            return
+        if target.startswith("/"):
+            self._held[target].add(why)
+
+    def _read_locks(self, table):
+        locked = set()
+        try:
+            with open(table) as handle:
+                for line in handle:
+                    # 1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF (a "->" marks a waiter)
+                    fields = line.split()
+                    if len(fields) < 6 or fields[1] == "->":
+                        continue
+                    major, minor, inode = fields[5].split(":")
+                    if fields[4] != str(os.getpid()):
+                        locked.add((os.makedev(int(major, 16), int(minor, 16)), int(inode)))
+        except (OSError, ValueError):
+            self.skipped.append("locks inside directories (%s unreadable)" % table)
+            return
+        self._locked = locked
+        self._locked_devices = set(device for device, _inode in locked)
+
+    def reasons_below(self, directory):
+        """{top-level name in *directory*: reasons} for what is used in or below it."""
+        prefix = directory.rstrip(os.sep) + os.sep
+        below = collections.defaultdict(set)
+        for path, why in self._held.items():
+            if path.startswith(prefix):
+                below[path[len(prefix):].split(os.sep, 1)[0]].update(why)
+        for path in self._sockets:
+            if path.startswith(prefix):
+                below[path[len(prefix):].split(os.sep, 1)[0]].add("a Unix socket a live "
+                                                                  "process is bound to")
+        return below
+
+    def reason(self, dir_fd, name, below, kind, device, inode):
+        """Why the entry *name* of the open directory *dir_fd* is in use, or None.
+
+        *below* is reasons_below() of that directory; *kind* (file, dir, link or
+        other), *device* and *inode* are the entry's, as a scan saw them.
+        """
+        if kind == "link":
+            return None  # a link is removed as a link; what it points to is not touched
+        why = below.get(name)
+        why = set(why) if why else set()
+        if self._locked is None:
+            # No /proc/locks: try the lock itself, as systemd-tmpfiles does.
+            if _is_flocked(dir_fd, name, kind):
+                why.add("locked by another process")
+        elif device in self._locked_devices:
+            if (device, inode) in self._locked:
+                why.add("locked by another process")
+            elif kind == "dir" and _has_locked_inside(dir_fd, name, self._locked):
+                why.add("something inside is locked by another process")
+        return "; ".join(sorted(why)) if why else None
+
+
+def _is_flocked(dir_fd, name, kind):
+    """A non-blocking exclusive flock attempt, as systemd-tmpfiles makes; False if it cannot
+    be tried (a socket, a pipe, an unreadable entry)."""
+    if kind not in ("dir", "file"):
+        return False
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(name, flags | (os.O_DIRECTORY if kind == "dir" else 0), dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing our descriptor drops the lock we may have taken
+    return False
+
+
+def _has_locked_inside(dir_fd, name, locked):
+    """True if anything below the directory is a locked inode, or if it is too deep to
+    tell. Links are not followed; one open descriptor per level."""
+    first = _open_frame(dir_fd, name, locked)
+    if first is True:
+        return True
+    frames = [first]
+    try:
+        while frames:
+            fd, subdirs = frames[-1]
+            if not subdirs:
+                frames.pop()
+                if fd is not None:
+                    os.close(fd)
+                continue
+            if len(frames) > _MAX_DEPTH:
+                return True
+            frame = _open_frame(fd, subdirs.pop(), locked)
+            if frame is True:
+                return True
+            frames.append(frame)
+        return False
+    finally:
+        for fd, _subdirs in frames:
+            if fd is not None:
+                os.close(fd)
+
+
+_MAX_DEPTH = 256
+
+
+def _open_frame(dir_fd, name, locked):
+    """(fd, subdirectory names) of a directory entry; True if an entry in it is locked."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return None, []
+    subdirs = []
+    for entry in os.listdir(fd):
+        try:
+            st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in locked:
+            os.close(fd)
+            return True
+        if stat.S_ISDIR(st.st_mode):
+            subdirs.append(entry)
+    return fd, subdirs
