@@ -13,7 +13,7 @@ import fcntl
 import os
 import stat
 
-__all__ = ["InUse"]
+__all__ = ["InUse", "is_flocked"]
 
 _PROC = "/proc"
 
@@ -113,7 +113,7 @@ class InUse(object):
         why = set(why) if why else set()
         if self._locked is None:
             # No /proc/locks: try the lock itself, as systemd-tmpfiles does.
-            if _is_flocked(dir_fd, name, kind):
+            if is_flocked(dir_fd, name, kind):
                 why.add("locked by another process")
         elif device in self._locked_devices:
             if (device, inode) in self._locked:
@@ -123,9 +123,10 @@ class InUse(object):
         return "; ".join(sorted(why)) if why else None
 
 
-def _is_flocked(dir_fd, name, kind):
-    """A non-blocking exclusive flock attempt, as systemd-tmpfiles makes; False if it cannot
-    be tried (a socket, a pipe, an unreadable entry)."""
+def is_flocked(dir_fd, name, kind):
+    """True if another open file holds a flock on the entry *name* (of *dir_fd*, or a path
+    if None): a non-blocking exclusive attempt, as systemd-tmpfiles makes. False if it
+    cannot be tried (a socket, a pipe, a link, an unreadable entry)."""
     if kind not in ("dir", "file"):
         return False
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)

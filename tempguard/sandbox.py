@@ -11,6 +11,7 @@ import tempfile
 import time
 
 from . import cleanup as _cleanup
+from . import inuse as _inuse
 from .errors import UnsafePathError
 
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
@@ -185,19 +186,7 @@ def _has_entries(dir_fd, name):
 
 def is_locked(path):
     """True while some process of a run holds its run root's flock: the run is live."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return False
+    return _inuse.is_flocked(None, path, "dir")
 
 
 def check_shared_parent(parent):
