@@ -93,6 +93,20 @@ class OwnersTest(unittest.TestCase):
             self.assertEqual(leaks, forgotten, completed.stderr)
         self.check_each_pattern(check)
 
+    def test_in_fail_mode_a_leak_judged_after_exit_fails_its_test_in_the_summary(self):
+        completed, report = self.run_module("example_atexit", "tempguard.runner",
+                                            env={"EXAMPLE_FORGET": "1"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        summary = completed.stderr.split("\ntempguard: ", 1)[0]
+        self.assertIn("FAILED (failures=2)", summary)
+        for test in ("test_by_argument", "test_by_closure"):
+            self.assertIn("FAIL: example_atexit.HandsToAtexit.%s\n" % test, summary)
+        self.assertIn("(confirmed after the interpreter exited)", summary)
+        outcomes = {entry["id"].rsplit(".", 1)[1]: entry["outcome"] for entry in report["tests"]}
+        self.assertEqual(outcomes, {"test_2_after": "passed", "test_by_argument": "failed",
+                                    "test_by_closure": "failed"})
+        self.assertEqual((report["totals"]["passed"], report["totals"]["failed"]), (1, 2))
+
     def test_a_forkserver_pool_and_a_manager_work_under_a_60_character_tmpdir(self):
         tmpdir = private_tmpdir(self, length=60)
         self.assertEqual(len(tmpdir), 60)
