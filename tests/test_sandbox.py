@@ -1,6 +1,7 @@
 """Run roots: private, marked with their owner, told apart live from orphaned, pruned safely."""
 
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -49,6 +50,10 @@ class RunRootTest(unittest.TestCase):
         self.assertEqual(holder.stdout.readline().strip(), "held")
         root.held.close()  # this process lets go: only the child holds the lock now
         self.assertEqual(sandbox.read_run_root(root.path).state, "live")
+        shown = support.run_python(["-m", "tempguard.monitor", self.parent])
+        self.assertRegex(shown.stdout, r"live\s+pid \S+\s+%s" % re.escape(root.path))
+        cleaned = support.run_python(["-m", "tempguard.monitor", self.parent, "--clean-orphans"])
+        self.assertEqual(cleaned.returncode, 0, cleaned.stderr)
         sandbox.prune_runs(self.parent, keep_runs=0)
         self.assertTrue(os.path.isdir(root.path))
         holder.communicate("")
