@@ -239,7 +239,7 @@ class TempGuardResult(unittest.TextTestResult):
             key, scope_id = ("module", module), "setUpModule (%s)" % module
         else:
             key, scope_id = class_key, "setUpClass (%s.%s)" % (module, cls.__qualname__)
-        self.session.end_phase(key, scope_id, module)
+        self.session.end_phase(key, scope_id)
         ended = []
         if class_changed and previous_class is not None:
             ended.append(("class", previous_module, previous_class.__qualname__))

@@ -23,7 +23,7 @@ from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
            "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "HANDOFF"]
+           "still_there", "HANDOFF"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -347,10 +347,8 @@ def _copy_entry(source, target):
 class _Scope(object):
     """A class or module fixture scope: what its setUp made, judged when it ends."""
 
-    def __init__(self, scope_id, level, module):
+    def __init__(self, scope_id):
         self.record = TestRecord(scope_id, is_listed=False)
-        self.level = level
-        self.module = module
         self.contexts = []
         self.pending = []
 
@@ -510,17 +508,9 @@ class Session(object):
             alive = self._existing(alive)
         return alive
 
-    def _existing(self, candidates):
-        alive = []
-        for candidate in candidates:
-            state = _ownership.state_of(candidate)
-            if state == "same":
-                alive.append(candidate)
-            elif state == "replaced":
-                candidate.record.notes.append(
-                    "%s: replaced by another entry since it was seen; left alone"
-                    % _ownership.candidate_path(candidate))
-        return alive
+    @staticmethod
+    def _existing(candidates):
+        return [candidate for candidate in candidates if still_there(candidate)]
 
     def judge(self, candidates, scope, later_owner):
         """File existing candidates under *later_owner*, or under exit if something will
@@ -658,30 +648,30 @@ class Session(object):
         """
         observation, context = self._take_phase()
         if context is not None:
-            self._attach(self._innermost_scope(), "run", None, context, None)
+            self._attach(self._innermost_scope(), "run", context, None)
         return observation
 
-    def end_phase(self, scope_key, scope_id, module=None):
+    def end_phase(self, scope_key, scope_id):
         """Stop watching and hand what appeared to the scope *scope_key* (made if new)."""
         observation, context = self._take_phase()
         if scope_key is None:
             scope_key, scope_id = self._innermost_scope(), "run"
-        scope = self._scope(scope_key, scope_id, module)
+        scope = self._scope(scope_key, scope_id)
         appeared = observation.appeared(scope.record.id, scope.record)
         if context is not None or appeared:
-            self._attach(scope_key, scope_id, module, context, appeared)
+            self._attach(scope_key, scope_id, context, appeared)
 
     def _innermost_scope(self):
         return next(reversed(self._scopes), ("run",))
 
-    def _scope(self, scope_key, scope_id, module):
+    def _scope(self, scope_key, scope_id):
         scope = self._scopes.get(scope_key)
         if scope is None:
-            scope = self._scopes[scope_key] = _Scope(scope_id, scope_key[0], module)
+            scope = self._scopes[scope_key] = _Scope(scope_id)
         return scope
 
-    def _attach(self, scope_key, scope_id, module, context, appeared):
-        scope = self._scope(scope_key, scope_id, module)
+    def _attach(self, scope_key, scope_id, context, appeared):
+        scope = self._scope(scope_key, scope_id)
         if context is not None:
             scope.contexts.append(context)
         scope.pending.extend(appeared or ())
@@ -712,6 +702,17 @@ class Session(object):
                                  and _ownership.module_may_own(module)) else None
             confirmed += self.judge(self.settle(pending), level, later)
         return confirmed
+
+
+def still_there(candidate):
+    """True if the candidate is still the entry that was seen; a replacement is noted on
+    its record, and left alone."""
+    state = _ownership.state_of(candidate)
+    if state == "replaced":
+        candidate.record.notes.append(
+            "%s: replaced by another entry since it was seen; left alone"
+            % _ownership.candidate_path(candidate))
+    return state == "same"
 
 
 def _has_news(record):

@@ -19,7 +19,7 @@ import unittest
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
-from .session import HANDOFF, Leak, TestRecord
+from .session import HANDOFF, Leak, Session, TestRecord, still_there
 
 __all__ = ["fork", "supervise"]
 
@@ -124,15 +124,10 @@ def _judge_waiting(root, records, waiting):
         candidate = _ownership.Candidate(place, entry["name"], tuple(entry["identity"]),
                                          entry["kind"], entry["where"], entry["owner"],
                                          record, 0)
-        state = _ownership.state_of(candidate)
-        if state == "replaced":
-            record.notes.append("%s: replaced by another entry since it was seen; left alone"
-                                % _ownership.candidate_path(candidate))
-        if state != "same":
+        if not still_there(candidate):
             continue
         if not entry["confirmed"]:
-            leak = Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
-                        "exit", candidate.owner)
+            leak = Session.as_leak(candidate, "exit")
             record.leaks.append(leak)
             late.append((record, leak))
         if candidate.where == "sandbox":
