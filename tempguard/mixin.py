@@ -104,7 +104,8 @@ class TempGuardMixin(object):
             if record.kept:
                 _report.note_kept(result, self, record.kept)
             if record.leaks and leak_policy == "warn":
-                _apply_leak_policy("warn", _report.leak_message(self.id(), record.leaks), self)
+                _apply_leak_policy("warn", _report.leak_message(self.id(), record.leaks,
+                                                            _session().settings.origins_mode), self)
             if standalone:
                 result.stopTestRun()
         return result
@@ -116,7 +117,8 @@ class TempGuardMixin(object):
     def _tempguard_check_leaks(self, guard):
         leaks = guard.find_leaks()
         if leaks:
-            raise self.failureException(_report.leak_message(self.id(), leaks))
+            raise self.failureException(_report.leak_message(
+                self.id(), leaks, _session().settings.origins_mode))
 
     # -- helpers ---------------------------------------------------------------
 
@@ -155,7 +157,8 @@ class TempGuardMixin(object):
         guard = _session().current_guard()
         leaks = guard.find_leaks() if guard is not None else []
         if leaks:
-            raise self.failureException(_report.leak_message(self.id(), leaks))
+            raise self.failureException(_report.leak_message(
+                self.id(), leaks, _session().settings.origins_mode))
 
     def assertTempCleaned(self, path):
         """Fail if *path* still exists (links are not followed)."""
@@ -233,6 +236,6 @@ def _wrap_tear_down_class(tear_down_class):
             for record, leaks in session.close_scopes([_class_scope(cls)[0]]):
                 _apply_leak_policy(
                     getattr(cls, "tempguard_leaks", None) or session.settings.leaks,
-                    _report.leak_message(record.id, leaks), cls)
+                    _report.leak_message(record.id, leaks, session.settings.origins_mode), cls)
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass

@@ -20,16 +20,18 @@ import weakref
 __all__ = ["SCOPES", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
            "class_may_own", "exit_owned", "kind_of", "module_may_own", "state_of"]
 
-SCOPES = ("test", "class", "module", "run", "exit")
+SCOPES = ("test", "class", "module", "run", "child", "exit")
 
-Candidate = collections.namedtuple("Candidate", "place name identity kind where owner record mark")
+Candidate = collections.namedtuple("Candidate",
+                                   "place name identity kind where owner record mark origin")
+Candidate.__new__.__defaults__ = (None,)
 Candidate.__doc__ = """An entry waiting for judgement.
 
 place is the HeldDirectory it appeared in, identity its (st_dev, st_ino),
 where "sandbox" or "outside", owner the id it is attributed to (a test,
 subTest or fixture), record that owner's TestRecord, and mark the
 atexit_mark() when watching began (a handler registered since may remove
-it at exit).
+it at exit), and origin where it was made (see origins), or None.
 """
 
 

@@ -12,7 +12,7 @@ from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
-from .session import KEEP_POLICIES, LEAK_POLICIES, Settings, check_report_path
+from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings, check_report_path
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "main"]
 
@@ -23,7 +23,7 @@ class TempGuardRunner(unittest.TextTestRunner):
     """unittest's text runner with tempguard around every test.
 
     Accepts TextTestRunner's arguments plus ``leaks``, ``keep``, ``keep_runs``,
-    ``report`` and ``watch``; any left as None come from TEMPGUARD_*
+    ``report``, ``watch`` and ``origins``; any left as None come from TEMPGUARD_*
     environment variables. Works as ``unittest.main(testRunner=...)`` and as a
     Django-style ``test_runner``. A ``resultclass`` must be a TempGuardResult:
     with any other, tempguard would silently guard nothing.
@@ -32,7 +32,7 @@ class TempGuardRunner(unittest.TextTestRunner):
     resultclass = TempGuardResult
 
     def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 **kwargs):
+                 origins=None, **kwargs):
         resultclass = kwargs.get("resultclass")
         if resultclass is not None and not (isinstance(resultclass, type)
                                             and issubclass(resultclass, TempGuardResult)):
@@ -41,7 +41,7 @@ class TempGuardRunner(unittest.TextTestRunner):
                             % (resultclass,))
         super().__init__(*args, **kwargs)
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
-                                           report=report, watch=watch)
+                                           report=report, watch=watch, origins=origins)
         self.tempguard_root = None
         self._followed = None
 
@@ -58,7 +58,8 @@ class TempGuardRunner(unittest.TextTestRunner):
         session = getattr(result, "session", None)
         if session is not None and not session.supervised:
             counts = result.tempguard_counts()
-            _report.write_section(self.stream, session.records, session.fixture_records, counts)
+            _report.write_section(self.stream, session.records, session.fixture_records, counts,
+                                  session.settings.origins_mode)
             if self.tempguard_settings.report:
                 _report.write_json(self.tempguard_settings.report, result.tempguard_report())
         return result
@@ -115,12 +116,16 @@ class TempGuardProgram(unittest.TestProgram):
                            help="write a JSON report to PATH")
         group.add_argument("--watch", action="append", type=_directory, metavar="DIR",
                            help="also watch DIR for leaks (repeatable)")
+        group.add_argument("--origins", choices=ORIGINS_SETTINGS,
+                           help="name the line of code that made each leak: on (default, "
+                                "Python 3.8+) or off")
         return parser
 
     def settings(self):
         """The run's Settings from the parsed options."""
         return Settings(**{name: getattr(self, name, None)
-                           for name in ("leaks", "keep", "keep_runs", "report", "watch")})
+                           for name in ("leaks", "keep", "keep_runs", "report", "watch",
+                                        "origins")})
 
     def runTests(self):
         if self.testRunner is None:
@@ -132,7 +137,8 @@ class TempGuardProgram(unittest.TestProgram):
             settings = self.settings()
             self.testRunner = self.testRunner(
                 leaks=settings.leaks, keep=settings.keep, keep_runs=settings.keep_runs,
-                report=settings.report, watch=settings.watch, **options)
+                report=settings.report, watch=settings.watch, origins=settings.origins,
+                **options)
             self.testRunner.tempguard_root = self.run_root
         super().runTests()
 

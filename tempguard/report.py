@@ -4,6 +4,8 @@ import collections
 import json
 import os
 
+from . import origins as _origins
+
 __all__ = ["REPORT_VERSION", "Described", "display", "leak_message", "note_kept", "run_report",
            "size", "totals", "write_late_section", "write_section", "write_json"]
 
@@ -36,22 +38,34 @@ def display(path):
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _leak_line(where, kind, path):
-    note = "  (%s)" % _OUTSIDE_NOTE if where == "outside" else ""
-    return "%-7s %-4s %s%s" % (where, kind, display(path), note)
+def _leak_lines(leak, origins):
+    """A leak's line, and the line that says where it was made (see origins_mode)."""
+    note = "  (%s)" % _OUTSIDE_NOTE if leak.where == "outside" else ""
+    lines = ["%-7s %-4s %s%s" % (leak.where, leak.kind, display(leak.path), note)]
+    if leak.origin is not None or origins == "on":
+        lines.append("  " + display(_origins.describe(leak.origin)))
+    return lines
 
 
 _JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
-           "run": "at the end of the run", "exit": "after the interpreter exited"}
+           "run": "at the end of the run", "exit": "after the interpreter exited",
+           "child": "once the child processes that could still write it had exited"}
 
 
-def leak_message(test_id, leaks):
+def origins_mode(setting):
+    """What a report says of origins: on, off, or why they are unavailable."""
+    if setting == "off":
+        return "off"
+    return "on" if _origins.AVAILABLE else _origins.UNAVAILABLE_REASON
+
+
+def leak_message(test_id, leaks, origins="off"):
     """The failure message of a test that leaked, in fail mode."""
     judged = _JUDGED[leaks[0].judged] if leaks else ""
     return "\n".join(["tempguard: %s left %d temporary %s behind%s:"
                       % (test_id, len(leaks), "entry" if len(leaks) == 1 else "entries",
                          " (confirmed %s)" % judged if judged else "")]
-                     + ["  " + _leak_line(leak.where, leak.kind, leak.path) for leak in leaks])
+                     + ["  " + line for leak in leaks for line in _leak_lines(leak, origins)])
 
 
 def note_kept(result, test, kept):
@@ -103,22 +117,21 @@ def totals(records, fixture_records, counts=None):
     return outcome_counts
 
 
-def run_report(records, fixture_records, counts=None):
-    """The JSON document of a run."""
-    return {"version": REPORT_VERSION,
+def run_report(records, fixture_records, counts=None, origins="off"):
+    """The JSON document of a run; *origins* is origins_mode()."""
+    return {"version": REPORT_VERSION, "origins": origins,
             "tests": [record.as_json() for record in records],
             "fixtures": [record.as_json() for record in fixture_records],
             "totals": totals(records, fixture_records, counts)}
 
 
-def _leak_blocks(records, judged=None):
+def _leak_blocks(records, origins, judged=None):
     """{owner id: leak lines}: a subTest's leaks under its own id."""
     blocks = collections.OrderedDict()
     for record in records:
         for leak in record.leaks:
             if judged is None or leak.judged == judged:
-                blocks.setdefault(leak.owner or record.id, []).append(
-                    _leak_line(leak.where, leak.kind, leak.path))
+                blocks.setdefault(leak.owner or record.id, []).extend(_leak_lines(leak, origins))
     return blocks
 
 
@@ -131,16 +144,18 @@ def _blocks(records, lines_of):
     return blocks
 
 
-def write_section(stream, records, fixture_records, counts=None):
+def write_section(stream, records, fixture_records, counts=None, origins="off"):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
     everything = [record for record in list(records) + list(fixture_records)
                   if record.leaks or record.kept or record.cleanup_errors or record.notes]
-    _section(stream, "leaked temporary files", _leak_blocks(everything))
+    blocks = _leak_blocks(everything, origins)
+    if blocks and origins not in ("on", "off"):
+        blocks["(where each was made)"] = [origins]
+    _section(stream, "leaked temporary files", blocks)
     _section(stream, "kept temporary files",
              _blocks(everything, lambda record: [record.kept] if record.kept else []))
     _section(stream, "could not remove", _blocks(everything, lambda r: r.cleanup_errors))
-    _section(stream, "left alone (replaced while tempguard watched)",
-             _blocks(everything, lambda r: r.notes))
+    _section(stream, "left alone", _blocks(everything, lambda r: r.notes))
     counts = totals(records, fixture_records, counts)
     stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
                  "%s, %.3fs in cleanup\n" % (
@@ -151,10 +166,10 @@ def write_section(stream, records, fixture_records, counts=None):
     stream.flush()
 
 
-def write_late_section(stream, late):
+def write_late_section(stream, late, origins="off"):
     """What was judged only at interpreter exit, where no runner prints any more."""
     _section(stream, "leaked temporary files (judged at interpreter exit)",
-             _leak_blocks([record for record, _leaks in late], judged="exit"))
+             _leak_blocks([record for record, _leaks in late], origins, judged="exit"))
     stream.flush()
 
 

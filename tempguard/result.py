@@ -214,8 +214,9 @@ class TempGuardResult(unittest.TextTestResult):
             for owner, owned in owners.items():
                 target = _report.Described(owner) if late else test
                 failure = getattr(target, "failureException", AssertionError)
-                self.addFailure(target, (failure, failure(_report.leak_message(owner, owned)),
-                                         None))
+                message = _report.leak_message(owner, owned,
+                                               self.session.settings.origins_mode)
+                self.addFailure(target, (failure, failure(message), None))
 
     def _report_late(self, confirmed):
         """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""

@@ -10,6 +10,7 @@ import stat
 import tempfile
 import time
 
+from . import children as _children
 from . import cleanup as _cleanup
 from . import inuse as _inuse
 from .errors import UnsafePathError
@@ -17,15 +18,20 @@ from .errors import UnsafePathError
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
            "find_run_roots", "is_locked", "is_run_root_name", "prune_runs"]
 
-# A run root is <temp dir>/tgXXXXXXX and its sandbox is .../t: 12 characters over
-# the temp dir, so Unix socket paths under it stay short (108 bytes on Linux).
+# A run root is <temp dir>/tgXXXXX, its sandbox .../t and the children's dirs
+# .../XYZ: at most 12 characters over the temp dir, so Unix socket paths under
+# them stay short (108 bytes on Linux).
 RUN_PREFIX = "tg"
 SANDBOX_NAME = "t"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
-_NAME_LENGTH = 7
+_NAME_LENGTH = 5
+# Run roots of tempguard 0.2 (tgXXXXXXX), still recognised and pruned.
+_OLD_NAME_LENGTH = 7
 # Run roots of tempguard 0.1 (tempguard-run-PID-XXXXXXXX/tmp), still pruned.
 _LEGACY_PREFIX = "tempguard-run-"
 MARKER = "tempguard-run.json"
+# What a finished run root keeps: everything else in it goes when the run ends.
+_KEPT_NAMES = ("kept", MARKER)
 _ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
 # Children find the real temp dir here while TMPDIR points into a sandbox.
 SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
@@ -133,7 +139,8 @@ class RunRoot(object):
                 if handle.is_replaced()]
 
     def finish(self):
-        """Remove the sandbox; keep the root, marked finished, only if something remains.
+        """Remove the sandbox and the children's dirs; keep the root, marked finished,
+        only if something remains.
 
         Everything goes through the held descriptors. What remains is kept
         files, or what could not be removed: a later run or the monitor prunes
@@ -142,7 +149,8 @@ class RunRoot(object):
         """
         result = self.sandbox.empty()
         # Whatever a test put in the sandbox's place is removed as itself, never followed.
-        result.add(self.held.remove([(SANDBOX_NAME, None)]))
+        result.add(self.held.remove([(name, None) for name in self.held.names()
+                                     if name not in _KEPT_NAMES]))
         self.sandbox.close()
         moved = self.held.is_replaced()
         if moved:
@@ -171,6 +179,13 @@ class RunRoot(object):
                             max(0, keep_runs - (not self.removed)), exclude=(self.path,))
         result.problems.extend(pruned.replaced())
         return result
+
+
+def _names(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _has_entries(dir_fd, name):
@@ -251,7 +266,7 @@ def is_run_root_name(name):
     if name.startswith(_LEGACY_PREFIX):
         return True
     suffix = name[len(RUN_PREFIX):]
-    return (name.startswith(RUN_PREFIX) and len(suffix) == _NAME_LENGTH
+    return (name.startswith(RUN_PREFIX) and len(suffix) in (_NAME_LENGTH, _OLD_NAME_LENGTH)
             and all(c in _NAME_CHARS for c in suffix))
 
 
@@ -317,16 +332,22 @@ def prune_runs(parent, keep_runs, exclude=()):
 
     Only roots of this user, on this host, that no live process holds (or,
     for old roots, whose owner process is gone) are touched; a live run is
-    never removed.
+    never removed, nor a root a test's child still has as its temp dir.
     """
     dead = [info for info in find_run_roots(parent)
             if info.state in ("orphaned", "finished") and info.path not in exclude]
+    if dead:
+        in_use = [value for _pid, value in _children.environ_temp_dirs()]
+        dead = [info for info in dead if not any(
+            value == os.fsencode(info.path) or value.startswith(os.fsencode(info.path) + b"/")
+            for value in in_use)]
     with_kept = [info for info in dead if info.has_kept]
     spared = set(info.path for info in with_kept[max(0, len(with_kept) - keep_runs):]) \
         if keep_runs > 0 else set()
     doomed = [info.path for info in dead if info.path not in spared]
     # A spared root keeps its kept files; a crashed run's sandbox goes in any case.
-    doomed += [os.path.join(path, name) for path in spared for name in (SANDBOX_NAME, "tmp")]
+    doomed += [os.path.join(path, name) for path in spared for name in _names(path)
+               if name not in _KEPT_NAMES]
     replaced = [_cleanup.CleanupProblem(
         os.path.join(info.path, "kept"),
         "replaced by a link; the link was removed, what it points to left alone")

@@ -15,7 +15,9 @@ import sys
 import tempfile
 import time
 
+from . import children as _children
 from . import cleanup as _cleanup
+from . import origins as _origins
 from . import ownership as _ownership
 from . import report as _report
 from . import sandbox as _sandbox
@@ -23,30 +25,39 @@ from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
            "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "HANDOFF"]
+           "still_there", "HANDOFF", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
 DEFAULT_KEEP_RUNS = 3
 
-Leak = collections.namedtuple("Leak", "path kind where judged owner")
+Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
+Leak.__new__.__defaults__ = (None,)
 Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
-judged is the scope whose end confirmed it (test, class, module, run, exit);
-owner is the test, subTest or fixture id it is attributed to."""
+judged is the scope whose end confirmed it (test, class, module, run, exit, or
+child: once the child processes that could still write it had exited);
+owner is the test, subTest or fixture id it is attributed to; origin is
+where it was made (see origins and children), or None."""
 HANDOFF = "handoff.json"
+ORIGINS_SETTINGS = ("on", "off")
+# How long the end of a run waits for children still writing in their starter's dir.
+CHILD_GRACE_SECONDS = 3.0
 
 
 class Settings(object):
     """Run settings: explicit arguments win over TEMPGUARD_* environment variables."""
 
     def __init__(self, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 environ=None):
+                 origins=None, environ=None):
         environ = os.environ if environ is None else environ
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
+        self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
+                               ORIGINS_SETTINGS, "on")
         self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
         self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else check_report_path(report)
+        self.origins_mode = _report.origins_mode(self.origins)
         self.watch = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
         for path in self.watch:
             if not os.path.isdir(path):
@@ -214,7 +225,20 @@ class _Observation(object):
                 found.append(_ownership.Candidate(
                     watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
                     watch.where,
-                    (owners or {}).get(path, owner), record, self._atexit_mark))
+                    (owners or {}).get(path, owner), record, self._atexit_mark,
+                    self.session.origin_of(path)))
+        return found
+
+    def children_of(self, scope):
+        """Candidates for what stands in a child scope's dir now."""
+        found = []
+        for name in scope.held.names():
+            st = scope.held.stat(name)
+            if st is not None:
+                found.append(_ownership.Candidate(
+                    scope.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    "sandbox", scope.owner, scope.record, self._atexit_mark,
+                    scope.origin(name)))
         return found
 
 
@@ -230,6 +254,7 @@ class TestGuard(object):
         self.finished = False
         self.left = self.confirmed = []
         self._context = None
+        self.child_scope = None  # made when the test first starts a process
         self._parts = self._owners = None  # made by the first subTest
         if not session.owns_run:
             session.redirect.apply()
@@ -289,6 +314,11 @@ class TestGuard(object):
         try:
             candidates = self._observation.appeared(record.id, record, self._tracked(),
                                                     self._owners)
+            if self.child_scope is not None:
+                candidates += self.session.end_child_scope(self.child_scope, record,
+                                                           self._observation)
+            if not self.nested:
+                self.session.forget_origins()
             if keep_policy == "all" or (keep_policy == "failed" and failed):
                 self._keep(candidates)
             if self._context is not None:
@@ -383,6 +413,11 @@ class Session(object):
         self._guards = []
         self._unremoved = []
         self._handed_off = False
+        self._phase_children = None
+        self._lingering = []  # child scopes whose processes outlived their starter
+        self.children_running = []  # (scope, pid) still writing when the run had to end
+        self.origins = None
+        self.children = None
         self.tempdir_state = None
         self.started = self.stopped = False
 
@@ -402,6 +437,11 @@ class Session(object):
         if self.owns_run:
             self.redirect.apply()
             self._saved_fallback = set_fallback(self.context_for_now)
+        if self.settings.origins == "on" and _origins.AVAILABLE:
+            self.origins = _origins.Recorder(watch.path for watch in self.all_watches)
+            self.origins.start()
+        self.children = _children.ChildDirs(self.root, self._child_scope_for_now)
+        self.children.install()
         _ownership.atexit_log.start()
         _active.append(self)
         _started.append(self)
@@ -425,7 +465,11 @@ class Session(object):
             confirmed = self.close_scopes(sorted(self._scopes, key=_scope_rank))
             for level in ("class", "module"):
                 confirmed += self.judge(self.settle(self.ledger.take(level)), level, None)
+            confirmed += self._judge_lingering()
         finally:
+            self.children.uninstall()
+            if self.origins is not None:
+                self.origins.stop()
             if self.owns_run:
                 self.redirect.restore()
                 set_fallback(self._saved_fallback)
@@ -438,12 +482,80 @@ class Session(object):
                     % watch.path for watch in self.watches if watch.held.is_replaced()]:
                 self._run_record().notes.append(notice)
             if not self.supervised and not self.waits_for_exit():
-                self._finish_root()
+                if self.children_running:
+                    self.root.leave()
+                else:
+                    self._finish_root()
         return confirmed
 
     def waits_for_exit(self):
         """True if some entry can be judged (or removed) only after interpreter exit."""
         return bool(self.ledger.waiting("exit") or self._unremoved)
+
+    # -- origins and children --------------------------------------------------
+
+    def origin_of(self, path):
+        return self.origins.origin_of(path) if self.origins is not None else None
+
+    def forget_origins(self):
+        if self.origins is not None:
+            self.origins.forget()
+
+    def _child_scope_for_now(self):
+        """The scope dir for a process started now: the running test's, or the running
+        fixtures'; None outside both (the child then writes in the sandbox)."""
+        if self._guards:
+            guard = self._guards[-1]
+            if guard.child_scope is None:
+                guard.child_scope = self._new_child_scope(guard.record)
+            return guard.child_scope
+        if self._phase is not None:
+            if self._phase_children is None:
+                self._phase_children = self._new_child_scope(None)
+            return self._phase_children
+        return None
+
+    def _new_child_scope(self, record):
+        scope = self.children.new_scope()
+        if scope is not None and record is not None:
+            scope.owner, scope.record = record.id, record
+        return scope
+
+    def end_child_scope(self, scope, record, observation):
+        """The starter *record* ended: candidates for what its children left, or none
+        yet if one of them (or their children) still runs; that is judged later."""
+        scope.owner, scope.record = record.id, record
+        if scope.user() is not None:
+            scope.names_at_end = frozenset(scope.held.names())
+            self._lingering.append((scope, observation))
+            return []
+        candidates = observation.children_of(scope)
+        if not candidates:
+            self.children.release(scope)
+        return candidates
+
+    def _judge_lingering(self):
+        """Judge the dirs of children that outlived their starter, once they have exited;
+        wait CHILD_GRACE_SECONDS for them. What is still being written is left in place."""
+        confirmed = []
+        deadline = time.monotonic() + CHILD_GRACE_SECONDS
+        while self._lingering:
+            for scope, observation in list(self._lingering):
+                if scope.user() is None:
+                    self._lingering.remove((scope, observation))
+                    confirmed += self.judge(self.settle(observation.children_of(scope)),
+                                            "child", None)
+            if not self._lingering or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        for scope, _observation in self._lingering:
+            pid = scope.user()
+            scope.record.notes.append("%s: still being written by pid %s, a child of %s; "
+                                      "left in place" % (scope.path, pid, scope.owner))
+            self._list_fixture(scope.record)
+            self.children_running.append((scope, pid))
+        self._lingering = []
+        return confirmed
 
     def hand_off(self, tail=None, counts=None):
         """Give the supervisor what it must judge after exit, unittest's *counts*, and
@@ -464,10 +576,10 @@ class Session(object):
             return
         late, still_owned = self.judge_exit()
         if late:
-            _report.write_late_section(sys.stderr, late)
+            _report.write_late_section(sys.stderr, late, self.settings.origins_mode)
             if self.settings.report:
                 _report.write_json(self.settings.report, self.report())
-        if still_owned:
+        if still_owned or self.children_running:
             self.root.leave()
         else:
             self._finish_root()
@@ -484,7 +596,8 @@ class Session(object):
 
     def report(self, counts=None):
         """The JSON-ready report of the run so far."""
-        return _report.run_report(self.records, self.fixture_records, counts)
+        return _report.run_report(self.records, self.fixture_records, counts,
+                                  self.settings.origins_mode)
 
     def begin_test(self, test_id, continuing=False, observation=None):
         """A guard for one test; *continuing* when it starts right where a phase ended,
@@ -558,7 +671,7 @@ class Session(object):
     @staticmethod
     def as_leak(candidate, scope):
         return Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
-                    scope, candidate.owner)
+                    scope, candidate.owner, candidate.origin)
 
     def _remove(self, candidates, allow_cwd=False):
         """Remove confirmed leaks through their directory's descriptor; never the cwd."""
@@ -610,9 +723,11 @@ class Session(object):
                 "fixture_records": [record.as_json() for record in fixture_records],
                 "waiting": [{"where": c.where, "dir": c.place.path, "name": c.name,
                              "identity": list(c.identity), "kind": c.kind, "owner": c.owner,
-                             "record": index[id(c.record)], "confirmed": c in self._unremoved}
+                             "record": index[id(c.record)], "confirmed": c in self._unremoved,
+                             "origin": c.origin}
                             for c in waiting],
-                "counts": counts, "tail": tail}
+                "counts": counts, "tail": tail,
+                "children_running": bool(self.children_running)}
 
     # -- fixture phases (what happens between tests) --------------------------
 
@@ -647,8 +762,9 @@ class Session(object):
         there is the next test's business; this saves two stats a test.
         """
         observation, context = self._take_phase()
-        if context is not None:
-            self._attach(self._innermost_scope(), "run", context, None)
+        children = self._take_phase_children(self._innermost_scope(), "run", observation)
+        if context is not None or children:
+            self._attach(self._innermost_scope(), "run", context, children)
         return observation
 
     def end_phase(self, scope_key, scope_id):
@@ -658,8 +774,17 @@ class Session(object):
             scope_key, scope_id = self._innermost_scope(), "run"
         scope = self._scope(scope_key, scope_id)
         appeared = observation.appeared(scope.record.id, scope.record)
+        appeared += self._take_phase_children(scope_key, scope_id, observation)
+        self.forget_origins()
         if context is not None or appeared:
             self._attach(scope_key, scope_id, context, appeared)
+
+    def _take_phase_children(self, scope_key, scope_id, observation):
+        children, self._phase_children = self._phase_children, None
+        if children is None:
+            return []
+        return self.end_child_scope(children, self._scope(scope_key, scope_id).record,
+                                    observation)
 
     def _innermost_scope(self):
         return next(reversed(self._scopes), ("run",))

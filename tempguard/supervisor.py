@@ -100,12 +100,16 @@ def _judge_after_exit(root, settings, verbosity, status):
             status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
     run = TestRecord("run")
     run.notes.extend(root.replaced())
-    run.add_removal(root.close(settings.keep_runs))
+    if handoff is not None and handoff["children_running"]:
+        root.leave()  # a child of a test still writes there: a later run prunes it
+    else:
+        run.add_removal(root.close(settings.keep_runs))
     if run.notes or run.cleanup_errors:
         fixture_records.append(run)
-    _report.write_section(sys.stderr, records, fixture_records, counts)
+    _report.write_section(sys.stderr, records, fixture_records, counts, settings.origins_mode)
     if settings.report:
-        _report.write_json(settings.report, _report.run_report(records, fixture_records, counts))
+        _report.write_json(settings.report, _report.run_report(
+            records, fixture_records, counts, settings.origins_mode))
     return status
 
 
@@ -123,7 +127,7 @@ def _judge_waiting(root, records, waiting):
                 continue
         candidate = _ownership.Candidate(place, entry["name"], tuple(entry["identity"]),
                                          entry["kind"], entry["where"], entry["owner"],
-                                         record, 0)
+                                         record, 0, entry["origin"])
         if not still_there(candidate):
             continue
         if not entry["confirmed"]:
@@ -179,7 +183,7 @@ def _print_tail(tail, late, settings, verbosity, counts):
             record.outcome = "failed"
     for owner, leaks in owners.items():
         result.failures.append((_report.Described(owner), "AssertionError: %s\n"
-                                % _report.leak_message(owner, leaks)))
+                                % _report.leak_message(owner, leaks, settings.origins_mode)))
         if verbosity > 1:
             runner.stream.writeln("%s ... FAIL" % owner)
         elif verbosity == 1:

@@ -111,7 +111,7 @@ class LeakDetectionTest(unittest.TestCase):
                                           "leaks", "kept", "cleanup_errors", "notes",
                                           "cleanup_seconds"})
             for leak in entry["leaks"]:
-                self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner"})
+                self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner", "origin"})
                 self.assertIn(leak["judged"], ("test", "class", "module", "run", "exit"))
         totals = self.report["totals"]
         self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (15, 14, 1))

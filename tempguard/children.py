@@ -1,0 +1,257 @@
+"""A temp dir for the children of each test and fixture, so that their files name their starter.
+
+While a run is guarded, the functions that start processes are wrapped:
+os.fork, os.forkpty, os.posix_spawn(p) and _posixsubprocess.fork_exec, which
+subprocess and multiprocessing use. A child started during a test or a
+fixture gets TMPDIR/TEMP/TMP (and, if forked, tempfile.tempdir) pointing at
+a directory of that scope's own, beside the sandbox; grandchildren inherit
+it. Only values that point at the sandbox change: a child given another
+temp dir keeps it, and the running process's own tempfile settings never
+change, so tests comparing tempfile.gettempdir() see what unittest shows.
+multiprocessing's forkserver and resource tracker serve the whole run and
+keep the sandbox.
+"""
+
+import os
+import tempfile
+
+try:
+    import _posixsubprocess
+except ImportError:  # not on this platform: subprocess uses os.posix_spawn or fork
+    _posixsubprocess = None
+
+from .cleanup import HeldDirectory
+
+__all__ = ["ChildScope", "ChildDirs", "environ_temp_dirs", "environ_users", "process_state"]
+
+_ENV_NAMES = (b"TMPDIR", b"TEMP", b"TMP")
+_NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+# A scope's dir is <run root>/XYZ: with the 7-character run root name, 12
+# characters over the temp dir, as the sandbox (<run root>/t) is budgeted.
+_NAME_LENGTH = 3
+_SHARED_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker",
+                   "multiprocessing.semaphore_tracker")
+
+
+class ChildScope(object):
+    """The temp dir of the processes one test or fixture started, and who they were."""
+
+    def __init__(self, name, path, held):
+        self.name = name
+        self.path = path
+        self.held = held
+        self.owner = None
+        self.record = None
+        self.processes = []    # (argv or None for a fork, pid)
+        self.names_at_end = None
+
+    def origin(self, name):
+        """The origin of an entry found here: the child that made it, where it can be told."""
+        origin = {"started_by": self.owner,
+                  "after_end": self.names_at_end is not None and name not in self.names_at_end}
+        if len(self.processes) == 1:
+            argv, pid = self.processes[0]
+            origin.update(subprocess=argv, pid=pid)
+        else:
+            origin.update(subprocess=None, pid=None, processes=len(self.processes))
+        return origin
+
+    def user(self):
+        """A live process that may still write here (a child, or one that inherited the
+        dir), or None."""
+        for _argv, pid in self.processes:
+            if process_state(pid) not in (None, "Z"):
+                return pid
+        users = environ_users(self.path)
+        return users[0] if users else None
+
+
+class ChildDirs(object):
+    """Makes scope dirs in a run root, and wraps process starts to hand them to children."""
+
+    def __init__(self, root, current_scope):
+        """*current_scope()* gives the ChildScope of whoever is running now, or None."""
+        self.root = root
+        self.current_scope = current_scope
+        self._sandbox = os.fsencode(root.tmp)
+        self._pid = os.getpid()
+        self._next = 0
+        self._free = []
+        self._saved = []
+
+    def new_scope(self):
+        """A new, empty scope dir; None if the root was replaced or no name is left."""
+        if self.root.held.fd is None or self.root.held.is_replaced():
+            return None
+        while True:
+            if self._free:
+                name = self._free.pop()
+            elif self._next < len(_NAME_CHARS) ** _NAME_LENGTH:
+                name, self._next = _name(self._next), self._next + 1
+            else:
+                return None
+            try:
+                os.mkdir(name, 0o700, dir_fd=self.root.held.fd)
+            except FileExistsError:
+                continue
+            path = os.path.join(self.root.path, name)
+            return ChildScope(name, path, HeldDirectory(path, self.root.held.fd))
+
+    def release(self, scope):
+        """Remove an empty scope dir, so that its name can serve another scope."""
+        scope.held.close()
+        try:
+            os.rmdir(scope.name, dir_fd=self.root.held.fd)
+        except OSError:
+            return
+        self._free.append(scope.name)
+
+    # -- the wrapped process starts --------------------------------------------
+
+    def install(self):
+        # Imported first, so that the alias subprocess binds (3.11+) is the original.
+        import subprocess
+        targets = [(os, "fork", self._fork), (os, "forkpty", self._fork),
+                   (os, "posix_spawn", self._spawn), (os, "posix_spawnp", self._spawn),
+                   (_posixsubprocess, "fork_exec", self._fork_exec),
+                   (subprocess, "_fork_exec", self._fork_exec)]
+        for module, name, wrap in targets:
+            original = getattr(module, name, None) if module is not None else None
+            if original is not None:
+                wrapper = wrap(original)
+                setattr(module, name, wrapper)
+                self._saved.append((module, name, original, wrapper))
+
+    def uninstall(self):
+        for module, name, original, wrapper in reversed(self._saved):
+            if getattr(module, name, None) is wrapper:
+                setattr(module, name, original)
+        self._saved = []
+
+    def _scope_for(self, argv):
+        if os.getpid() != self._pid:
+            return None  # a forked child: its environment already says where
+        if argv is not None and any(helper in os.fsdecode(arg) for arg in argv
+                                    if isinstance(arg, (str, bytes))
+                                    for helper in _SHARED_HELPERS):
+            return None
+        return self.current_scope()
+
+    def _fork_exec(self, original):
+        def fork_exec(args, executable_list, close_fds, pass_fds, cwd, env, *rest):
+            scope = self._scope_for(args)
+            if scope is None:
+                return original(args, executable_list, close_fds, pass_fds, cwd, env, *rest)
+            env = _child_env(env, self._sandbox, os.fsencode(scope.path))
+            pid = original(args, executable_list, close_fds, pass_fds, cwd, env, *rest)
+            scope.processes.append(([os.fsdecode(arg) for arg in args], pid))
+            return pid
+        return fork_exec
+
+    def _spawn(self, original):
+        def posix_spawn(path, argv, env, *args, **kwargs):
+            scope = self._scope_for(argv)
+            if scope is None:
+                return original(path, argv, env, *args, **kwargs)
+            target = os.fsencode(scope.path)
+            env = {key: (os.fsdecode(target) if isinstance(value, str) else target)
+                   if _is_redirected(key, value, self._sandbox) else value
+                   for key, value in env.items()}
+            pid = original(path, argv, env, *args, **kwargs)
+            scope.processes.append(([os.fsdecode(arg) for arg in argv], pid))
+            return pid
+        return posix_spawn
+
+    def _fork(self, original):
+        def fork():
+            scope = self._scope_for(None)
+            if scope is None:
+                return original()
+            forked = original()
+            pid = forked[0] if isinstance(forked, tuple) else forked
+            if pid == 0:
+                _enter(scope.path, self._sandbox)
+            else:
+                scope.processes.append((None, pid))
+            return forked
+        return fork
+
+
+def _name(number):
+    chars = []
+    for _ in range(_NAME_LENGTH):
+        number, digit = divmod(number, len(_NAME_CHARS))
+        chars.append(_NAME_CHARS[digit])
+    return "".join(reversed(chars))
+
+
+def _is_redirected(key, value, sandbox):
+    return os.fsencode(key) in _ENV_NAMES and os.fsencode(value) == sandbox
+
+
+def _child_env(env, sandbox, target):
+    """fork_exec's environment list with the sandbox's temp dir values pointing at *target*.
+    None (inherit) becomes an explicit list only if something must change."""
+    if env is None:
+        if not any(os.environ._data.get(key) == sandbox for key in _ENV_NAMES):
+            return None
+        env = [key + b"=" + value for key, value in os.environ._data.items()]
+    changed = []
+    for item in env:
+        key, _sep, value = os.fsencode(item).partition(b"=")
+        changed.append(key + b"=" + target if key in _ENV_NAMES and value == sandbox
+                       else item)
+    return changed
+
+
+def _enter(path, sandbox):
+    """In a forked child: make the scope's dir its temp dir, where the sandbox was."""
+    if tempfile.tempdir is not None and os.fsencode(tempfile.tempdir) == sandbox:
+        tempfile.tempdir = path
+    for key in _ENV_NAMES:
+        if os.environ._data.get(key) == sandbox:
+            os.environ[os.fsdecode(key)] = path
+
+
+def process_state(pid):
+    """A process's state letter from /proc (Z for a zombie), or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def environ_users(path):
+    """Live processes (other than this one) whose TMPDIR/TEMP/TMP is *path* or inside it."""
+    prefix = os.fsencode(path.rstrip(os.sep))
+    return [pid for pid, value in environ_temp_dirs()
+            if value == prefix or value.startswith(prefix + b"/")]
+
+
+def environ_temp_dirs():
+    """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one.
+
+    Only processes whose environment we may read (our user's, or all as
+    root); a process that changed its variables after starting shows the
+    ones it started with.
+    """
+    me = str(os.getpid())
+    found = []
+    try:
+        pids = os.listdir("/proc")
+    except OSError:
+        return found
+    for pid in pids:
+        if not pid.isdigit() or pid == me:
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as handle:
+                variables = handle.read().split(b"\0")
+        except OSError:
+            continue
+        values = [value for key, _sep, value in (v.partition(b"=") for v in variables)
+                  if key in _ENV_NAMES]
+        if values and process_state(int(pid)) not in (None, "Z"):
+            found.extend((int(pid), value) for value in values)
+    return found

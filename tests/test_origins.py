@@ -1,0 +1,125 @@
+"""Every leak names where it was made (tests/examples/origins): the line marked
+"# origin: NAME" in the example suite, its callers, or the child process."""
+
+import os
+import re
+import sys
+import unittest
+
+from tempguard import origins
+from tests import support
+
+ORIGINS = os.path.join(support.EXAMPLES, "origins")
+
+# Test or fixture id: the marked lines of its leak's origin, innermost first.
+EXPECTED = {
+    "example_origins.Direct.test_mkstemp": ["mkstemp"],
+    "example_origins.Direct.test_mkdtemp": ["mkdtemp"],
+    "example_origins.Direct.test_named_temporary_file": ["named"],
+    "example_origins.Direct.test_open_in_a_watched_dir": ["open"],
+    "example_origins.Direct.test_shutil_copy": ["copy"],
+    "example_origins.Direct.test_thread": ["thread"],
+    "example_origins.Direct.test_helper": ["make_copy", "helper_from_test"],
+    "example_origins.InSetUp.test_uses_it": ["make_copy", "helper_from_setup"],
+    "setUpClass (example_origins.InSetUpClass)": ["setup_class"],
+}
+
+
+def marked_lines():
+    """{NAME: (file, line, function)} of every "# origin: NAME" line of the example suite."""
+    marks = {}
+    for filename in ("example_origins.py", "origin_helpers.py"):
+        path = os.path.join(ORIGINS, filename)
+        function = None
+        with open(path) as handle:
+            for number, line in enumerate(handle, 1):
+                defined = re.match(r"\s*def (\w+)", line)
+                if defined:
+                    function = defined.group(1)
+                mark = re.search(r"# origin: (\w+)", line)
+                if mark:
+                    marks[mark.group(1)] = (path, number, function)
+    return marks
+
+
+class OriginsTest(unittest.TestCase):
+
+    def run_example(self, *args, env=None):
+        scratch = support.scratch_dir(self)
+        watched = os.path.join(scratch, "watched")
+        os.mkdir(watched)
+        report = os.path.join(scratch, "report.json")
+        completed = support.run_python(
+            ["-m", "tempguard.runner", "example_origins", "--report", report, "--watch", watched]
+            + list(args), cwd=ORIGINS,
+            env=dict({"TMPDIR": scratch, "EXAMPLE_WATCHED": watched}, **(env or {})))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        report = support.load_json(report)
+        leaks = {entry["id"]: entry["leaks"] for entry in report["tests"] + report["fixtures"]
+                 if entry["leaks"]}
+        return completed, report, leaks
+
+    @unittest.skipUnless(origins.AVAILABLE, "Python %d.%d has no audit hooks: "
+                         "test_older_pythons_say_origins_are_unavailable runs instead"
+                         % sys.version_info[:2])
+    def test_each_leak_names_the_line_that_made_it_and_its_callers(self):
+        completed, report, leaks = self.run_example()
+        self.assertEqual(report["origins"], "on")
+        marks = marked_lines()
+        for owner, names in EXPECTED.items():
+            (leak,) = leaks.pop(owner)
+            origin = leak["origin"]
+            frames = [(origin["file"], origin["line"], origin["function"])] + [
+                (frame["file"], frame["line"], frame["function"]) for frame in origin["stack"]]
+            self.assertEqual(frames, [marks[name] for name in names], owner)
+        self.assertIn("    made at origin_helpers.py:%d in make_copy  <- example_origins.py:%d "
+                      "in setUp\n" % (marks["make_copy"][1], marks["helper_from_setup"][1]),
+                      completed.stderr)
+        self.check_subprocess(leaks)
+
+    def check_subprocess(self, leaks):
+        (leak,) = leaks.pop("example_origins.Direct.test_subprocess")
+        self.assertEqual(leak["origin"]["subprocess"][1:],
+                         ["-c", "import tempfile; tempfile.mkstemp(prefix='child')"])
+        self.assertIsInstance(leak["origin"]["pid"], int)
+        self.assertFalse(leak["origin"]["after_end"])
+        self.assertEqual(leaks, {})
+
+    @unittest.skipIf(origins.AVAILABLE, "Python %d.%d has audit hooks: "
+                     "test_each_leak_names_the_line_that_made_it_and_its_callers runs instead"
+                     % sys.version_info[:2])
+    def test_older_pythons_say_origins_are_unavailable(self):
+        completed, report, leaks = self.run_example()
+        reason = "unavailable on Python %d.%d (it has no audit hooks)" % sys.version_info[:2]
+        self.assertEqual(report["origins"], reason)
+        self.assertIn("(where each was made)\n  %s\n" % reason, completed.stderr)
+        for owner in EXPECTED:
+            (leak,) = leaks.pop(owner)
+            self.assertIsNone(leak["origin"])
+        self.check_subprocess(leaks)
+
+    def test_origins_off_names_no_line(self):
+        for how in (["--origins", "off"], []):
+            with self.subTest(how=how):
+                completed, report, leaks = self.run_example(
+                    *how, env={} if how else {"TEMPGUARD_ORIGINS": "off"})
+                self.assertEqual(report["origins"], "off")
+                self.assertNotIn("made at", completed.stderr)
+                for owner in EXPECTED:
+                    (leak,) = leaks[owner]
+                    self.assertIsNone(leak["origin"])
+
+    def test_a_bad_origins_value_is_a_usage_error(self):
+        scratch = support.scratch_dir(self)
+        for args, env in ((["--origins", "maybe"], {}), ([], {"TEMPGUARD_ORIGINS": "maybe"})):
+            with self.subTest(args=args, env=env):
+                completed = support.run_python(
+                    ["-m", "tempguard.runner", "example_origins"] + args, cwd=ORIGINS,
+                    env=dict({"TMPDIR": scratch}, **env))
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn("origins", completed.stderr.lower())
+                self.assertEqual(os.listdir(scratch), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
