@@ -25,13 +25,15 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
 import tempguard  # noqa: E402
-from tempguard import cleanup, inuse, scan  # noqa: E402
+from tempguard import cleanup, inuse, origins, scan  # noqa: E402
 
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
-              "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000},
+              "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000,
+              "origin_files": 10000},
     "full": {"repeat": 3, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
-             "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000},
+             "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000,
+             "origin_files": 100000},
 }
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _DATA = b"tempguard benchmark payload\n" * 4
@@ -305,6 +307,31 @@ def bench_dir_tests(size, work):
     return rows
 
 
+def bench_origins(size, work):
+    """Origins on against off: empty tests, and tests that make (and remove) many files."""
+    suite = tempfile.mkdtemp(dir=work)
+    tmp = tempfile.mkdtemp(dir=work)
+    per_test = 100
+    files = size["origin_files"]
+    _write_suite(suite, "bench_empty.py", size["empty_tests"], "pass")
+    _write_suite(suite, "bench_files.py", files // per_test,
+                 "for _ in range(%d):\n    fd, path = tempfile.mkstemp()\n    os.close(fd)\n"
+                 "    os.unlink(path)" % per_test)
+    rows = []
+    for module, label in (("bench_empty", "%s empty tests" % format(size["empty_tests"], ",")),
+                          ("bench_files", "%s tests that make and remove %s files" % (
+                              format(files // per_test, ","), format(files, ",")))):
+        command = [sys.executable, "-m", "tempguard.runner", module, "--origins"]
+        if not origins.AVAILABLE:
+            rows.append(Row(label, "origins off (origins unavailable before 3.8)", None, None))
+            continue
+        times = _median_runs(size["repeat"], {"on": (command + ["on"], suite, tmp),
+                                              "off": (command + ["off"], suite, tmp)})
+        rows.append(Row(label + ", origins on", "same, origins off", times["on"], times["off"],
+                        1.05, higher_is_better=False))
+    return rows
+
+
 # -- monitor scan and memory -------------------------------------------------------------
 
 def bench_scan(size, work):
@@ -383,8 +410,8 @@ def bench_memory(size, work):
     return [row]
 
 
-SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_scan,
-             bench_in_use, bench_memory]
+SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_origins,
+             bench_scan, bench_in_use, bench_memory]
 
 
 def _format_value(value, unit):

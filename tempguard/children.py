@@ -153,10 +153,7 @@ class ChildDirs(object):
             scope = self._scope_for(argv)
             if scope is None:
                 return original(path, argv, env, *args, **kwargs)
-            target = os.fsencode(scope.path)
-            env = {key: (os.fsdecode(target) if isinstance(value, str) else target)
-                   if _is_redirected(key, value, self._sandbox) else value
-                   for key, value in env.items()}
+            env = _spawn_env(env, self._sandbox, scope.path)
             pid = original(path, argv, env, *args, **kwargs)
             scope.processes.append(([os.fsdecode(arg) for arg in argv], pid))
             return pid
@@ -187,6 +184,18 @@ def _name(number):
 
 def _is_redirected(key, value, sandbox):
     return os.fsencode(key) in _ENV_NAMES and os.fsencode(value) == sandbox
+
+
+def _spawn_env(env, sandbox, target):
+    """posix_spawn's environment mapping with the sandbox's temp dir values pointing at
+    *target*; None (inherit, 3.13+) becomes a mapping only if something must change."""
+    if env is None:
+        if not any(os.environ._data.get(key) == sandbox for key in _ENV_NAMES):
+            return None
+        env = os.environ
+    return {key: (target if isinstance(value, str) else os.fsencode(target))
+            if _is_redirected(key, value, sandbox) else value
+            for key, value in env.items()}
 
 
 def _child_env(env, sandbox, target):

@@ -104,8 +104,9 @@ class TempGuardMixin(object):
             if record.kept:
                 _report.note_kept(result, self, record.kept)
             if record.leaks and leak_policy == "warn":
-                _apply_leak_policy("warn", _report.leak_message(self.id(), record.leaks,
-                                                            _session().settings.origins_mode), self)
+                message = _report.leak_message(self.id(), record.leaks,
+                                               _session().settings.origins_mode)
+                _apply_leak_policy("warn", message, self)
             if standalone:
                 result.stopTestRun()
         return result

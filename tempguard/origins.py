@@ -22,7 +22,8 @@ UNAVAILABLE_REASON = "unavailable on Python %d.%d (it has no audit hooks)" % sys
 
 # The frames of an origin: the innermost of the user's code, then its callers.
 _MAX_FRAMES = 6
-_USER, _SKIPPED, _BOUNDARY = range(3)
+# What a frame is, by its code object: kept once per code object seen.
+_USER, _LIBRARY, _TEMPGUARD_CODE, _BOUNDARY = "user", "library", "tempguard", "boundary"
 
 _running = None  # the Recorder the hook reports to
 _hooked = False
@@ -64,12 +65,10 @@ class Recorder(object):
             self.made = {}
 
     def _saw(self, path):
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        elif not isinstance(path, str):
-            path = getattr(path, "__fspath__", lambda: None)()
-            if not isinstance(path, str):
-                return
+        if not isinstance(path, str):
+            if isinstance(path, int):
+                return  # a descriptor: nothing is created by name
+            path = os.fsdecode(os.fspath(path))
         if not path.startswith("/"):
             path = os.path.normpath(os.path.join(os.getcwd(), path))
         if path.rpartition("/")[0] in self.directories and path not in self.made:
@@ -94,12 +93,13 @@ _EVENTS = frozenset(("open", "os.mkdir", "os.rename", "os.link", "os.symlink", "
 
 
 def _hook(event, args):
-    recorder = _running
-    if recorder is None or event not in _EVENTS:
-        return
-    path = _created(event, args)
-    if path is not None:
-        recorder._saw(path)
+    if event in _EVENTS and _running is not None:
+        try:
+            path = _created(event, args)
+            if path is not None:
+                _running._saw(path)
+        except Exception:  # an audit hook that raises would fail the user's own call
+            pass
 
 
 def _user_frames(frame):
@@ -110,22 +110,27 @@ def _user_frames(frame):
     named rather than nothing.
     """
     frames, innermost = [], None
-    while frame is not None and len(frames) < _MAX_FRAMES:
+    while frame is not None:
         code = frame.f_code
-        kind = _kinds.get(code.co_filename)
+        kind = _kinds.get(code)
         if kind is None:
-            kind = _kinds[code.co_filename] = _kind_of(code.co_filename)
-        if kind == _BOUNDARY:
-            break
-        if kind == _USER:
+            if len(_kinds) > _MAX_KINDS:
+                _kinds.clear()
+            kind = _kinds[code] = _kind_of(code.co_filename)
+        if kind is _USER:
             frames.append((code.co_filename, frame.f_lineno, code.co_name))
-        elif innermost is None and not code.co_filename.startswith(_TEMPGUARD):
+            if len(frames) == _MAX_FRAMES:
+                break
+        elif kind is _BOUNDARY:
+            break
+        elif innermost is None and kind is _LIBRARY:
             innermost = (code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return tuple(frames) or ((innermost,) if innermost else ())
 
 
-_kinds = {}
+_kinds = {}  # code object -> kind; emptied when large (exec'd code comes and goes)
+_MAX_KINDS = 20000
 _TEMPGUARD = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _UNITTEST = os.path.dirname(os.path.abspath(unittest.__file__)) + os.sep
 
@@ -146,10 +151,11 @@ _STDLIB, _USERS_IN_STDLIB = _library_dirs()
 def _kind_of(filename):
     if filename.startswith(_UNITTEST):
         return _BOUNDARY
-    if filename.startswith(_TEMPGUARD) or filename.startswith("<frozen"):
-        return _SKIPPED
-    if filename.startswith(_STDLIB) and not filename.startswith(_USERS_IN_STDLIB):
-        return _SKIPPED
+    if filename.startswith(_TEMPGUARD):
+        return _TEMPGUARD_CODE
+    if filename.startswith("<frozen") or (filename.startswith(_STDLIB)
+                                          and not filename.startswith(_USERS_IN_STDLIB)):
+        return _LIBRARY
     return _USER
 
 

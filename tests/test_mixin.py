@@ -8,6 +8,7 @@ import unittest
 import warnings
 
 import tempguard
+from tempguard import origins
 from tests import support
 
 
@@ -228,6 +229,10 @@ class PlainUnittestTest(unittest.TestCase):
         self.assertIn("FAIL: test_fails (example_mixin.KeepsFailures", completed.stderr)
         self.assertIn("TempLeakWarning", completed.stderr)
         self.assertIn(".warn-mode", completed.stderr)
+        # The warning and the failure name the line that made the file, where Python can.
+        for line in (30, 38):
+            made = "made at example_mixin.py:%d in test_leaks" % line
+            (self.assertIn if origins.AVAILABLE else self.assertNotIn)(made, completed.stderr)
         self.assertIn("setUpClass (example_mixin.WithClassFixture) left 1", completed.stderr)
         for key in ("SHARED", "TEST"):
             self.assertFalse(os.path.exists(printed[key]), key)
