@@ -9,6 +9,7 @@ made inside a temp dir belongs to that dir. The guard that reads an entry's
 origin clears the rest when its stretch of time ends.
 """
 
+import dis
 import os
 import sys
 import sysconfig
@@ -22,7 +23,7 @@ UNAVAILABLE_REASON = "unavailable on Python %d.%d (it has no audit hooks)" % sys
 
 # The frames of an origin: the innermost of the user's code, then its callers.
 _MAX_FRAMES = 6
-# What a frame is, by its code object: kept once per code object seen.
+# What a frame's code is, by its file name.
 _USER, _LIBRARY, _TEMPGUARD_CODE, _BOUNDARY = "user", "library", "tempguard", "boundary"
 
 _running = None  # the Recorder the hook reports to
@@ -54,10 +55,9 @@ class Recorder(object):
         frames = self.made.get(path)
         if not frames:
             return None
-        (filename, line, function) = frames[0]
-        return {"file": filename, "line": line, "function": function,
-                "stack": [{"file": f, "line": n, "function": name}
-                          for f, n, name in frames[1:]]}
+        described = [{"file": code.co_filename, "line": _line_of(code, lasti),
+                      "function": code.co_name} for code, lasti in frames]
+        return dict(described[0], stack=described[1:])
 
     def forget(self):
         """Drop what was kept: a stretch of time has been judged."""
@@ -65,21 +65,18 @@ class Recorder(object):
             self.made = {}
 
     def _saw(self, path):
-        if not isinstance(path, str):
+        if path.__class__ is not str:
             if isinstance(path, int):
                 return  # a descriptor: nothing is created by name
             path = os.fsdecode(os.fspath(path))
-        if not path.startswith("/"):
+        if path[:1] != "/":
             path = os.path.normpath(os.path.join(os.getcwd(), path))
         if path.rpartition("/")[0] in self.directories and path not in self.made:
             self.made[path] = _user_frames(sys._getframe(2))
 
 
 def _created(event, args):
-    """The path an audit event creates, or None."""
-    if event == "open":
-        path, _mode, flags = args
-        return path if flags is not None and flags & os.O_CREAT else None
+    """The path an event other than open creates, or None."""
     if event == "os.mkdir":
         return args[0] if args[2] in (-1, None) else None
     if event == "socket.bind":
@@ -89,48 +86,68 @@ def _created(event, args):
     return args[1] if args[-1] in (-1, None) else None
 
 
-_EVENTS = frozenset(("open", "os.mkdir", "os.rename", "os.link", "os.symlink", "socket.bind"))
+_OTHER_EVENTS = frozenset(("os.mkdir", "os.rename", "os.link", "os.symlink", "socket.bind"))
+_O_CREAT = os.O_CREAT
 
 
 def _hook(event, args):
-    if event in _EVENTS and _running is not None:
+    # Runs for every audit event of the process: the common misses return first.
+    if event == "open":
+        if not (args[2] or 0) & _O_CREAT:
+            return
+        path = args[0]
+    elif event in _OTHER_EVENTS:
+        path = _created(event, args)
+    else:
+        return
+    recorder = _running
+    if recorder is not None and path is not None:
         try:
-            path = _created(event, args)
-            if path is not None:
-                _running._saw(path)
+            recorder._saw(path)
         except Exception:  # an audit hook that raises would fail the user's own call
             pass
 
 
 def _user_frames(frame):
-    """(file, line, function) of the user's frames, innermost first, up to unittest's.
+    """(code, last instruction) of the user's frames, innermost first, up to unittest's.
 
     Standard library and tempguard frames are skipped; if the user's code
     shows none (a cleanup calling shutil directly), the innermost frame is
-    named rather than nothing.
+    named rather than nothing. Line numbers are worked out only for the
+    entries reported: f_lineno decodes a line table, f_lasti is read.
     """
-    frames, innermost = [], None
+    frames, innermost, kinds = [], None, _kinds
     while frame is not None:
         code = frame.f_code
-        kind = _kinds.get(code)
-        if kind is None:
-            if len(_kinds) > _MAX_KINDS:
-                _kinds.clear()
-            kind = _kinds[code] = _kind_of(code.co_filename)
+        kind = kinds.get(code.co_filename) or _kind_of(code.co_filename)
         if kind is _USER:
-            frames.append((code.co_filename, frame.f_lineno, code.co_name))
+            frames.append((code, frame.f_lasti))
             if len(frames) == _MAX_FRAMES:
                 break
         elif kind is _BOUNDARY:
             break
         elif innermost is None and kind is _LIBRARY:
-            innermost = (code.co_filename, frame.f_lineno, code.co_name)
+            innermost = (code, frame.f_lasti)
         frame = frame.f_back
     return tuple(frames) or ((innermost,) if innermost else ())
 
 
-_kinds = {}  # code object -> kind; emptied when large (exec'd code comes and goes)
-_MAX_KINDS = 20000
+def _line_of(code, lasti):
+    """The line of the instruction at byte offset *lasti* of *code*."""
+    line = code.co_firstlineno
+    if hasattr(code, "co_lines"):
+        for start, end, number in code.co_lines():
+            if start <= lasti < end and number is not None:
+                return number
+        return line
+    for offset, number in dis.findlinestarts(code):  # 3.8 and 3.9 have no co_lines()
+        if offset > lasti:
+            break
+        line = number
+    return line
+
+
+_kinds = {}  # file name -> kind
 _TEMPGUARD = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _UNITTEST = os.path.dirname(os.path.abspath(unittest.__file__)) + os.sep
 
@@ -150,13 +167,16 @@ _STDLIB, _USERS_IN_STDLIB = _library_dirs()
 
 def _kind_of(filename):
     if filename.startswith(_UNITTEST):
-        return _BOUNDARY
-    if filename.startswith(_TEMPGUARD):
-        return _TEMPGUARD_CODE
-    if filename.startswith("<frozen") or (filename.startswith(_STDLIB)
-                                          and not filename.startswith(_USERS_IN_STDLIB)):
-        return _LIBRARY
-    return _USER
+        kind = _BOUNDARY
+    elif filename.startswith(_TEMPGUARD):
+        kind = _TEMPGUARD_CODE
+    elif filename.startswith("<frozen") or (filename.startswith(_STDLIB)
+                                            and not filename.startswith(_USERS_IN_STDLIB)):
+        kind = _LIBRARY
+    else:
+        kind = _USER
+    _kinds[filename] = kind
+    return kind
 
 
 def describe(origin, cwd=None):

@@ -21,6 +21,7 @@ EXPECTED = {
     "example_origins.Direct.test_thread": ["thread"],
     "example_origins.Direct.test_helper": ["make_copy", "helper_from_test"],
     "example_origins.InSetUp.test_uses_it": ["make_copy", "helper_from_setup"],
+    "example_origins.InSetUpDirectly.test_nothing": ["setup"],
     "setUpClass (example_origins.InSetUpClass)": ["setup_class"],
 }
 

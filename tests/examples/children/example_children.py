@@ -1,5 +1,9 @@
 """Children that write temp files while later tests run: each file is their starter's."""
 
+import os
+import subprocess
+import sys
+import tempfile
 import unittest
 
 from children_support import start, write_now
@@ -15,6 +19,17 @@ class TestStarts(unittest.TestCase):
 
     def test_3_innocent_too(self):
         self.assertEqual(TestStarts.child.wait(), 0)
+
+
+class TempdirUnchanged(unittest.TestCase):
+
+    def test_starting_a_child_changes_nothing_here(self):
+        before = (tempfile.gettempdir(), os.environ.get("TMPDIR"))
+        child = subprocess.run(
+            [sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
+            stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        self.assertEqual((tempfile.gettempdir(), os.environ.get("TMPDIR")), before)
+        self.assertTrue(os.path.isdir(child.stdout.strip()))
 
 
 class ServerClass(unittest.TestCase):

@@ -23,7 +23,8 @@ class Direct(unittest.TestCase):
         tempfile.NamedTemporaryFile(delete=False).close()  # origin: named
 
     def test_open_in_a_watched_dir(self):
-        open(os.path.join(os.environ["EXAMPLE_WATCHED"], "hard-coded"), "w").close()  # origin: open
+        path = os.path.join(os.environ["EXAMPLE_WATCHED"], "hard-coded")
+        open(path, "w").close()  # origin: open
 
     def test_shutil_copy(self):
         shutil.copy(__file__, os.path.join(tempfile.gettempdir(), "copy.py"))  # origin: copy
@@ -48,6 +49,15 @@ class InSetUp(unittest.TestCase):
 
     def test_uses_it(self):
         self.assertTrue(os.path.exists(self.path))
+
+
+class InSetUpDirectly(unittest.TestCase):
+
+    def setUp(self):
+        os.close(tempfile.mkstemp(prefix="setup")[0])  # origin: setup
+
+    def test_nothing(self):
+        pass
 
 
 class InSetUpClass(unittest.TestCase):
