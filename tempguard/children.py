@@ -12,6 +12,7 @@ multiprocessing's forkserver and resource tracker serve the whole run and
 keep the sandbox.
 """
 
+import contextlib
 import os
 import tempfile
 
@@ -142,8 +143,9 @@ class ChildDirs(object):
             scope = self._scope_for(args)
             if scope is None:
                 return original(args, executable_list, close_fds, pass_fds, cwd, env, *rest)
-            env = _child_env(env, self._sandbox, os.fsencode(scope.path))
-            pid = original(args, executable_list, close_fds, pass_fds, cwd, env, *rest)
+            with _inherited(env is None, self._sandbox, scope.path):
+                pid = original(args, executable_list, close_fds, pass_fds, cwd,
+                               _child_env(env, self._sandbox, scope.path), *rest)
             scope.processes.append(([os.fsdecode(arg) for arg in args], pid))
             return pid
         return fork_exec
@@ -153,8 +155,9 @@ class ChildDirs(object):
             scope = self._scope_for(argv)
             if scope is None:
                 return original(path, argv, env, *args, **kwargs)
-            env = _spawn_env(env, self._sandbox, scope.path)
-            pid = original(path, argv, env, *args, **kwargs)
+            with _inherited(env is None, self._sandbox, scope.path):
+                pid = original(path, argv, _spawn_env(env, self._sandbox, scope.path),
+                               *args, **kwargs)
             scope.processes.append(([os.fsdecode(arg) for arg in argv], pid))
             return pid
         return posix_spawn
@@ -188,29 +191,43 @@ def _is_redirected(key, value, sandbox):
 
 def _spawn_env(env, sandbox, target):
     """posix_spawn's environment mapping with the sandbox's temp dir values pointing at
-    *target*; None (inherit, 3.13+) becomes a mapping only if something must change."""
+    *target*; None (inherit, 3.13+) stays None (see _inherited)."""
     if env is None:
-        if not any(os.environ._data.get(key) == sandbox for key in _ENV_NAMES):
-            return None
-        env = os.environ
+        return None
     return {key: (target if isinstance(value, str) else os.fsencode(target))
             if _is_redirected(key, value, sandbox) else value
             for key, value in env.items()}
 
 
 def _child_env(env, sandbox, target):
-    """fork_exec's environment list with the sandbox's temp dir values pointing at *target*.
-    None (inherit) becomes an explicit list only if something must change."""
+    """fork_exec's environment list with the sandbox's temp dir values pointing at
+    *target*; None (inherit) stays None (see _inherited)."""
     if env is None:
-        if not any(os.environ._data.get(key) == sandbox for key in _ENV_NAMES):
-            return None
-        env = [key + b"=" + value for key, value in os.environ._data.items()]
+        return None
     changed = []
     for item in env:
         key, _sep, value = os.fsencode(item).partition(b"=")
-        changed.append(key + b"=" + target if key in _ENV_NAMES and value == sandbox
+        changed.append(key + b"=" + os.fsencode(target) if key in _ENV_NAMES and value == sandbox
                        else item)
     return changed
+
+
+@contextlib.contextmanager
+def _inherited(inherits, sandbox, target):
+    """While a child that inherits the environment starts: the process environment's
+    temp dir values that point at the sandbox point at *target*.
+
+    Changed with putenv only, never rebuilt from os.environ: variables set with
+    os.putenv alone must reach the child as they would without tempguard.
+    """
+    changed = [key for key in _ENV_NAMES if inherits and os.environ._data.get(key) == sandbox]
+    for key in changed:
+        os.putenv(key, os.fsencode(target))
+    try:
+        yield
+    finally:
+        for key in changed:
+            os.putenv(key, sandbox)
 
 
 def _enter(path, sandbox):

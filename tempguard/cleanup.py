@@ -9,6 +9,7 @@ listed, chmod-ed or deleted (the bug class of CVE-2023-6597).
 
 import collections
 import errno
+import fcntl
 import os
 import stat
 import time
@@ -185,7 +186,7 @@ class HeldDirectory(object):
         """Open *path* (relative to *dir_fd* if given) without following a link."""
         self.path = os.fspath(path)
         target = os.path.basename(self.path) if dir_fd is not None else self.path
-        self.fd = os.open(target, _DIR_FLAGS, dir_fd=dir_fd)
+        self.fd = _above_stdio(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
         st = os.fstat(self.fd)
         self.identity = (st.st_dev, st.st_ino)
         self.uid = st.st_uid
@@ -238,6 +239,17 @@ class HeldDirectory(object):
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def _above_stdio(fd):
+    """*fd*, moved above 0-2 if it landed there: tests close and dup2 over stdio, and
+    a directory held as fd 0 would then be swapped for whatever they put there."""
+    if fd > 2:
+        return fd
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        os.close(fd)
 
 
 def _record(result, path, exc):

@@ -525,11 +525,15 @@ class Session(object):
         """The starter *record* ended: candidates for what its children left, or none
         yet if one of them (or their children) still runs; that is judged later."""
         scope.owner, scope.record = record.id, record
-        if scope.user() is not None:
-            scope.names_at_end = frozenset(scope.held.names())
-            self._lingering.append((scope, observation))
+        try:
+            if scope.user() is not None:
+                scope.names_at_end = frozenset(scope.held.names())
+                self._lingering.append((scope, observation))
+                return []
+            candidates = observation.children_of(scope)
+        except OSError as error:
+            record.notes.append("%s: could not be listed (%s); left alone" % (scope.path, error))
             return []
-        candidates = observation.children_of(scope)
         if not candidates:
             self.children.release(scope)
         return candidates

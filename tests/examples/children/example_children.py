@@ -31,6 +31,26 @@ class TempdirUnchanged(unittest.TestCase):
         self.assertEqual((tempfile.gettempdir(), os.environ.get("TMPDIR")), before)
         self.assertTrue(os.path.isdir(child.stdout.strip()))
 
+    def test_a_variable_set_with_putenv_alone_reaches_the_child(self):
+        os.putenv("EXAMPLE_FRUIT", "apple")
+        self.addCleanup(os.unsetenv, "EXAMPLE_FRUIT")
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getenv('EXAMPLE_FRUIT'))"],
+            stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        self.assertEqual(child.stdout.strip(), "apple")
+
+    def test_a_child_forked_while_stdin_is_closed(self):
+        saved = os.dup(0)
+        os.close(0)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            self.assertEqual(os.waitpid(pid, 0)[1], 0)
+        finally:
+            os.dup2(saved, 0)
+            os.close(saved)
+
 
 class ServerClass(unittest.TestCase):
 
