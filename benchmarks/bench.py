@@ -332,6 +332,28 @@ def bench_origins(size, work):
     return rows
 
 
+def bench_pytest(size, work):
+    """pytest --tempguard against plain pytest, on tests that each make one temp file."""
+    count = size["dir_tests"]
+    label = "%s pytest tests that each make and remove a temp file" % format(count, ",")
+    if importlib.util.find_spec("pytest") is None:
+        return [Row(label, "pytest (not installed)", None, None)]
+    suite = tempfile.mkdtemp(dir=work)
+    tmp = tempfile.mkdtemp(dir=work)
+    lines = ["import os, tempfile"] + [
+        "def test_%d():\n    fd, path = tempfile.mkstemp()\n    os.close(fd)\n"
+        "    os.unlink(path)" % index for index in range(count)]
+    with open(os.path.join(suite, "bench_pytest.py"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "bench_pytest.py"]
+    times = _median_runs(size["repeat"], {
+        "pytest": (command, suite, tmp),
+        "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
+    return [Row(label, "pytest", times["tempguard"], times["pytest"], 1.05,
+                higher_is_better=False)]
+
+
 # -- monitor scan and memory -------------------------------------------------------------
 
 def bench_scan(size, work):
@@ -411,7 +433,7 @@ def bench_memory(size, work):
 
 
 SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_origins,
-             bench_scan, bench_in_use, bench_memory]
+             bench_pytest, bench_scan, bench_in_use, bench_memory]
 
 
 def _format_value(value, unit):

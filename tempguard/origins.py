@@ -165,8 +165,12 @@ def _library_dirs():
 _STDLIB, _USERS_IN_STDLIB = _library_dirs()
 
 
+# Test harnesses whose frames end a chain, as unittest's do: pytest and its hooks.
+_HARNESSES = tuple(os.sep + name + os.sep for name in ("_pytest", "pluggy"))
+
+
 def _kind_of(filename):
-    if filename.startswith(_UNITTEST):
+    if filename.startswith(_UNITTEST) or any(part in filename for part in _HARNESSES):
         kind = _BOUNDARY
     elif filename.startswith(_TEMPGUARD):
         kind = _TEMPGUARD_CODE

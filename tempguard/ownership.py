@@ -127,9 +127,17 @@ def exit_owned(candidates, handlers=True):
 
 def _may_remove(handler, path):
     func, args, kwargs = handler
-    if not _is_stdlib(func):
+    if not (_is_stdlib(func) or _is_harness(func)):
         return True
     return path in set(_strings(_values(func, args, kwargs)))
+
+
+# Test harnesses whose exit handlers own only what they name, as the stdlib's do.
+_HARNESSES = ("_pytest", "pluggy", "xdist", "tempguard")
+
+
+def _is_harness(func):
+    return (getattr(func, "__module__", None) or "").partition(".")[0] in _HARNESSES
 
 
 def _values(func, args, kwargs):
@@ -190,18 +198,18 @@ def _strings(values):
 
 
 class Ledger(object):
-    """Entries waiting for judgement, filed under the scope whose end judges them next."""
+    """Entries waiting for judgement, filed under the scope whose end judges them next:
+    one of SCOPES, or a key of the harness's own (a pytest fixture)."""
 
     def __init__(self):
-        self._waiting = {scope: [] for scope in SCOPES}
+        self._waiting = collections.defaultdict(list)
 
     def hold(self, scope, candidates):
         self._waiting[scope].extend(candidates)
 
     def take(self, scope):
         """The entries due at the end of *scope*; they leave the ledger."""
-        due, self._waiting[scope] = self._waiting[scope], []
-        return due
+        return self._waiting.pop(scope, [])
 
     def waiting(self, scope):
-        return list(self._waiting[scope])
+        return list(self._waiting.get(scope, ()))

@@ -216,8 +216,9 @@ class _Observation(object):
         for watch, names in zip(self.session.all_watches, self._marks):
             for name in watch.appeared_since(names):
                 path = os.path.join(watch.path, name)
-                if path in exclude or (watch.where == "outside"
-                                       and _sandbox.is_run_root_name(name)):
+                if path in exclude or (watch.where == "outside" and (
+                        _sandbox.is_run_root_name(name)
+                        or name.startswith(self.session.ignored_prefixes))):
                     continue
                 st = watch.held.stat(name)
                 if st is None:
@@ -255,6 +256,7 @@ class TestGuard(object):
         self.left = self.confirmed = []
         self._context = None
         self.child_scope = None  # made when the test first starts a process
+        self._taken = set()  # paths of what the test's fixtures made (see take_part)
         self._parts = self._owners = None  # made by the first subTest
         if not session.owns_run:
             session.redirect.apply()
@@ -277,8 +279,8 @@ class TestGuard(object):
 
     def _tracked(self):
         if self._context is None:
-            return _NOTHING
-        return set(str(path) for path in self._context.tracked_paths())
+            return self._taken or _NOTHING
+        return set(str(path) for path in self._context.tracked_paths()) | self._taken
 
     def begin_part(self, owner):
         """Entries that appear from now until end_part() belong to *owner* (a subTest)."""
@@ -290,6 +292,14 @@ class TestGuard(object):
         owner, observation = self._parts.pop()
         for candidate in observation.appeared(owner, self.record, self._tracked()):
             self._owners.setdefault(_ownership.candidate_path(candidate), owner)
+
+    def take_part(self, record):
+        """End a part begun for a fixture: what appeared in it is *record*'s, not the
+        test's; returns those candidates, for whoever judges the fixture's end."""
+        _owner, observation = self._parts.pop()
+        taken = observation.appeared(record.id, record, self._tracked())
+        self._taken.update(_ownership.candidate_path(candidate) for candidate in taken)
+        return taken
 
     def find_leaks(self):
         """Untracked entries that appeared since the test started and exist now."""
@@ -418,6 +428,7 @@ class Session(object):
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.origins = None
         self.children = None
+        self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
         self.tempdir_state = None
         self.started = self.stopped = False
 

@@ -1,0 +1,305 @@
+"""tempguard for pytest: every test guarded as ``python -m tempguard.runner`` guards unittest's.
+
+pytest loads this module (the ``pytest11`` entry point of an installed
+tempguard, or ``-p tempguard.pytest_plugin``); nothing else imports it. It
+stays inactive unless asked: ``pytest --tempguard``, or ``tempguard = true``
+in the ini file. Then each pytest process (each xdist worker) runs one
+session with its sandbox, every item is guarded from its setup to its
+teardown, what a fixture makes is the fixture's and is judged when pytest
+finalizes it, and xdist workers send their records to the controller, which
+prints one section and writes one report.
+"""
+
+import io
+import json
+import os
+import warnings
+
+import pytest
+
+from . import report as _report
+from .errors import TempLeakWarning
+from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Session, Settings,
+                      TestRecord)
+
+_SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins")
+# pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
+_PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
+_PYTEST_DIR_PREFIX = "pytest-of-"
+_WORKER_OUTPUT = "tempguard"
+_LEVELS = {"function": "test", "class": "class", "module": "module", "package": "module",
+           "session": "run"}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("tempguard", "temporary files tests leave behind (tempguard)")
+    group.addoption("--tempguard", action="store_true", default=None,
+                    help="guard every test: sandbox tempfile, report and remove leaks")
+    group.addoption("--tempguard-leaks", choices=LEAK_POLICIES,
+                    help="what a leak does: ignore, warn (default) or fail the test")
+    group.addoption("--tempguard-keep", choices=KEEP_POLICIES,
+                    help="keep temp files of no test, failed tests (default) or all")
+    group.addoption("--tempguard-keep-runs", metavar="N",
+                    help="runs whose kept files are kept (default 3)")
+    group.addoption("--tempguard-report", metavar="PATH", help="write a JSON report to PATH")
+    group.addoption("--tempguard-watch", action="append", metavar="DIR",
+                    help="also watch DIR for leaks (repeatable)")
+    group.addoption("--tempguard-origins", choices=ORIGINS_SETTINGS,
+                    help="name the line of code that made each leak: on (default) or off")
+    parser.addini("tempguard", "guard every test (as --tempguard)", type="bool", default=False)
+    for name in _SETTINGS:
+        parser.addini("tempguard_" + name, "tempguard's %s setting (as --tempguard-%s)"
+                      % (name, name.replace("_", "-")),
+                      type="args" if name == "watch" else None)
+
+
+def pytest_configure(config):
+    # Inactive, the plugin leaves no trace, its marker included: pytest behaves as
+    # if tempguard were not installed.
+    if not (config.getoption("tempguard") or config.getini("tempguard")):
+        return
+    config.addinivalue_line(
+        "markers", "tempguard(leaks=None, keep=None): this test's leak and keep policies")
+    try:
+        settings = _settings(config)
+    except (ValueError, OSError) as error:
+        raise pytest.UsageError("tempguard: %s" % error)
+    if _is_xdist_controller(config):
+        plugin = _Controller(config, settings)
+    else:
+        plugin = _Guard(config, settings)
+    config.pluginmanager.register(plugin, "tempguard-session")
+
+
+def _settings(config):
+    """Settings from the command line, then the ini file, then TEMPGUARD_* variables."""
+    values = {}
+    for name in _SETTINGS:
+        value = config.getoption("tempguard_" + name)
+        if value is None:
+            value = config.getini("tempguard_" + name) or None
+        values[name] = value
+    return Settings(**values)
+
+
+def _is_xdist_controller(config):
+    return (not hasattr(config, "workerinput")
+            and config.getoption("dist", "no") != "no"
+            and bool(config.getoption("numprocesses", None)))
+
+
+class _Guard(object):
+    """The guarded session of one pytest process (or one xdist worker)."""
+
+    def __init__(self, config, settings):
+        self.config = config
+        self.settings = settings
+        self.session = None
+        self.guard = None
+        self.item = None
+        self.outcome = None
+        self.failed_reports = []
+        self.fixtures = {}  # id(fixturedef) -> [(record, level, candidates)]
+        self.wide = {}  # id(fixturedef) -> fixturedef: set up, wider than a test, not finalized
+        self._saved_temproot = None
+
+    # -- the session -------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session):
+        self._saved_temproot = os.environ.get(_PYTEST_TEMPROOT)
+        self.session = Session(self.settings)
+        self.session.ignored_prefixes = (_PYTEST_DIR_PREFIX,)
+        self.session.start()
+        if self._saved_temproot is None:
+            os.environ[_PYTEST_TEMPROOT] = self.session.system_tempdir
+        self.session.begin_phase()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        self._apply(self.settings.leaks, self.session.stop(), late=True)
+        if self._saved_temproot is None:
+            os.environ.pop(_PYTEST_TEMPROOT, None)
+        if hasattr(self.config, "workerinput"):
+            self.config.workeroutput[_WORKER_OUTPUT] = json.dumps(
+                _records_json(self.session.records, self.session.fixture_records))
+        elif self.settings.report:
+            _report.write_json(self.settings.report, self.session.report())
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not hasattr(self.config, "workerinput"):
+            _write_summary(terminalreporter, self.session.records,
+                           self.session.fixture_records, self.settings)
+
+    # -- each test -----------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.session.end_phase(None, None)
+        self.guard = self.session.begin_test(item.nodeid, continuing=True)
+        self.item, self.outcome, self.failed_reports = item, "passed", []
+        item.tempguard_handles_tests = True  # a TempGuardMixin test leaves its guard to us
+        try:
+            yield
+        finally:
+            if not self.guard.finished:  # pytest's teardown raised before ours ran
+                self._finish(item, failed=True)
+            self.guard.record.outcome = self.outcome
+            self.guard = self.item = None
+            self.session.begin_phase(continuing=True)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        if item is not self.item:
+            return
+        outcome = _outcome_of(report)
+        if outcome is not None and _RANK.index(outcome) > _RANK.index(self.outcome):
+            self.outcome = outcome
+        if report.failed:
+            self.failed_reports.append(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        """After pytest's own teardown (fixtures finalized): judge what the test left."""
+        confirmed = self._finish(item, failed=bool(self.failed_reports))
+        self._apply(self._policy(item, "leaks"), confirmed)
+
+    def _finish(self, item, failed):
+        record = self.guard.finish(failed, self._policy(item, "keep"),
+                                   lambda: self._later_owner(item))
+        if record.kept:
+            for report in self.failed_reports:
+                report.sections.append(("tempguard", "kept this test's temporary files in: %s"
+                                        % _report.display(record.kept)))
+        return self.guard.confirmed
+
+    def _later_owner(self, item):
+        """The narrowest wider fixture the test used that pytest has not finalized yet:
+        its teardown may still remove what the test left."""
+        used = [fixturedef for fixturedef in self.wide.values()
+                if fixturedef.argname in getattr(item, "fixturenames", ())]
+        if not used:
+            return None
+        narrowest = min(used, key=lambda fixturedef: _SCOPE_ORDER.index(fixturedef.scope))
+        return ("fixture", id(narrowest))
+
+    # -- fixtures ------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        guard = self.session.current_guard() if self.session is not None else None
+        if guard is None:
+            yield
+            return
+        if fixturedef.scope != "function":
+            self.wide[id(fixturedef)] = fixturedef
+        record = TestRecord(_fixture_id(fixturedef, request), is_listed=False)
+        guard.begin_part(record.id)
+        try:
+            yield
+        finally:
+            taken = guard.take_part(record)
+            if taken:
+                self.fixtures.setdefault(id(fixturedef), []).append(
+                    (record, _LEVELS.get(fixturedef.scope, "test"), taken))
+
+    def pytest_fixture_post_finalizer(self, fixturedef, request):
+        """The fixture's teardown ran: judge what it made."""
+        self.wide.pop(id(fixturedef), None)
+        level = _LEVELS.get(fixturedef.scope, "test")
+        confirmed = self.session.judge(
+            self.session.settle(self.session.ledger.take(("fixture", id(fixturedef)))),
+            level, None)
+        for record, level, candidates in self.fixtures.pop(id(fixturedef), ()):
+            confirmed += self.session.judge(self.session.settle(candidates), level, None)
+        self._apply(self.settings.leaks, confirmed)
+
+    # -- policies ----------------------------------------------------------------
+
+    def _policy(self, item, name):
+        """The item's marker wins over its class's attribute, which wins over the run."""
+        marker = item.get_closest_marker("tempguard")
+        value = marker.kwargs.get(name) if marker is not None else None
+        if value is None:
+            value = getattr(getattr(item, "cls", None), "tempguard_" + name, None)
+        allowed = LEAK_POLICIES if name == "leaks" else KEEP_POLICIES
+        if value is not None and value not in allowed:
+            raise pytest.UsageError("%s: tempguard %s must be one of %s, not %r"
+                                    % (item.nodeid, name, ", ".join(allowed), value))
+        return value if value is not None else getattr(self.settings, name)
+
+    def _apply(self, policy, confirmed, late=False):
+        """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
+        if policy == "ignore" or not confirmed:
+            return
+        messages = [_report.leak_message(leaks[0].owner or record.id, leaks,
+                                         self.settings.origins_mode)
+                    for record, leaks in confirmed]
+        if policy == "fail" and not late:
+            pytest.fail("\n".join(messages), pytrace=False)
+        for message in messages:
+            warnings.warn(TempLeakWarning(message))
+
+
+class _Controller(object):
+    """The xdist controller: merges what its workers report into one section and one file."""
+
+    def __init__(self, config, settings):
+        self.settings = settings
+        self.records = []
+        self.fixture_records = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        data = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+        if data:
+            data = json.loads(data)
+            self.records += [TestRecord.from_json(entry) for entry in data["records"]]
+            self.fixture_records += [TestRecord.from_json(entry)
+                                     for entry in data["fixture_records"]]
+
+    def pytest_terminal_summary(self, terminalreporter):
+        _write_summary(terminalreporter, self.records, self.fixture_records, self.settings)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        if self.settings.report:
+            _report.write_json(self.settings.report, _report.run_report(
+                self.records, self.fixture_records, None, self.settings.origins_mode))
+
+
+_SCOPE_ORDER = ("function", "class", "module", "package", "session")
+_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
+
+
+def _outcome_of(report):
+    """unittest's outcome names for a pytest report of one phase, or None (nothing new)."""
+    if hasattr(report, "wasxfail"):
+        return "expected_failure" if report.skipped else "unexpected_success"
+    if report.skipped:
+        return "skipped"
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    return None
+
+
+def _fixture_id(fixturedef, request):
+    """``fixture NAME (where)``: the test for function scope, else the scope's node."""
+    if fixturedef.scope == "session":
+        where = "session"
+    else:
+        node = getattr(request, "node", None)
+        where = getattr(node, "nodeid", None) or fixturedef.scope
+    return "fixture %s (%s)" % (fixturedef.argname, where)
+
+
+def _records_json(records, fixture_records):
+    return {"records": [record.as_json() for record in records],
+            "fixture_records": [record.as_json() for record in fixture_records]}
+
+
+def _write_summary(terminalreporter, records, fixture_records, settings):
+    stream = io.StringIO()
+    _report.write_section(stream, records, fixture_records, None, settings.origins_mode)
+    terminalreporter.write(stream.getvalue())

@@ -1,0 +1,142 @@
+"""The pytest plugin, under real pytest (and pytest-xdist) in subprocesses
+(tests/examples/pytest)."""
+
+import importlib.util
+import json
+import os
+import re
+import unittest
+
+from tests import support
+
+SUITE = os.path.join(support.EXAMPLES, "pytest")
+
+# With EXAMPLE_FORGET=1: (owner, kind, judged) of every leak of the example suite.
+EXPECTED = {
+    ("test_pytest_suite.py::test_pytest_suite.leaky_doctest", "file", "test"),
+    ("test_pytest_suite.py::test_plain_leaks", "file", "test"),
+    ("test_pytest_suite.py::test_parametrized_leaks[1]", "file", "test"),
+    ("test_pytest_suite.py::test_parametrized_leaks[2]", "file", "test"),
+    ("test_pytest_suite.py::test_marked_ignore", "file", "test"),
+    ("test_pytest_suite.py::test_fails", "file", "test"),
+    ("test_pytest_suite.py::test_errors_in_teardown", "file", "test"),
+    ("test_pytest_suite.py::TestCaseLeaks::test_unittest_leaks", "file", "test"),
+    ("test_pytest_suite.py::MixinLeaks::test_mixin_leaks_once", "file", "test"),
+    ("fixture leaky_fixture (test_pytest_suite.py::test_uses_leaky_fixture)", "file", "test"),
+    ("fixture broken_setup (test_pytest_suite.py::test_errors_in_setup)", "file", "test"),
+    ("fixture module_data (test_pytest_suite.py)", "dir", "module"),
+    ("test_pytest_suite.py::test_hands_a_file_to_a_module_fixture", "file", "module"),
+}
+KEPT = {"test_fails", "test_errors_in_setup", "test_errors_in_teardown"}
+
+
+def _require(module):
+    if importlib.util.find_spec(module) is None:
+        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
+                                % module)
+
+
+class PytestPluginTest(unittest.TestCase):
+
+    def setUp(self):
+        _require("pytest")
+
+    def pytest(self, *args, plugin=True, env=None):
+        """Run pytest on the example suite; returns (completed, report or None, scratch)."""
+        scratch = support.scratch_dir(self)
+        report = os.path.join(scratch, "report.json")
+        tmpdir = os.path.join(scratch, "tmp")
+        os.mkdir(tmpdir)
+        command = ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+                   "--doctest-modules", "test_pytest_suite.py"]
+        if plugin:
+            command += ["-p", "tempguard.pytest_plugin", "--tempguard-report", report]
+        completed = support.run_python(command + list(args), cwd=SUITE,
+                                       env=dict({"TMPDIR": tmpdir}, **(env or {})))
+        loaded = support.load_json(report) if os.path.exists(report) else None
+        return completed, loaded, tmpdir
+
+    @staticmethod
+    def leaks(report):
+        return {(leak["owner"], leak["kind"], leak["judged"])
+                for entry in report["tests"] + report["fixtures"] for leak in entry["leaks"]}
+
+    def test_every_test_and_fixture_is_guarded(self):
+        completed, report, tmpdir = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
+        self.assertEqual(completed.returncode, 1, completed.stdout)
+        self.assertEqual(self.leaks(report), EXPECTED, completed.stdout)
+        kept = {entry["id"].rsplit("::", 1)[1] for entry in report["tests"] if entry["kept"]}
+        self.assertEqual(kept, KEPT)
+        self.assertIn("tempguard: leaked temporary files\n", completed.stdout)
+        self.assertIn("kept this test's temporary files in: ", completed.stdout)
+        self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
+                      completed.stdout)
+        self.assertNotIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_marked_ignore",
+                         completed.stdout)
+        self.assertIn("1 failed, 14 passed", completed.stdout)
+        self.assert_only_pytest_and_kept_files_remain(tmpdir)
+
+    def assert_only_pytest_and_kept_files_remain(self, tmpdir):
+        roots = [name for name in os.listdir(tmpdir) if not name.startswith("pytest-of-")]
+        for root in roots:
+            self.assertEqual(sorted(os.listdir(os.path.join(tmpdir, root))),
+                             ["kept", "tempguard-run.json"])
+
+    def test_pytest_keeps_its_own_temp_dirs(self):
+        completed, report, tmpdir = self.pytest("--tempguard", "-k", "tmp_path")
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        self.assertEqual(report["totals"]["leaked"], 0)
+        (pytest_dir,) = [name for name in os.listdir(tmpdir) if name.startswith("pytest-of-")]
+        made = []
+        for folder, _dirs, files in os.walk(os.path.join(tmpdir, pytest_dir)):
+            made += [name for name in files if name == "kept-by-pytest"]
+        self.assertEqual(made, ["kept-by-pytest"])
+
+    def test_fail_mode_errors_where_the_leak_was_confirmed(self):
+        completed, report, _ = self.pytest("--tempguard", "--tempguard-leaks", "fail")
+        self.assertEqual(completed.returncode, 1, completed.stdout)
+        for test, owner in (("test_plain_leaks", "test_pytest_suite.py::test_plain_leaks"),
+                            ("test_uses_leaky_fixture", "fixture leaky_fixture")):
+            self.assertRegex(completed.stdout, r"ERROR at teardown of %s _+\ntempguard: %s"
+                             % (re.escape(test), re.escape(owner)))
+        self.assertNotIn("ERROR at teardown of test_marked_ignore", completed.stdout)
+        self.assertIn("1 failed, 14 passed, 11 errors", completed.stdout)
+
+    def test_the_ini_key_turns_it_on(self):
+        completed, report, _ = self.pytest("-o", "tempguard=true", "-k", "plain_leaks")
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        self.assertEqual(report["totals"]["leaked"], 1)
+
+    def test_without_tempguard_nothing_changes(self):
+        plain, _, _ = self.pytest(plugin=False)
+        loaded, report, _ = self.pytest()
+        self.assertIsNone(report)
+        def mask(text):  # durations, and the random names of the mixin's own temp files
+            return re.sub(r"\S*scratch-\S*", "PATH", re.sub(r" in [\d.]+s", " in Xs", text))
+        self.assertEqual(mask(loaded.stdout), mask(plain.stdout))
+        self.assertEqual(loaded.stderr, plain.stderr)
+        self.assertEqual(loaded.returncode, plain.returncode)
+
+    def test_a_bad_setting_is_a_usage_error(self):
+        completed, report, tmpdir = self.pytest("--tempguard", "--tempguard-keep-runs", "-1")
+        self.assertEqual(completed.returncode, 4, completed.stdout + completed.stderr)
+        self.assertIn("keep_runs must be a whole number", completed.stderr)
+        self.assertEqual(os.listdir(tmpdir), [])
+
+    def test_xdist_gives_the_serial_report(self):
+        _require("xdist")
+        serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
+        for dist in ("load", "loadscope", "loadfile", "worksteal"):
+            with self.subTest(dist=dist):
+                parallel, report, tmpdir = self.pytest(
+                    "--tempguard", "-n", "2", "--dist", dist, env={"EXAMPLE_FORGET": "1"})
+                if "worksteal" == dist and "argument --dist: invalid choice" in parallel.stderr:
+                    continue  # xdist before 3.2 has no worksteal
+                self.assertEqual(parallel.returncode, serial.returncode, parallel.stdout)
+                self.assertEqual(self.leaks(report), self.leaks(serial_report), parallel.stdout)
+                self.assertEqual(report["totals"]["tests"], serial_report["totals"]["tests"])
+                self.assert_only_pytest_and_kept_files_remain(tmpdir)
+
+
+if __name__ == "__main__":
+    unittest.main()
