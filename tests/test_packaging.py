@@ -21,8 +21,11 @@ def _imported_modules(path):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name.split(".")[0], 0
+        elif isinstance(node, ast.ImportFrom) and node.module is None:
+            for alias in node.names:  # from . import name
+                yield alias.name, node.level
         elif isinstance(node, ast.ImportFrom):
-            yield (node.module or "").split(".")[0], node.level
+            yield node.module.split(".")[0], node.level
 
 
 def _is_stdlib(name):
@@ -40,6 +43,10 @@ def _is_stdlib(name):
     return origin.startswith(stdlib + os.sep) and "site-packages" not in origin
 
 
+# Integration modules: loaded only by their tool, they may import it.
+INTEGRATIONS = {"pytest_plugin.py": "pytest"}
+
+
 class StdlibOnlyTest(unittest.TestCase):
 
     def test_every_import_is_standard_library_or_relative(self):
@@ -50,7 +57,9 @@ class StdlibOnlyTest(unittest.TestCase):
             for module, level in _imported_modules(os.path.join(PACKAGE, name)):
                 checked += 1
                 with self.subTest(file=name, module=module):
-                    if level:
+                    self.assertNotIn(module.rpartition(".")[2] + ".py", INTEGRATIONS,
+                                     "only its tool may load an integration module")
+                    if level or INTEGRATIONS.get(name) == module:
                         continue
                     self.assertNotEqual(module, "tempguard",
                                         "absolute import of tempguard breaks vendoring")
