@@ -21,11 +21,12 @@ try:
 except ImportError:  # not on this platform: subprocess uses os.posix_spawn or fork
     _posixsubprocess = None
 
+from . import inuse as _inuse
 from .cleanup import HeldDirectory
 
-__all__ = ["ChildScope", "ChildDirs", "environ_temp_dirs", "environ_users", "process_state"]
+__all__ = ["ChildScope", "ChildDirs", "environ_users"]
 
-_ENV_NAMES = (b"TMPDIR", b"TEMP", b"TMP")
+_ENV_NAMES = _inuse.TEMP_DIR_VARIABLES
 _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # A scope's dir is <run root>/XYZ: with the 7-character run root name, 12
 # characters over the temp dir, as the sandbox (<run root>/t) is budgeted.
@@ -61,7 +62,7 @@ class ChildScope(object):
         """A live process that may still write here (a child, or one that inherited the
         dir), or None."""
         for _argv, pid in self.processes:
-            if process_state(pid) not in (None, "Z"):
+            if _inuse.process_state(pid) not in (None, "Z"):
                 return pid
         users = environ_users(self.path)
         return users[0] if users else None
@@ -239,45 +240,8 @@ def _enter(path, sandbox):
             os.environ[os.fsdecode(key)] = path
 
 
-def process_state(pid):
-    """A process's state letter from /proc (Z for a zombie), or None if it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
-    except (OSError, IndexError):
-        return None
-
-
 def environ_users(path):
     """Live processes (other than this one) whose TMPDIR/TEMP/TMP is *path* or inside it."""
     prefix = os.fsencode(path.rstrip(os.sep))
-    return [pid for pid, value in environ_temp_dirs()
+    return [pid for pid, value in _inuse.environ_temp_dirs()
             if value == prefix or value.startswith(prefix + b"/")]
-
-
-def environ_temp_dirs():
-    """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one.
-
-    Only processes whose environment we may read (our user's, or all as
-    root); a process that changed its variables after starting shows the
-    ones it started with.
-    """
-    me = str(os.getpid())
-    found = []
-    try:
-        pids = os.listdir("/proc")
-    except OSError:
-        return found
-    for pid in pids:
-        if not pid.isdigit() or pid == me:
-            continue
-        try:
-            with open("/proc/%s/environ" % pid, "rb") as handle:
-                variables = handle.read().split(b"\0")
-        except OSError:
-            continue
-        values = [value for key, _sep, value in (v.partition(b"=") for v in variables)
-                  if key in _ENV_NAMES]
-        if values and process_state(int(pid)) not in (None, "Z"):
-            found.extend((int(pid), value) for value in values)
-    return found

@@ -13,9 +13,11 @@ import fcntl
 import os
 import stat
 
-__all__ = ["InUse", "is_flocked"]
+__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_temp_dirs", "is_flocked", "process_state"]
 
 _PROC = "/proc"
+# The variables that name a process's temp dir (tempfile reads them in this order).
+TEMP_DIR_VARIABLES = (b"TMPDIR", b"TEMP", b"TMP")
 
 
 class InUse(object):
@@ -54,6 +56,8 @@ class InUse(object):
                 continue
             self._note_link(os.path.join(proc, pid, "cwd"), "the current directory of pid "
                             + pid)
+            for value in _temp_dirs_of(os.path.join(proc, pid, "environ")):
+                self._held[os.fsdecode(value)].add("the temp dir (TMPDIR) of pid " + pid)
             fd_dir = os.path.join(proc, pid, "fd")
             try:
                 fds = os.listdir(fd_dir)
@@ -194,3 +198,46 @@ def _open_frame(dir_fd, name, locked):
         if stat.S_ISDIR(st.st_mode):
             subdirs.append(entry)
     return fd, subdirs
+
+
+def _temp_dirs_of(environ_file):
+    """The TMPDIR/TEMP/TMP values a process started with (bytes); none if unreadable."""
+    try:
+        with open(environ_file, "rb") as handle:
+            variables = handle.read().split(b"\0")
+    except OSError:
+        return []
+    return [value for key, _sep, value in (variable.partition(b"=") for variable in variables)
+            if key in TEMP_DIR_VARIABLES and value]
+
+
+def environ_temp_dirs(proc=_PROC):
+    """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one.
+
+    A child of a test that still runs may write there: what a live process
+    has as its temp dir is in use. Only processes whose environment we may
+    read (our user's, or all as root); a process that changed its variables
+    since it started shows the ones it started with.
+    """
+    me = str(os.getpid())
+    found = []
+    try:
+        pids = os.listdir(proc)
+    except OSError:
+        return found
+    for pid in pids:
+        if not pid.isdigit() or pid == me:
+            continue
+        values = _temp_dirs_of(os.path.join(proc, pid, "environ"))
+        if values and process_state(int(pid), proc) not in (None, "Z"):
+            found.extend((int(pid), value) for value in values)
+    return found
+
+
+def process_state(pid, proc=_PROC):
+    """A process's state letter from /proc (Z for a zombie), or None if it is gone."""
+    try:
+        with open(os.path.join(proc, str(pid), "stat"), "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None

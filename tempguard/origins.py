@@ -36,18 +36,20 @@ class Recorder(object):
     def __init__(self, directories):
         self.directories = set(directories)
         self.made = {}
+        self._outer = None
 
     def start(self):
         global _running, _hooked
         if not _hooked:
             sys.addaudithook(_hook)
             _hooked = True
-        _running = self
+        self._outer, _running = _running, self
 
     def stop(self):
+        """Stop recording; a recorder started before this one records again."""
         global _running
         if _running is self:
-            _running = None
+            _running = self._outer
         self.made = {}
 
     def origin_of(self, path):
@@ -95,17 +97,17 @@ def _hook(event, args):
     if event == "open":
         if not (args[2] or 0) & _O_CREAT:
             return
-        path = args[0]
-    elif event in _OTHER_EVENTS:
-        path = _created(event, args)
-    else:
+    elif event not in _OTHER_EVENTS:
         return
     recorder = _running
-    if recorder is not None and path is not None:
-        try:
+    if recorder is None:
+        return
+    try:
+        path = args[0] if event == "open" else _created(event, args)
+        if path is not None:
             recorder._saw(path)
-        except Exception:  # an audit hook that raises would fail the user's own call
-            pass
+    except Exception:  # an audit hook that raises would fail the user's own call
+        pass
 
 
 def _user_frames(frame):

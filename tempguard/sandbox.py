@@ -10,7 +10,6 @@ import stat
 import tempfile
 import time
 
-from . import children as _children
 from . import cleanup as _cleanup
 from . import inuse as _inuse
 from .errors import UnsafePathError
@@ -337,7 +336,7 @@ def prune_runs(parent, keep_runs, exclude=()):
     dead = [info for info in find_run_roots(parent)
             if info.state in ("orphaned", "finished") and info.path not in exclude]
     if dead:
-        in_use = [value for _pid, value in _children.environ_temp_dirs()]
+        in_use = [value for _pid, value in _inuse.environ_temp_dirs()]
         dead = [info for info in dead if not any(
             value == os.fsencode(info.path) or value.startswith(os.fsencode(info.path) + b"/")
             for value in in_use)]

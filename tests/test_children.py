@@ -97,6 +97,15 @@ class ChildrenTest(unittest.TestCase):
         (written,) = os.listdir(os.path.join(tmpdir, root, scope_dir))
         self.assertTrue(written.startswith("forever"))
         self.assertEqual(report["totals"]["leaked"], 0)
+        # Neither a later run's pruning nor the monitor takes it from the child.
+        written = os.path.join(tmpdir, root, scope_dir, written)
+        pruned = support.run_python(
+            ["-c", "import sys; from tempguard import sandbox; sandbox.prune_runs(sys.argv[1], 0)",
+             tmpdir])
+        self.assertEqual(pruned.returncode, 0, pruned.stderr)
+        monitor = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans"])
+        self.assertIn("the temp dir (TMPDIR) of pid %d" % pid, monitor.stdout + monitor.stderr)
+        self.assertTrue(os.path.exists(written), monitor.stdout + monitor.stderr)
 
 
 if __name__ == "__main__":

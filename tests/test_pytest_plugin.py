@@ -2,7 +2,6 @@
 (tests/examples/pytest)."""
 
 import importlib.util
-import json
 import os
 import re
 import unittest
