@@ -24,6 +24,8 @@ EXPECTED = {
     ("fixture leaky_fixture (test_pytest_suite.py::test_uses_leaky_fixture)", "file", "test"),
     ("fixture broken_setup (test_pytest_suite.py::test_errors_in_setup)", "file", "test"),
     ("fixture module_data (test_pytest_suite.py)", "dir", "module"),
+    ("fixture class_data (test_pytest_suite.py::TestWithClassFixture)", "file", "class"),
+    ("fixture session_data (session)", "dir", "run"),
     ("test_pytest_suite.py::test_hands_a_file_to_a_module_fixture", "file", "module"),
 }
 KEPT = {"test_fails", "test_errors_in_setup", "test_errors_in_teardown"}
@@ -72,7 +74,7 @@ class PytestPluginTest(unittest.TestCase):
                       completed.stdout)
         self.assertNotIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_marked_ignore",
                          completed.stdout)
-        self.assertIn("1 failed, 14 passed", completed.stdout)
+        self.assertIn("1 failed, 16 passed", completed.stdout)
         self.assert_only_pytest_and_kept_files_remain(tmpdir)
 
     def assert_only_pytest_and_kept_files_remain(self, tmpdir):
@@ -99,7 +101,7 @@ class PytestPluginTest(unittest.TestCase):
             self.assertRegex(completed.stdout, r"ERROR at teardown of %s _+\ntempguard: %s"
                              % (re.escape(test), re.escape(owner)))
         self.assertNotIn("ERROR at teardown of test_marked_ignore", completed.stdout)
-        self.assertIn("1 failed, 14 passed, 11 errors", completed.stdout)
+        self.assertIn("1 failed, 16 passed, 11 errors", completed.stdout)
 
     def test_the_ini_key_turns_it_on(self):
         completed, report, _ = self.pytest("-o", "tempguard=true", "-k", "plain_leaks")

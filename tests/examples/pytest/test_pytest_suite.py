@@ -56,6 +56,32 @@ def test_the_handed_file_is_still_there(removes_later):
     assert [os.path.exists(path) for path in removes_later] == [True]
 
 
+@pytest.fixture(scope="session")
+def session_data():
+    path = tempfile.mkdtemp(prefix="session-fixture")
+    yield path
+    if not os.environ.get("EXAMPLE_FORGET"):
+        os.rmdir(path)
+
+
+@pytest.fixture(scope="class")
+def class_data():
+    handle, path = tempfile.mkstemp(prefix="class-fixture")
+    os.close(handle)
+    yield path
+    if not os.environ.get("EXAMPLE_FORGET"):
+        os.remove(path)
+
+
+class TestWithClassFixture:
+
+    def test_one(self, class_data, session_data):
+        assert os.path.exists(class_data) and os.path.isdir(session_data)
+
+    def test_two(self, class_data):
+        assert os.path.exists(class_data)
+
+
 def test_uses_module_fixture(module_data):
     assert os.path.isdir(module_data)
 
