@@ -24,7 +24,7 @@ except ImportError:  # not on this platform: subprocess uses os.posix_spawn or f
 from . import inuse as _inuse
 from .cleanup import HeldDirectory
 
-__all__ = ["ChildScope", "ChildDirs", "environ_users"]
+__all__ = ["ChildScope", "ChildDirs"]
 
 _ENV_NAMES = _inuse.TEMP_DIR_VARIABLES
 _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -64,7 +64,7 @@ class ChildScope(object):
         for _argv, pid in self.processes:
             if _inuse.process_state(pid) not in (None, "Z"):
                 return pid
-        users = environ_users(self.path)
+        users = _inuse.environ_users(self.path)
         return users[0] if users else None
 
 
@@ -190,6 +190,11 @@ def _is_redirected(key, value, sandbox):
     return os.fsencode(key) in _ENV_NAMES and os.fsencode(value) == sandbox
 
 
+def _redirected_keys(sandbox):
+    """The temp dir variables of this process's environment that point at the sandbox."""
+    return [key for key in _ENV_NAMES if os.environ._data.get(key) == sandbox]
+
+
 def _spawn_env(env, sandbox, target):
     """posix_spawn's environment mapping with the sandbox's temp dir values pointing at
     *target*; None (inherit, 3.13+) stays None (see _inherited)."""
@@ -208,7 +213,7 @@ def _child_env(env, sandbox, target):
     changed = []
     for item in env:
         key, _sep, value = os.fsencode(item).partition(b"=")
-        changed.append(key + b"=" + os.fsencode(target) if key in _ENV_NAMES and value == sandbox
+        changed.append(key + b"=" + os.fsencode(target) if _is_redirected(key, value, sandbox)
                        else item)
     return changed
 
@@ -221,7 +226,7 @@ def _inherited(inherits, sandbox, target):
     Changed with putenv only, never rebuilt from os.environ: variables set with
     os.putenv alone must reach the child as they would without tempguard.
     """
-    changed = [key for key in _ENV_NAMES if inherits and os.environ._data.get(key) == sandbox]
+    changed = _redirected_keys(sandbox) if inherits else []
     for key in changed:
         os.putenv(key, os.fsencode(target))
     try:
@@ -235,13 +240,5 @@ def _enter(path, sandbox):
     """In a forked child: make the scope's dir its temp dir, where the sandbox was."""
     if tempfile.tempdir is not None and os.fsencode(tempfile.tempdir) == sandbox:
         tempfile.tempdir = path
-    for key in _ENV_NAMES:
-        if os.environ._data.get(key) == sandbox:
-            os.environ[os.fsdecode(key)] = path
-
-
-def environ_users(path):
-    """Live processes (other than this one) whose TMPDIR/TEMP/TMP is *path* or inside it."""
-    prefix = os.fsencode(path.rstrip(os.sep))
-    return [pid for pid, value in _inuse.environ_temp_dirs()
-            if value == prefix or value.startswith(prefix + b"/")]
+    for key in _redirected_keys(sandbox):
+        os.environ[os.fsdecode(key)] = path

@@ -13,7 +13,8 @@ import fcntl
 import os
 import stat
 
-__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_temp_dirs", "is_flocked", "process_state"]
+__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_temp_dirs", "environ_users", "is_flocked",
+           "process_state"]
 
 _PROC = "/proc"
 # The variables that name a process's temp dir (tempfile reads them in this order).
@@ -232,6 +233,14 @@ def environ_temp_dirs(proc=_PROC):
         if values and process_state(int(pid), proc) not in (None, "Z"):
             found.extend((int(pid), value) for value in values)
     return found
+
+
+def environ_users(path, temp_dirs=None):
+    """The pids among *temp_dirs* (default: environ_temp_dirs() now) whose temp dir is
+    *path* or inside it."""
+    prefix = os.fsencode(path.rstrip(os.sep))
+    return [pid for pid, value in (environ_temp_dirs() if temp_dirs is None else temp_dirs)
+            if value == prefix or value.startswith(prefix + b"/")]
 
 
 def process_state(pid, proc=_PROC):

@@ -20,7 +20,7 @@ import pytest
 from . import report as _report
 from .errors import TempLeakWarning
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Session, Settings,
-                      TestRecord)
+                      TestRecord, worse_outcome)
 
 _SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins")
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
@@ -154,8 +154,8 @@ class _Guard(object):
         if item is not self.item:
             return
         outcome = _outcome_of(report)
-        if outcome is not None and _RANK.index(outcome) > _RANK.index(self.outcome):
-            self.outcome = outcome
+        if outcome is not None:
+            self.outcome = worse_outcome(self.outcome, outcome)
         if report.failed:
             self.failed_reports.append(report)
 
@@ -270,7 +270,6 @@ class _Controller(object):
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")
-_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
 
 
 def _outcome_of(report):

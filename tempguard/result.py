@@ -9,7 +9,7 @@ import unittest
 from . import ownership as _ownership
 from . import report as _report
 from .mixin import TempGuardMixin
-from .session import Session, Settings, TestRecord
+from .session import Session, Settings, TestRecord, worse_outcome
 
 __all__ = ["TempGuardResult"]
 
@@ -160,9 +160,7 @@ class TempGuardResult(unittest.TextTestResult):
     def _note(self, test, outcome):
         if test is not self._test:
             return
-        rank = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
-        if rank.index(outcome) > rank.index(self._outcome_name):
-            self._outcome_name = outcome
+        self._outcome_name = worse_outcome(self._outcome_name, outcome)
 
     def _policy(self, test, name):
         """A class attribute (tempguard_leaks, tempguard_keep) wins over the run's setting."""

@@ -336,10 +336,8 @@ def prune_runs(parent, keep_runs, exclude=()):
     dead = [info for info in find_run_roots(parent)
             if info.state in ("orphaned", "finished") and info.path not in exclude]
     if dead:
-        in_use = [value for _pid, value in _inuse.environ_temp_dirs()]
-        dead = [info for info in dead if not any(
-            value == os.fsencode(info.path) or value.startswith(os.fsencode(info.path) + b"/")
-            for value in in_use)]
+        temp_dirs = _inuse.environ_temp_dirs()
+        dead = [info for info in dead if not _inuse.environ_users(info.path, temp_dirs)]
     with_kept = [info for info in dead if info.has_kept]
     spared = set(info.path for info in with_kept[max(0, len(with_kept) - keep_runs):]) \
         if keep_runs > 0 else set()

@@ -25,7 +25,7 @@ from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
            "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "HANDOFF", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS"]
+           "still_there", "HANDOFF", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -853,6 +853,15 @@ def still_there(candidate):
             "%s: replaced by another entry since it was seen; left alone"
             % _ownership.candidate_path(candidate))
     return state == "same"
+
+
+# A test's outcomes, mildest first: a test that had several (subTests, phases) has the worst.
+_OUTCOME_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
+
+
+def worse_outcome(current, new):
+    """The worse of two outcomes of one test."""
+    return new if _OUTCOME_RANK.index(new) > _OUTCOME_RANK.index(current) else current
 
 
 def _has_news(record):
