@@ -8,6 +8,7 @@ import sys
 import tempfile
 import unittest
 
+from . import invocation as _invocation
 from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
@@ -60,8 +61,9 @@ class TempGuardRunner(unittest.TextTestRunner):
             counts = result.tempguard_counts()
             _report.write_section(self.stream, session.records, session.fixture_records, counts,
                                   session.settings.origins_mode)
-            if self.tempguard_settings.report:
-                _report.write_json(self.tempguard_settings.report, result.tempguard_report())
+            written = session.write_report(counts)
+            if written is not None and len(written.get("invocation", {}).get("parts", ())) > 1:
+                _report.write_invocation_totals(self.stream, written)
         return result
 
 
@@ -221,7 +223,7 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
-    root = _sandbox.RunRoot.create(tempfile.gettempdir())
+    root = _sandbox.RunRoot.create(tempfile.gettempdir(), _invocation.current_id())
     pid = _supervisor.fork()
     if pid == 0:
         _run_tests(argv, root)

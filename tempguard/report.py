@@ -1,13 +1,15 @@
 """What a run tells people (a text section after unittest's summary) and programs (JSON)."""
 
 import collections
+import fcntl
 import json
 import os
 
 from . import origins as _origins
 
 __all__ = ["REPORT_VERSION", "Described", "display", "leak_message", "note_kept", "run_report",
-           "size", "totals", "write_late_section", "write_section", "write_json"]
+           "size", "totals", "write_invocation_totals", "write_late_section", "write_section",
+           "write_json"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -156,14 +158,22 @@ def write_section(stream, records, fixture_records, counts=None, origins="off"):
              _blocks(everything, lambda record: [record.kept] if record.kept else []))
     _section(stream, "could not remove", _blocks(everything, lambda r: r.cleanup_errors))
     _section(stream, "left alone", _blocks(everything, lambda r: r.notes))
-    counts = totals(records, fixture_records, counts)
-    stream.write("\ntempguard: %d created, %d cleaned, %d leaked (%s, %s), "
-                 "%s, %.3fs in cleanup\n" % (
-                     counts["created"], counts["cleaned"], counts["leaked"],
-                     _plural(counts["leaked_files"], "file"),
-                     _plural(counts["leaked_dirs"], "dir"), size(counts["bytes"]),
-                     counts["cleanup_seconds"]))
+    stream.write("\ntempguard: %s\n" % _totals_line(totals(records, fixture_records, counts)))
     stream.flush()
+
+
+def write_invocation_totals(stream, report):
+    """The totals of every process of a parallel run that has written its part so far."""
+    stream.write("tempguard: with the other processes of this run so far (%d parts): %s\n"
+                 % (len(report["invocation"]["parts"]), _totals_line(report["totals"])))
+    stream.flush()
+
+
+def _totals_line(counts):
+    return "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
+        counts["created"], counts["cleaned"], counts["leaked"],
+        _plural(counts["leaked_files"], "file"), _plural(counts["leaked_dirs"], "dir"),
+        size(counts["bytes"]), counts["cleanup_seconds"])
 
 
 def write_late_section(stream, late, origins="off"):
@@ -184,11 +194,57 @@ def _section(stream, title, blocks):
             stream.write("  %s\n" % line)
 
 
-def write_json(path, report):
-    """Write the report atomically, so a reader never sees half of it."""
+def write_json(path, report, invocation=None, part=None):
+    """Write the report atomically, so a reader never sees half of it; returns what was
+    written.
+
+    With *invocation* (see invocation), *report* is one session's *part* of
+    the invocation's report: under a lock on the report's directory, it
+    replaces that part (written earlier by the same session) and joins the
+    parts of the invocation's other processes; a report of another
+    invocation is replaced.
+    """
     path = os.path.abspath(path)
-    partial = path + ".partial"
+    if invocation is None:
+        _write(path, report)
+        return report
+    directory = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        report = _joined(_read(path), report, invocation, part)
+        _write(path, report)
+    finally:
+        os.close(directory)  # and with it the lock
+    return report
+
+
+def _write(path, report):
+    partial = "%s.%d.partial" % (path, os.getpid())
     with open(partial, "w") as handle:
         json.dump(report, handle, indent=2)
         handle.write("\n")
     os.replace(partial, path)
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _joined(previous, report, invocation, part):
+    """*report* as *part* of the invocation's report, with the other parts in *previous*."""
+    shared = previous.get("invocation") if isinstance(previous, dict) else None
+    if not (isinstance(shared, dict) and shared.get("id") == invocation):
+        previous, shared = {"tests": [], "fixtures": []}, {"parts": {}}
+    parts = dict(shared["parts"], **{part: report["totals"]})
+    joined = dict(report, invocation={"id": invocation, "parts": parts})
+    for key in ("tests", "fixtures"):
+        joined[key] = ([entry for entry in previous[key] if entry.get("part") != part]
+                       + [dict(entry, part=part) for entry in report[key]])
+    joined["totals"] = {name: sum(totals.get(name, 0) for totals in parts.values())
+                        for name in report["totals"]}
+    joined["totals"]["cleanup_seconds"] = round(joined["totals"]["cleanup_seconds"], 6)
+    return joined

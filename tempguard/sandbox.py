@@ -12,6 +12,7 @@ import time
 
 from . import cleanup as _cleanup
 from . import inuse as _inuse
+from . import invocation as _invocation
 from .errors import UnsafePathError
 
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
@@ -36,8 +37,9 @@ _ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
 SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
 
 RunRootInfo = collections.namedtuple(
-    "RunRootInfo", "path state pid host started has_kept")
-RunRootInfo.__doc__ = """A run root found in a temp dir; state is live, orphaned, finished or unknown."""
+    "RunRootInfo", "path state pid host started has_kept invocation")
+RunRootInfo.__doc__ = """A run root found in a temp dir; state is live, orphaned, finished or
+unknown; invocation is the id it shares with the other processes of its run, or None."""
 
 
 class RunRoot(object):
@@ -49,18 +51,27 @@ class RunRoot(object):
     is what tells a live run from a dead one (systemd-tmpfiles honours it too).
     """
 
-    def __init__(self, path, held, sandbox):
+    def __init__(self, path, held, sandbox, invocation=None, kept_in=None):
         self.path = path
         self.tmp = sandbox.path
-        self.kept = os.path.join(path, "kept")
         self.held = held
         self.sandbox = sandbox
+        self.invocation = invocation
+        self._kept_in = kept_in
+        self.kept = os.path.join((kept_in or held).path, "kept")
         self.removed = False
         fcntl.flock(held.fd, fcntl.LOCK_SH)
 
     @classmethod
-    def create(cls, parent):
-        """Make a new run root under *parent*; never reuses an existing directory."""
+    def create(cls, parent, invocation=None, inside=None):
+        """Make a new run root under *parent*; never reuses an existing directory.
+
+        *invocation* is the id of the run it is part of (see invocation). With
+        *inside*, the RunRoot of a parallel run's parent, the new root is made
+        in it, for one worker, and keeps its files in the parent's ``kept/``.
+        """
+        if inside is not None:
+            parent = inside.path
         check_shared_parent(parent)
         chooser = random.SystemRandom()
         for _attempt in range(tempfile.TMP_MAX):
@@ -76,14 +87,16 @@ class RunRoot(object):
         held = _cleanup.HeldDirectory(path)
         check_private_dir(path, held)
         os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
-        root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd))
+        root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
+                   invocation, inside.held if inside is not None else None)
         root._write_marker(finished=False)
         return root
 
     def _write_marker(self, finished):
         owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
                  "uid": os.geteuid(), "started": time.time(), "finished": finished,
-                 "process_start": _process_start(os.getpid())}
+                 "process_start": _invocation.process_start(os.getpid()),
+                 "invocation": self.invocation}
         partial = MARKER + ".new"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
                      dir_fd=self.held.fd)
@@ -111,13 +124,14 @@ class RunRoot(object):
 
     def keep_dir(self, test_id):
         """A new directory under ``kept/`` named after the test; None if the root was replaced."""
-        if self.held.is_replaced():
+        home = self._kept_in or self.held
+        if home.fd is None or home.is_replaced():
             return None
         try:
-            os.mkdir("kept", 0o700, dir_fd=self.held.fd)
+            os.mkdir("kept", 0o700, dir_fd=home.fd)
         except FileExistsError:
             pass
-        kept = _cleanup.HeldDirectory(self.kept, self.held.fd)
+        kept = _cleanup.HeldDirectory(self.kept, home.fd)
         try:
             base = _safe_name(test_id)
             name, number = base, 1
@@ -172,10 +186,13 @@ class RunRoot(object):
 
     def close(self, keep_runs):
         """finish(), then prune the dead runs beside this one, keeping *keep_runs* runs'
-        kept files (this one's included). The result reports what pruning found replaced."""
+        kept files (this one's included). The result reports what pruning found replaced.
+        A worker's root (see create) prunes nothing: its parent's does, at the end."""
         result = self.finish()
-        pruned = prune_runs(os.path.dirname(self.path),
-                            max(0, keep_runs - (not self.removed)), exclude=(self.path,))
+        if self._kept_in is not None:
+            return result
+        pruned = prune_runs(os.path.dirname(self.path), keep_runs, exclude=(self.path,),
+                            invocation=self.invocation, kept_here=not self.removed)
         result.problems.extend(pruned.replaced())
         return result
 
@@ -232,16 +249,6 @@ def _safe_name(text):
     return cleaned[:150] or "test"
 
 
-def _process_start(pid):
-    """The start time of a process in clock ticks (Linux), to tell a reused pid apart."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-        return int(fields[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def _owner_state(owner):
     if owner.get("host") != socket.gethostname():
         return "unknown"
@@ -255,7 +262,7 @@ def _owner_state(owner):
     except PermissionError:
         pass
     recorded = owner.get("process_start")
-    if recorded is not None and _process_start(pid) not in (None, recorded):
+    if recorded is not None and _invocation.process_start(pid) not in (None, recorded):
         return "orphaned"
     return "live"
 
@@ -309,8 +316,10 @@ def read_run_root(path):
         state = "finished"
     kept = os.path.join(path, "kept")
     has_kept = os.path.isdir(kept) and not os.path.islink(kept)
+    invocation = owner.get("invocation")
     return RunRootInfo(path, state, owner.get("pid"), owner.get("host"),
-                       owner.get("started"), has_kept)
+                       owner.get("started"), has_kept,
+                       invocation if isinstance(invocation, str) else None)
 
 
 def find_run_roots(parent):
@@ -326,21 +335,35 @@ def find_run_roots(parent):
     return roots
 
 
-def prune_runs(parent, keep_runs, exclude=()):
-    """Remove run roots whose owner is dead, keeping the newest *keep_runs* with kept files.
+def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False):
+    """Remove run roots whose owner is dead, keeping the newest *keep_runs* runs with kept
+    files; the pruner's own run counts if it kept any (*kept_here*, or a root of its
+    *invocation*). The roots of one invocation count as one run.
 
     Only roots of this user, on this host, that no live process holds (or,
     for old roots, whose owner process is gone) are touched; a live run is
-    never removed, nor a root a test's child still has as its temp dir.
+    never removed, nor a root of the pruner's own invocation, nor a root a
+    test's child still has as its temp dir.
     """
-    dead = [info for info in find_run_roots(parent)
-            if info.state in ("orphaned", "finished") and info.path not in exclude]
+    roots = find_run_roots(parent)
+    own = [info for info in roots if invocation is not None and info.invocation == invocation]
+    if kept_here or any(info.has_kept for info in own):
+        keep_runs -= 1
+    dead = [info for info in roots if info.state in ("orphaned", "finished")
+            and info.path not in exclude and info not in own]
     if dead:
         temp_dirs = _inuse.environ_temp_dirs()
         dead = [info for info in dead if not _inuse.environ_users(info.path, temp_dirs)]
-    with_kept = [info for info in dead if info.has_kept]
-    spared = set(info.path for info in with_kept[max(0, len(with_kept) - keep_runs):]) \
-        if keep_runs > 0 else set()
+    runs = []  # newest last: each run's key, once, where its newest root stands
+    for info in dead:
+        if info.has_kept:
+            key = info.invocation or info.path
+            if key in runs:
+                runs.remove(key)
+            runs.append(key)
+    spared_runs = set(runs[max(0, len(runs) - keep_runs):]) if keep_runs > 0 else set()
+    spared = set(info.path for info in dead
+                 if info.has_kept and (info.invocation or info.path) in spared_runs)
     doomed = [info.path for info in dead if info.path not in spared]
     # A spared root keeps its kept files; a crashed run's sandbox goes in any case.
     doomed += [os.path.join(path, name) for path in spared for name in _names(path)

@@ -17,6 +17,7 @@ import time
 
 from . import children as _children
 from . import cleanup as _cleanup
+from . import invocation as _invocation
 from . import origins as _origins
 from . import ownership as _ownership
 from . import report as _report
@@ -399,16 +400,21 @@ class Session(object):
     With *owns_run* (the runner), tempfile points into the sandbox for the
     whole run; otherwise (the mixin under a foreign runner) only during tests.
     With *root*, the session joins a run root its supervisor made, and hands
-    what must be judged after exit to it instead of judging it itself.
+    what must be judged after exit to it instead of judging it itself. With
+    *inside*, the held run root of a parallel run's parent, the session is one
+    worker's: its run root is made in the parent's (see RunRoot.create).
     """
 
-    def __init__(self, settings, owns_run=True, root=None):
+    def __init__(self, settings, owns_run=True, root=None, inside=None):
         self.settings = settings
         self.owns_run = owns_run
         self.records = []
         self.fixture_records = []
         self.root = root
         self.supervised = root is not None
+        self._inside = inside
+        self._report_part = None
+        self._counts = None
         self.redirect = None
         self.sandbox_watch = None
         self.watches = []
@@ -434,12 +440,15 @@ class Session(object):
 
     def start(self):
         saved = tempfile.tempdir
-        # A supervisor made the root in the temp dir it saw.
+        # A supervisor made the root in the temp dir it saw, a worker's parent its own.
         self.system_tempdir = (os.path.dirname(self.root.path) if self.supervised
+                               else os.path.dirname(self._inside.path) if self._inside
                                else tempfile.gettempdir())
         tempfile.tempdir = saved
         if self.root is None:
-            self.root = _sandbox.RunRoot.create(self.system_tempdir)
+            self.root = _sandbox.RunRoot.create(self.system_tempdir, _invocation.current_id(),
+                                                inside=self._inside)
+        self._report_part = _invocation.part_id()
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp, self.system_tempdir)
         self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
         self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside")
@@ -592,8 +601,7 @@ class Session(object):
         late, still_owned = self.judge_exit()
         if late:
             _report.write_late_section(sys.stderr, late, self.settings.origins_mode)
-            if self.settings.report:
-                _report.write_json(self.settings.report, self.report())
+            self.write_report(self._counts)
         if still_owned or self.children_running:
             self.root.leave()
         else:
@@ -606,13 +614,22 @@ class Session(object):
         finish = self.root.close(self.settings.keep_runs)
         if not finish.ok:
             self._run_record().add_removal(finish)
-        if not self.owns_run and self.settings.report:
-            _report.write_json(self.settings.report, self.report())
+        if not self.owns_run:
+            self.write_report()
 
     def report(self, counts=None):
         """The JSON-ready report of the run so far."""
         return _report.run_report(self.records, self.fixture_records, counts,
                                   self.settings.origins_mode)
+
+    def write_report(self, counts=None):
+        """Write the JSON report if one was asked for: in a parallel run, this session's
+        part of its invocation's. Returns what was written, or None."""
+        if not self.settings.report:
+            return None
+        self._counts = counts
+        return _report.write_json(self.settings.report, self.report(counts),
+                                  self.root.invocation, self._report_part)
 
     def begin_test(self, test_id, continuing=False, observation=None):
         """A guard for one test; *continuing* when it starts right where a phase ended,

@@ -16,6 +16,7 @@ import signal
 import sys
 import unittest
 
+from . import invocation as _invocation
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
@@ -108,8 +109,11 @@ def _judge_after_exit(root, settings, verbosity, status):
         fixture_records.append(run)
     _report.write_section(sys.stderr, records, fixture_records, counts, settings.origins_mode)
     if settings.report:
-        _report.write_json(settings.report, _report.run_report(
-            records, fixture_records, counts, settings.origins_mode))
+        written = _report.write_json(settings.report, _report.run_report(
+            records, fixture_records, counts, settings.origins_mode), root.invocation,
+            _invocation.part_id())
+        if len(written.get("invocation", {}).get("parts", ())) > 1:
+            _report.write_invocation_totals(sys.stderr, written)
     return status
 
 

@@ -1,0 +1,54 @@
+"""Which invocation a process belongs to, so that the processes of one parallel run share
+one JSON report and count as one run for --keep-runs.
+
+A parallel engine starts worker processes that each run a session of their
+own; they share an invocation id, and each adds its part to the report under
+a lock (see report.merge_json). Nothing is created to hold the id: workers
+derive it from what their engine gives them, or from TEMPGUARD_INVOCATION.
+"""
+
+import os
+import sys
+
+__all__ = ["INVOCATION_ENV", "current_id", "part_id"]
+
+INVOCATION_ENV = "TEMPGUARD_INVOCATION"
+
+_parts = []
+
+
+def current_id(environ=None):
+    """The id this process shares with the other processes of its invocation, or None.
+
+    TEMPGUARD_INVOCATION wins (set it to make any processes one invocation);
+    pytest-xdist workers share their test run's id; multiprocessing workers
+    (unittest-parallel, Django's --parallel) share their parent process.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = environ.get(INVOCATION_ENV)
+    if explicit:
+        return explicit
+    if environ.get("PYTEST_XDIST_WORKER") and environ.get("PYTEST_XDIST_TESTRUNUID"):
+        return "xdist-" + environ["PYTEST_XDIST_TESTRUNUID"]
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:
+        parent = getattr(multiprocessing.current_process(), "_parent_pid", None)
+        if parent:
+            return "mp-%d-%s" % (parent, process_start(parent))
+    return None
+
+
+def part_id():
+    """A new id for one session's part of the invocation's report: pid and a number."""
+    _parts.append(None)
+    return "%d-%d" % (os.getpid(), len(_parts))
+
+
+def process_start(pid):
+    """The start time of a process in clock ticks (Linux), to tell a reused pid apart."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
