@@ -15,7 +15,7 @@ from . import supervisor as _supervisor
 from .result import TempGuardResult
 from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings, check_report_path
 
-__all__ = ["TempGuardRunner", "TempGuardProgram", "main"]
+__all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
 PROG = "python -m tempguard.runner"
 
@@ -26,20 +26,17 @@ class TempGuardRunner(unittest.TextTestRunner):
     Accepts TextTestRunner's arguments plus ``leaks``, ``keep``, ``keep_runs``,
     ``report``, ``watch`` and ``origins``; any left as None come from TEMPGUARD_*
     environment variables. Works as ``unittest.main(testRunner=...)`` and as a
-    Django-style ``test_runner``. A ``resultclass`` must be a TempGuardResult:
-    with any other, tempguard would silently guard nothing.
+    Django-style ``test_runner``. A ``resultclass`` of the caller's own (as
+    unittest-parallel passes) is guarded: tempguard's result methods run
+    first, then its own.
     """
 
     resultclass = TempGuardResult
 
     def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
                  origins=None, **kwargs):
-        resultclass = kwargs.get("resultclass")
-        if resultclass is not None and not (isinstance(resultclass, type)
-                                            and issubclass(resultclass, TempGuardResult)):
-            raise TypeError("TempGuardRunner needs a TempGuardResult (or a subclass) as its "
-                            "resultclass, not %r: with it, no test would be guarded"
-                            % (resultclass,))
+        if kwargs.get("resultclass") is not None:
+            kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         super().__init__(*args, **kwargs)
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
                                            report=report, watch=watch, origins=origins)
@@ -65,6 +62,32 @@ class TempGuardRunner(unittest.TextTestRunner):
             if written is not None and len(written.get("invocation", {}).get("parts", ())) > 1:
                 _report.write_invocation_totals(self.stream, written)
         return result
+
+
+def guarded_result_class(resultclass):
+    """A result class that guards every test and otherwise does what *resultclass* does.
+
+    *resultclass* is a TestResult subclass, or a functools.partial of one
+    (its arguments are kept); a TempGuardResult is returned as it is.
+    """
+    if isinstance(resultclass, functools.partial):
+        return functools.partial(guarded_result_class(resultclass.func),
+                                 *resultclass.args, **resultclass.keywords)
+    if not (isinstance(resultclass, type) and issubclass(resultclass, unittest.TestResult)):
+        raise TypeError("TempGuardRunner's resultclass must be a unittest.TestResult class "
+                        "(or a functools.partial of one), not %r" % (resultclass,))
+    if issubclass(resultclass, TempGuardResult):
+        return resultclass
+    guarded = _GUARDED.get(resultclass)
+    if guarded is None:
+        guarded = _GUARDED[resultclass] = type(
+            "TempGuarded" + resultclass.__name__, (TempGuardResult, resultclass),
+            {"__module__": __name__, "__doc__": "%s, with every test guarded by tempguard."
+             % resultclass.__qualname__})
+    return guarded
+
+
+_GUARDED = {}
 
 
 class _FollowedTests(object):

@@ -74,6 +74,8 @@ def note_kept(result, test, kept):
     """Add where a failed test's files were kept to its failure report in *result*."""
     note = "\ntempguard kept this test's temporary files in: %s\n" % display(kept)
     for reports in (getattr(result, "failures", []), getattr(result, "errors", [])):
+        if not isinstance(reports, list):
+            continue  # a result that keeps no reports (Django's worker results)
         for index, (failed_test, text) in enumerate(reports):
             if failed_test is test:
                 reports[index] = (failed_test, text + note)

@@ -1,6 +1,7 @@
 """TempGuardResult: unittest's text result, with every test in its own tracking context."""
 
 import collections
+import contextlib
 import io
 import sys
 import time
@@ -39,14 +40,14 @@ class TempGuardResult(unittest.TextTestResult):
         self._previous_scope = (None, None)
         self._policies = {}
         self._started_at = None
+        self._replaying = False
 
     # -- the run ---------------------------------------------------------------
 
     def startTestRun(self):
         super().startTestRun()
         self._started_at = time.perf_counter()
-        self.session = Session(self.tempguard_settings or Settings(),
-                               root=self.tempguard_root).start()
+        self.session = self._new_session().start()
         self.session.begin_phase()
         _guarded_subtests.append(self.session)
         unittest.TestCase.subTest = _guarded_subtest
@@ -61,6 +62,41 @@ class TempGuardResult(unittest.TextTestResult):
                 self._hand_off()
         finally:
             super().stopTestRun()
+
+    def _new_session(self):
+        return Session(self.tempguard_settings or Settings(), root=self.tempguard_root)
+
+    @contextlib.contextmanager
+    def workers_running(self):
+        """While worker processes run the tests, each guarding them in a session of its
+        own (a parallel suite): this result only replays their outcomes and records
+        (see tempguard_worker_records), and its session judges nothing the workers did."""
+        session = self.session
+        session.end_phase(None, None)
+        session.children.uninstall()
+        self._replaying = True
+        try:
+            yield
+        finally:
+            self._replaying = False
+            session.children.install()
+            session.begin_phase()
+
+    def tempguard_worker_records(self, test, payload):
+        """Replays what a worker's session recorded, as a parallel suite's event: the
+        *payload* holds "records" (as_json) of *test* or of tests that never started,
+        "fixture_records", and "late_failures" ((owner, message) of leaks confirmed after
+        their test's line, in fail mode)."""
+        records = [TestRecord.from_json(data) for data in payload.get("records", ())]
+        self.session.records.extend(records)
+        self.session.fixture_records.extend(TestRecord.from_json(data)
+                                            for data in payload.get("fixture_records", ()))
+        for record in records:
+            if record.kept:
+                _report.note_kept(self, test, record.kept)
+        for owner, message in payload.get("late_failures", ()):
+            self.addFailure(_report.Described(owner), (AssertionError, AssertionError(message),
+                                                       None))
 
     def _hand_off(self):
         """In a supervised run, pass on what waits for exit; in fail mode with anything
@@ -100,7 +136,7 @@ class TempGuardResult(unittest.TextTestResult):
     # -- each test -------------------------------------------------------------
 
     def startTest(self, test):
-        if self.session is not None and self._guard is None:
+        if self.session is not None and self._guard is None and not self._replaying:
             self._guard = self._enter_scope(test)
             self._test = test
             self._outcome_name = "passed"
@@ -139,7 +175,7 @@ class TempGuardResult(unittest.TextTestResult):
 
     def addSkip(self, test, reason):
         self._note(test, "skipped")
-        if (self.session is not None and test is not self._test
+        if (self.session is not None and test is not self._test and not self._replaying
                 and isinstance(test, unittest.TestCase)):
             # 3.12+ skips a decorated test or class without starting it.
             record = TestRecord(test.id())

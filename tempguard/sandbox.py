@@ -67,8 +67,8 @@ class RunRoot(object):
         """Make a new run root under *parent*; never reuses an existing directory.
 
         *invocation* is the id of the run it is part of (see invocation). With
-        *inside*, the RunRoot of a parallel run's parent, the new root is made
-        in it, for one worker, and keeps its files in the parent's ``kept/``.
+        *inside*, the HeldDirectory of a parallel run's parent's root, the new
+        root is made in it, for one worker, and keeps files in the parent's ``kept/``.
         """
         if inside is not None:
             parent = inside.path
@@ -88,7 +88,7 @@ class RunRoot(object):
         check_private_dir(path, held)
         os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
         root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
-                   invocation, inside.held if inside is not None else None)
+                   invocation, inside)
         root._write_marker(finished=False)
         return root
 
