@@ -1,5 +1,6 @@
 """TempGuardMixin: a tracking context and leak check for every test of a TestCase."""
 
+import functools
 import os
 import sys
 import warnings
@@ -82,6 +83,7 @@ class TempGuardMixin(object):
                 own["tearDownClass"] = classmethod(cls.tearDownClass.__func__)
         if isinstance(own["tearDownClass"], classmethod):
             cls.tearDownClass = classmethod(_wrap_tear_down_class(own["tearDownClass"].__func__))
+        _wrap_module_fixtures(sys.modules.get(cls.__module__))
 
     def run(self, result=None):
         if getattr(result, "tempguard_handles_tests", False) and result.session is not None:
@@ -212,16 +214,30 @@ def _observes_fixtures(session):
     return session is not None and session.owns_run
 
 
+def _module_scope(module_name):
+    return ("module", module_name), "setUpModule (%s)" % module_name
+
+
 def _wrap_set_up_class(set_up_class):
     def setUpClass(cls):
-        if _observes_fixtures(active_session()):
-            return set_up_class(cls)
-        session = _session()
-        session.begin_phase()
+        session = active_session()
+        if _observes_fixtures(session) and not session.between_tests:
+            return set_up_class(cls)  # called by hand, inside a test
+        if _observes_fixtures(session):
+            # The runner sees one stretch before the first test: mark where the class's begins.
+            module = sys.modules.get(cls.__module__)
+            if module is not None and hasattr(module, "setUpModule"):
+                session.end_phase(*_module_scope(cls.__module__))
+                session.begin_phase(continuing=True)
+        else:
+            session = _session()
+            session.begin_phase()
         try:
             return set_up_class(cls)
         finally:
             session.end_phase(*_class_scope(cls))
+            if _observes_fixtures(session):
+                session.begin_phase(continuing=True)
     setUpClass.__doc__ = set_up_class.__doc__
     return setUpClass
 
@@ -233,10 +249,57 @@ def _wrap_tear_down_class(tear_down_class):
         try:
             return tear_down_class(cls)
         finally:
-            session = _session()
-            for record, leaks in session.close_scopes([_class_scope(cls)[0]]):
-                _apply_leak_policy(
-                    getattr(cls, "tempguard_leaks", None) or session.settings.leaks,
-                    _report.leak_message(record.id, leaks, session.settings.origins_mode), cls)
+            _close_scope(_class_scope(cls)[0], cls)
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass
+
+
+def _close_scope(key, test_class):
+    session = _session()
+    for record, leaks in session.close_scopes([key]):
+        _apply_leak_policy(
+            getattr(test_class, "tempguard_leaks", None) or session.settings.leaks,
+            _report.leak_message(record.id, leaks, session.settings.origins_mode), test_class)
+
+
+def _wrap_module_fixtures(module):
+    """Under another runner, watch the module's setUpModule and tearDownModule as the
+    runner would: those defined above the module's first TempGuardMixin class."""
+    for name, wrap in (("setUpModule", _wrap_set_up_module),
+                       ("tearDownModule", _wrap_tear_down_module)):
+        fixture = getattr(module, name, None)
+        if callable(fixture) and not hasattr(fixture, "_tempguard_wrapped"):
+            wrapper = functools.wraps(fixture)(wrap(fixture, module.__name__))
+            wrapper._tempguard_wrapped = fixture
+            setattr(module, name, wrapper)
+
+
+def _wrap_set_up_module(set_up_module, module_name):
+    def setUpModule(*args, **kwargs):
+        if _observes_fixtures(active_session()):
+            return set_up_module(*args, **kwargs)
+        session = _session()
+        session.begin_phase()
+        try:
+            return set_up_module(*args, **kwargs)
+        finally:
+            session.end_phase(*_module_scope(module_name))
+    return setUpModule
+
+
+def _wrap_tear_down_module(tear_down_module, module_name):
+    def tearDownModule(*args, **kwargs):
+        if _observes_fixtures(active_session()):
+            return tear_down_module(*args, **kwargs)
+        try:
+            return tear_down_module(*args, **kwargs)
+        finally:
+            _close_scope(_module_scope(module_name)[0], _ModuleAsClass)
+    return tearDownModule
+
+
+class _ModuleAsClass(object):
+    """What a module fixture's leak warning or failure points at."""
+
+    failureException = AssertionError
+    tempguard_leaks = None

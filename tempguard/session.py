@@ -770,6 +770,11 @@ class Session(object):
             self._saved_fallback = set_fallback(self.context_for_now)
         self._phase = _Observation(self, continuing)
 
+    @property
+    def between_tests(self):
+        """True while a stretch between tests is watched (see begin_phase)."""
+        return self._phase is not None
+
     def context_for_now(self):
         """Where files go when no context is active: the running test's, else the
         context of this stretch between tests (made when first asked for)."""
