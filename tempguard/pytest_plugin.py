@@ -109,7 +109,7 @@ class _Guard(object):
     def pytest_sessionstart(self, session):
         self._saved_temproot = os.environ.get(_PYTEST_TEMPROOT)
         self.session = Session(self.settings)
-        self.session.ignored_prefixes = (_PYTEST_DIR_PREFIX,)
+        self.session.ignored_prefixes += (_PYTEST_DIR_PREFIX,)
         self.session.start()
         if self._saved_temproot is None:
             os.environ[_PYTEST_TEMPROOT] = self.session.system_tempdir

@@ -246,7 +246,11 @@ def _joined(previous, report, invocation, part):
     for key in ("tests", "fixtures"):
         joined[key] = ([entry for entry in previous[key] if entry.get("part") != part]
                        + [dict(entry, part=part) for entry in report[key]])
-    joined["totals"] = {name: sum(totals.get(name, 0) for totals in parts.values())
+    joined["totals"] = {name: _sum(totals.get(name, 0) for totals in parts.values())
                         for name in report["totals"]}
-    joined["totals"]["cleanup_seconds"] = round(joined["totals"]["cleanup_seconds"], 6)
     return joined
+
+
+def _sum(numbers):
+    total = sum(numbers)
+    return round(total, 6) if isinstance(total, float) else total

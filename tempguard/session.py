@@ -434,7 +434,10 @@ class Session(object):
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.origins = None
         self.children = None
-        self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
+        # Names in watched dirs that belong to the harness: the report, which the other
+        # processes of a parallel run write while this one watches.
+        self.ignored_prefixes = ((os.path.basename(settings.report),) if settings.report
+                                 else ())
         self.tempdir_state = None
         self.started = self.stopped = False
 

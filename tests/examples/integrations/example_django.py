@@ -14,13 +14,9 @@ if not settings.configured:  # the runner imports this module a second time
     django.setup()
 
 from django.test import SimpleTestCase, TestCase  # noqa: E402
-from django.test.runner import DiscoverRunner  # noqa: E402
 
 import tempguard  # noqa: E402
-
-
-class TempGuardDiscoverRunner(DiscoverRunner):
-    test_runner = tempguard.TempGuardRunner
+from tempguard.django import TempGuardDiscoverRunner  # noqa: E402
 
 
 class Views(tempguard.TempGuardMixin, SimpleTestCase):

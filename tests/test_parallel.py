@@ -1,0 +1,121 @@
+"""Parallel runs keep every guarantee: one planted suite, run serially and by each parallel
+engine, gives the same leaks, outcomes and kept files, in one report per invocation."""
+
+import importlib.util
+import os
+import tempfile
+import unittest
+
+from tempguard import sandbox
+from tests import support
+
+PLANTED = os.path.join(support.EXAMPLES, "parallel")
+MODULES = ["test_planted_a", "test_planted_b", "test_planted_c"]
+FAILING = "test_planted_b.Failing.test_fails_with_files"
+
+
+def _missing(*modules):
+    return [module for module in modules if importlib.util.find_spec(module) is None]
+
+
+def _django_spawn_problem():
+    import django
+    if django.VERSION < (4, 1):
+        return "Django %s runs --parallel with fork only (spawn needs 4.1)" % django.__version__
+    return None
+
+
+class PlantedSuiteTest(unittest.TestCase):
+    """Each mode in a temp dir of its own, compared with `python -m tempguard.runner`."""
+
+    def run_mode(self, args, report_option=True):
+        scratch = tempfile.mkdtemp(prefix="scratch-")
+        self.addCleanup(support._remove, scratch)
+        report = os.path.join(scratch, "report.json")
+        if report_option:
+            args = args + ["--report", report]
+        completed = support.run_python(args, cwd=PLANTED, env={
+            "TMPDIR": scratch, "TEMPGUARD_REPORT": report,
+            "PYTHONPATH": os.pathsep.join([support.PROJECT, PLANTED])})
+        output = completed.stdout + completed.stderr
+        self.assertTrue(os.path.exists(report), output)
+        return completed, support.load_json(report), scratch
+
+    @staticmethod
+    def leaks(report):
+        return sorted((record["id"], leak["kind"], leak["where"])
+                      for record in report["tests"] + report["fixtures"]
+                      for leak in record["leaks"])
+
+    @staticmethod
+    def outcomes(report):
+        return sorted((record["id"], record["outcome"]) for record in report["tests"])
+
+    def check_left(self, scratch):
+        """Only run roots holding the failing test's kept files remain (and pytest's own dir)."""
+        kept = []
+        for name in os.listdir(scratch):
+            path = os.path.join(scratch, name)
+            if name.startswith("pytest-of-") or name == "report.json":
+                continue
+            self.assertIsNotNone(sandbox.read_run_root(path), name)
+            self.assertEqual(sorted(os.listdir(path)), ["kept", sandbox.MARKER], name)
+            kept += os.listdir(os.path.join(path, "kept"))
+        self.assertEqual(kept, [FAILING])
+
+    def check_kept(self, report):
+        [failing] = [record for record in report["tests"] if record["id"] == FAILING]
+        names = os.listdir(failing["kept"])
+        self.assertTrue(any(name.startswith("planted-failing-") for name in names), names)
+        self.assertTrue(any(os.path.exists(os.path.join(failing["kept"], name, "evidence.txt"))
+                            for name in names), names)
+
+    def test_every_parallel_engine_matches_the_serial_run(self):
+        serial, expected, scratch = self.run_mode(["-m", "tempguard.runner"] + MODULES)
+        self.assertEqual(serial.returncode, 1, serial.stderr)
+        self.assertEqual(len(self.leaks(expected)), 7, expected)
+        self.assertIn(("setUpModule (test_planted_a)", "file", "sandbox"), self.leaks(expected))
+        self.assertIn(("setUpClass (test_planted_a.Leaky)", "dir", "sandbox"),
+                      self.leaks(expected))
+        self.assertIn(("test_planted_c.Holder.test_holds_a_file", "passed"),
+                      self.outcomes(expected))
+        self.check_kept(expected)
+        self.check_left(scratch)
+        modes = [
+            ("django fork", ["django", "tblib"], None,
+             ["django_planted.py", "fork", "--parallel", "2"] + MODULES),
+            ("django spawn", ["django", "tblib"], _django_spawn_problem,
+             ["django_planted.py", "spawn", "--parallel", "2"] + MODULES),
+            ("unittest-parallel", ["unittest_parallel"], None,
+             ["-m", "unittest_parallel", "-j", "2", "--runner", "tempguard.TempGuardRunner",
+              "-p", "test_planted_*.py"]),
+            ("pytest-xdist", ["pytest", "xdist"], None,
+             ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
+             + [module + ".py" for module in MODULES]),
+        ]
+        for name, needs, problem, args in modes:
+            with self.subTest(mode=name):
+                missing = _missing(*needs)
+                if missing:
+                    self.skipTest("%s not installed for this Python (.ci/run installs them "
+                                  "where they install)" % ", ".join(missing))
+                reason = problem() if problem else None
+                if reason:
+                    self.skipTest(reason)
+                completed, report, scratch = self.run_mode(args, report_option=False)
+                output = completed.stdout + completed.stderr
+                self.assertNotEqual(completed.returncode, 0, output)
+                self.assertIn("planted failure", output)
+                self.assertNotRegex(output, _TEMPGUARD_FRAME)
+                self.assertEqual(self.outcomes(report), self.outcomes(expected), output)
+                self.assertEqual(self.leaks(report), self.leaks(expected), output)
+                self.check_kept(report)
+                self.check_left(scratch)
+
+
+# A traceback through tempguard's own code: it crashed in some worker.
+_TEMPGUARD_FRAME = r'File "[^"]*/tempguard/[a-z_]+\.py"'
+
+
+if __name__ == "__main__":
+    unittest.main()
