@@ -29,9 +29,36 @@ __all__ = ["TempGuardDiscoverRunner", "TempGuardParallelTestSuite"]
 _RECORDS_EVENT = "tempguard_worker_records"
 
 
-class _WorkerResult(TempGuardResult, RemoteTestResult):
-    """A worker's result: Django's events for the parent, each test guarded, and the
-    records sent as events of their own once the subsuite is done."""
+class _Forwarding(unittest.TextTestResult):
+    """Passes each outcome that reaches unittest's result on to Django's RemoteTestResult,
+    which records it as an event for the parent (Django 3.2's is no TestResult)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.remote = RemoteTestResult()
+
+    @property
+    def events(self):
+        return self.remote.events
+
+
+def _forwarded(name):
+    def method(self, *args):
+        getattr(super(_Forwarding, self), name)(*args)
+        getattr(self.remote, name)(*args)
+    method.__name__ = name
+    return method
+
+
+for _name in ("startTest", "stopTest", "addSuccess", "addFailure", "addError", "addSkip",
+              "addExpectedFailure", "addUnexpectedSuccess", "addSubTest", "addDuration"):
+    if hasattr(RemoteTestResult, _name) and hasattr(unittest.TextTestResult, _name):
+        setattr(_Forwarding, _name, _forwarded(_name))
+
+
+class _WorkerResult(TempGuardResult, _Forwarding):
+    """A worker's result: each test guarded, its outcomes forwarded to Django's events,
+    and the records sent as events of their own once the subsuite is done."""
 
     def __init__(self, settings, parent_root):
         super().__init__(io.StringIO(), False, 0)
@@ -46,7 +73,7 @@ class _WorkerResult(TempGuardResult, RemoteTestResult):
     def startTest(self, test):
         super().startTest(test)
         if self._guard is not None:
-            self._indexes[id(self._guard.record)] = self.test_index
+            self._indexes[id(self._guard.record)] = self.remote.test_index
 
     def addFailure(self, test, err):
         if isinstance(test, Described):
@@ -57,9 +84,6 @@ class _WorkerResult(TempGuardResult, RemoteTestResult):
 
     def stopTestRun(self):
         super().stopTestRun()
-        # The parent's run has started already, and will stop once.
-        self.events = [event for event in self.events
-                       if event[0] not in ("startTestRun", "stopTestRun")]
         unstarted = []
         for record in self.session.records:
             index = self._indexes.get(id(record))
