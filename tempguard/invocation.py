@@ -7,6 +7,7 @@ a lock (see report.merge_json). Nothing is created to hold the id: workers
 derive it from what their engine gives them, or from TEMPGUARD_INVOCATION.
 """
 
+import itertools
 import os
 import sys
 
@@ -14,7 +15,7 @@ __all__ = ["INVOCATION_ENV", "current_id", "part_id"]
 
 INVOCATION_ENV = "TEMPGUARD_INVOCATION"
 
-_parts = []
+_part_numbers = itertools.count(1)
 
 
 def current_id(environ=None):
@@ -40,8 +41,7 @@ def current_id(environ=None):
 
 def part_id():
     """A new id for one session's part of the invocation's report: pid and a number."""
-    _parts.append(None)
-    return "%d-%d" % (os.getpid(), len(_parts))
+    return "%d-%d" % (os.getpid(), next(_part_numbers))
 
 
 def process_start(pid):

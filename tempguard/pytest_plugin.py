@@ -17,6 +17,7 @@ import warnings
 
 import pytest
 
+from . import invocation as _invocation
 from . import report as _report
 from .errors import TempLeakWarning
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Session, Settings,
@@ -123,8 +124,8 @@ class _Guard(object):
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput[_WORKER_OUTPUT] = json.dumps(
                 _records_json(self.session.records, self.session.fixture_records))
-        elif self.settings.report:
-            _report.write_json(self.settings.report, self.session.report())
+        else:
+            self.session.write_report()
 
     def pytest_terminal_summary(self, terminalreporter):
         if not hasattr(self.config, "workerinput"):
@@ -266,7 +267,8 @@ class _Controller(object):
     def pytest_sessionfinish(self, session, exitstatus):
         if self.settings.report:
             _report.write_json(self.settings.report, _report.run_report(
-                self.records, self.fixture_records, None, self.settings.origins_mode))
+                self.records, self.fixture_records, None, self.settings.origins_mode),
+                _invocation.current_id(), _invocation.part_id())
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")

@@ -150,10 +150,11 @@ class DirectoryWatch(object):
     recent to trust, so an idle directory with many entries costs one fstat.
     """
 
-    def __init__(self, held, where):
+    def __init__(self, held, where, ignored=()):
         self.held = held
         self.path = held.path
         self.where = where
+        self.ignored = ignored  # prefixes of names that belong to the harness
         self._names = frozenset()
         self._mtime = None
         self._trusted = False
@@ -218,8 +219,7 @@ class _Observation(object):
             for name in watch.appeared_since(names):
                 path = os.path.join(watch.path, name)
                 if path in exclude or (watch.where == "outside" and (
-                        _sandbox.is_run_root_name(name)
-                        or name.startswith(self.session.ignored_prefixes))):
+                        _sandbox.is_run_root_name(name) or name.startswith(watch.ignored))):
                     continue
                 st = watch.held.stat(name)
                 if st is None:
@@ -434,10 +434,7 @@ class Session(object):
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.origins = None
         self.children = None
-        # Names in watched dirs that belong to the harness: the report, which the other
-        # processes of a parallel run write while this one watches.
-        self.ignored_prefixes = ((os.path.basename(settings.report),) if settings.report
-                                 else ())
+        self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
         self.tempdir_state = None
         self.started = self.stopped = False
 
@@ -454,8 +451,10 @@ class Session(object):
         self._report_part = _invocation.part_id()
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp, self.system_tempdir)
         self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
-        self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside")
+        self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
+                                       self.ignored_prefixes)
                         for path in [self.system_tempdir] + self.settings.watch]
+        self._ignore_report()
         self.all_watches = [self.sandbox_watch] + self.watches
         if self.owns_run:
             self.redirect.apply()
@@ -510,6 +509,17 @@ class Session(object):
                 else:
                     self._finish_root()
         return confirmed
+
+    def _ignore_report(self):
+        """The report is no leak where it is written: the other processes of a parallel
+        run write it while this one watches its directory."""
+        try:
+            st = os.stat(os.path.dirname(self.settings.report)) if self.settings.report else None
+        except OSError:
+            return
+        for watch in self.watches:
+            if st is not None and watch.held.identity == (st.st_dev, st.st_ino):
+                watch.ignored += (os.path.basename(self.settings.report),)
 
     def waits_for_exit(self):
         """True if some entry can be judged (or removed) only after interpreter exit."""

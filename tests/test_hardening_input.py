@@ -1,6 +1,7 @@
 """Hardening against bad input: every public entry point refuses it clearly, and
 nothing is created or deleted because of it."""
 
+import functools
 import os
 import tempfile
 import unittest
@@ -76,6 +77,12 @@ class PublicApiTest(unittest.TestCase):
              IsADirectoryError),
             ("TempGuardRunner(watch=file)", lambda: tempguard.TempGuardRunner(watch=[self.a_file]),
              NotADirectoryError),
+            ("TempGuardRunner(resultclass=object)",
+             lambda: tempguard.TempGuardRunner(resultclass=object), TypeError),
+            ("TempGuardRunner(resultclass=instance)",
+             lambda: tempguard.TempGuardRunner(resultclass=unittest.TestResult()), TypeError),
+            ("TempGuardRunner(resultclass=partial(print))",
+             lambda: tempguard.TempGuardRunner(resultclass=functools.partial(print)), TypeError),
         ]
         return cases
 

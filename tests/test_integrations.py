@@ -78,6 +78,18 @@ class UnittestMainTest(IntegrationTestCase):
                 self.assertEqual(os.listdir(scratch), [])
 
 
+class ForeignResultTest(IntegrationTestCase):
+
+    def test_a_result_class_of_the_callers_own_is_guarded_through(self):
+        completed, scratch = self.run_here("example_foreign_result.py")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(completed.stdout.strip(),
+                         "TempGuardedCounting ['mine __main__.Leaky.test_leaks']")
+        self.assertIn("__main__.Leaky.test_leaks\n  sandbox file", completed.stderr)
+        self.assertIn(".foreign-leak", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
+
 class PytestTest(IntegrationTestCase):
 
     def setUp(self):

@@ -84,18 +84,23 @@ class JoinedReportTest(unittest.TestCase):
         self.assertEqual(support.load_json(self.path)["invocation"]["parts"], {"p1": {"tests": 1}})
 
     def test_the_report_being_written_is_no_leak_of_a_watching_session(self):
-        settings = session.Settings(report=self.path, watch=[self.dir], leaks="warn",
-                                    environ={})
+        elsewhere = tempfile.mkdtemp()
+        self.addCleanup(support._remove, elsewhere)
+        settings = session.Settings(report=self.path, watch=[self.dir, elsewhere],
+                                    leaks="warn", environ={})
         run = session.Session(settings, owns_run=False).start()
         try:
             guard = run.begin_test("tests.Writer.test_x")
             for name in ("report.json.4242.partial", "report.json", "stray.txt"):
                 open(os.path.join(self.dir, name), "w").close()
+            open(os.path.join(elsewhere, "report.json"), "w").close()
             record = guard.finish(False, "none")
         finally:
             run.stop()
-        self.assertEqual([os.path.basename(leak.path) for leak in record.leaks], ["stray.txt"])
-        os.remove(os.path.join(self.dir, "stray.txt"))
+        # Only in the report's own directory is a file of its name the report.
+        self.assertEqual(sorted(leak.path for leak in record.leaks),
+                         [os.path.join(elsewhere, "report.json"),
+                          os.path.join(self.dir, "stray.txt")])
 
 
 class KeepRunsTest(unittest.TestCase):

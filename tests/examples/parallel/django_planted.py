@@ -1,7 +1,6 @@
 """The planted suite under Django's test command: django_planted.py [fork|spawn] [test args]."""
 
 import multiprocessing
-import os
 import sys
 
 import django

@@ -1,6 +1,5 @@
 """A test that holds a temp file for a second while other workers' tests leak."""
 
-import os
 import tempfile
 import time
 import unittest
