@@ -99,8 +99,8 @@ class JoinedReportTest(unittest.TestCase):
             run.stop()
         # Only in the report's own directory is a file of its name the report.
         self.assertEqual(sorted(leak.path for leak in record.leaks),
-                         [os.path.join(elsewhere, "report.json"),
-                          os.path.join(self.dir, "stray.txt")])
+                         sorted([os.path.join(elsewhere, "report.json"),
+                                 os.path.join(self.dir, "stray.txt")]))
 
 
 class KeepRunsTest(unittest.TestCase):
