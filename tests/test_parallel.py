@@ -3,6 +3,7 @@ engine, gives the same leaks, outcomes and kept files, in one report per invocat
 
 import importlib.util
 import os
+import re
 import tempfile
 import unittest
 
@@ -111,6 +112,24 @@ class PlantedSuiteTest(unittest.TestCase):
                 self.assertEqual(self.leaks(report), self.leaks(expected), output)
                 self.check_kept(report)
                 self.check_left(scratch)
+                if name.startswith("django"):
+                    self.check_failure_as_django_prints_it(args, output)
+
+    def check_failure_as_django_prints_it(self, args, output):
+        """The failure's lines are those of Django's own parallel runner, apart from ours."""
+        scratch = tempfile.mkdtemp(prefix="scratch-")
+        self.addCleanup(support._remove, scratch)
+        plain = support.run_python(args, cwd=PLANTED, env={
+            "TMPDIR": scratch, "PLANTED_PLAIN": "1",
+            "PYTHONPATH": os.pathsep.join([support.PROJECT, PLANTED])})
+        self.assertEqual(_failure_block(output), _failure_block(plain.stdout + plain.stderr))
+
+
+def _failure_block(output):
+    """The planted failure as unittest prints it, without tempguard's kept-files line."""
+    block = output.split("FAIL: ", 1)[1].split("\nRan ", 1)[0]
+    return re.sub(r"\n\ntempguard kept this test's temporary files in: [^\n]*", "",
+                  block).splitlines()
 
 
 # A traceback through tempguard's own code: it crashed in some worker.
