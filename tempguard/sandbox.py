@@ -161,14 +161,15 @@ class RunRoot(object):
         it is now and left there; the link or entry now at its path is not ours.
         """
         result = self.sandbox.empty()
+        live = self._live_workers()
         # Whatever a test put in the sandbox's place is removed as itself, never followed.
         result.add(self.held.remove([(name, None) for name in self.held.names()
-                                     if name not in _KEPT_NAMES]))
+                                     if name not in _KEPT_NAMES and name not in live]))
         self.sandbox.close()
         moved = self.held.is_replaced()
         if moved:
             result.add(self.held.empty())
-        elif not result.ok or _has_entries(self.held.fd, "kept"):
+        elif live or not result.ok or _has_entries(self.held.fd, "kept"):
             self._write_marker(finished=True)
         else:
             result.add(self.held.remove([(name, None) for name in self.held.names()]))
@@ -177,6 +178,16 @@ class RunRoot(object):
         self.held.close()
         return result
 
+    def _live_workers(self):
+        """Names of the run roots of parallel workers (see create) in this one that a
+        process still holds or has as its temp dir: a worker's test's child, say."""
+        names = [name for name in self.held.names() if is_run_root_name(name)]
+        if not names:
+            return set()
+        temp_dirs = _inuse.environ_temp_dirs()
+        paths = {name: os.path.join(self.path, name) for name in names}
+        return set(name for name, path in paths.items()
+                   if is_locked(path) or _inuse.environ_users(path, temp_dirs))
 
     def leave(self):
         """Let go of the root as it is, marked finished: a later run or the monitor prunes it."""

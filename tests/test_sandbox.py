@@ -24,6 +24,30 @@ class RunRootTest(unittest.TestCase):
         self.parent = tempfile.mkdtemp()
         self.addCleanup(support._remove, self.parent)
 
+    def test_a_workers_root_lies_in_its_parents_keeps_files_there_and_is_spared_in_use(self):
+        parent = sandbox.RunRoot.create(self.parent)
+        idle = sandbox.RunRoot.create(None, "inv-1", inside=parent.held)
+        busy = sandbox.RunRoot.create(None, "inv-1", inside=parent.held)
+        self.assertEqual(os.path.dirname(busy.path), parent.path)
+        kept = busy.keep_dir("tests.T.test_failed")
+        self.assertEqual(os.path.dirname(kept), os.path.join(parent.path, "kept"))
+        idle.close(keep_runs=0)
+        self.assertFalse(os.path.exists(idle.path))
+        # A test's child of the worker still writes in the worker's sandbox.
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                 env=dict(os.environ, TMPDIR=busy.tmp))
+        self.addCleanup(child.wait)
+        self.addCleanup(child.kill)
+        busy.leave()
+        parent.finish()
+        self.assertTrue(os.path.isdir(busy.tmp))
+        self.assertTrue(os.path.isdir(kept))
+        self.assertEqual(sandbox.read_run_root(parent.path).state, "finished")
+        child.kill()
+        child.wait()
+        sandbox.prune_runs(self.parent, keep_runs=0)
+        self.assertEqual(os.listdir(self.parent), [])
+
     def test_new_root_is_private_marked_locked_and_short(self):
         root = sandbox.RunRoot.create(self.parent)
         st = os.lstat(root.path)
