@@ -290,8 +290,8 @@ def is_run_root_name(name):
 def read_run_root(path):
     """RunRootInfo for a directory that is a run root (by its marker or lock), else None.
 
-    Never follows a link. A run whose lock is held is live, whatever its
-    marker says (or if it has none yet).
+    Never follows a link. A run whose lock (or a worker's inside it) is held is
+    live, whatever its marker says (or if it has none yet).
     """
     try:
         st = os.lstat(path)
@@ -311,7 +311,7 @@ def read_run_root(path):
         has_marker = True
     if not isinstance(owner, dict):
         owner = {}
-    locked = st.st_uid == os.geteuid() and is_locked(path)
+    locked = st.st_uid == os.geteuid() and (is_locked(path) or _has_live_worker(path))
     if not has_marker and not locked:
         return None
     if locked:
@@ -331,6 +331,13 @@ def read_run_root(path):
     return RunRootInfo(path, state, owner.get("pid"), owner.get("host"),
                        owner.get("started"), has_kept,
                        invocation if isinstance(invocation, str) else None)
+
+
+def _has_live_worker(path):
+    """True if a parallel worker's run root in the run root *path* is held (see
+    RunRoot.create): the run lives on in it, whatever became of its parent."""
+    return any(is_run_root_name(name) and is_locked(os.path.join(path, name))
+               for name in _names(path))
 
 
 def find_run_roots(parent):

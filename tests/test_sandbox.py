@@ -48,6 +48,19 @@ class RunRootTest(unittest.TestCase):
         sandbox.prune_runs(self.parent, keep_runs=0)
         self.assertEqual(os.listdir(self.parent), [])
 
+    def test_a_run_whose_parent_died_lives_while_a_worker_holds_its_root(self):
+        parent = sandbox.RunRoot.create(self.parent)
+        worker = sandbox.RunRoot.create(None, "inv-1", inside=parent.held)
+        open(os.path.join(worker.tmp, "in-use"), "w").close()
+        parent.leave()  # as if killed: its lock is gone, its worker's is not
+        self.assertEqual(sandbox.read_run_root(parent.path).state, "live")
+        sandbox.prune_runs(self.parent, keep_runs=0)
+        self.assertTrue(os.path.exists(os.path.join(worker.tmp, "in-use")))
+        worker.leave()
+        self.assertEqual(sandbox.read_run_root(parent.path).state, "finished")
+        sandbox.prune_runs(self.parent, keep_runs=0)
+        self.assertEqual(os.listdir(self.parent), [])
+
     def test_new_root_is_private_marked_locked_and_short(self):
         root = sandbox.RunRoot.create(self.parent)
         st = os.lstat(root.path)
