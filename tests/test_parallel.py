@@ -13,6 +13,7 @@ from tests import support
 PLANTED = os.path.join(support.EXAMPLES, "parallel")
 MODULES = ["test_planted_a", "test_planted_b", "test_planted_c"]
 FAILING = "test_planted_b.Failing.test_fails_with_files"
+HOLDER = "test_planted_a.Holder.test_holds_a_file"
 
 
 def _missing(*modules):
@@ -29,14 +30,18 @@ def _django_spawn_problem():
 class PlantedSuiteTest(unittest.TestCase):
     """Each mode in a temp dir of its own, compared with `python -m tempguard.runner`."""
 
-    def run_mode(self, args, report_option=True):
+    def run_mode(self, args, report_option=True, overlap=False):
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
+        handle, self.log = tempfile.mkstemp(prefix="planted-log-")  # not in the run's TMPDIR
+        os.close(handle)
+        self.addCleanup(os.remove, self.log)
         report = os.path.join(scratch, "report.json")
         if report_option:
             args = args + ["--report", report]
         completed = support.run_python(args, cwd=PLANTED, env={
-            "TMPDIR": scratch, "TEMPGUARD_REPORT": report,
+            "TMPDIR": scratch, "TEMPGUARD_REPORT": report, "PLANTED_LOG": self.log,
+            "PLANTED_OVERLAP": "1" if overlap else "",
             "PYTHONPATH": os.pathsep.join([support.PROJECT, PLANTED])})
         output = completed.stdout + completed.stderr
         self.assertTrue(os.path.exists(report), output)
@@ -75,11 +80,10 @@ class PlantedSuiteTest(unittest.TestCase):
         serial, expected, scratch = self.run_mode(["-m", "tempguard.runner"] + MODULES)
         self.assertEqual(serial.returncode, 1, serial.stderr)
         self.assertEqual(len(self.leaks(expected)), 7, expected)
-        self.assertIn(("setUpModule (test_planted_a)", "file", "sandbox"), self.leaks(expected))
-        self.assertIn(("setUpClass (test_planted_a.Leaky)", "dir", "sandbox"),
+        self.assertIn(("setUpModule (test_planted_c)", "file", "sandbox"), self.leaks(expected))
+        self.assertIn(("setUpClass (test_planted_c.Leaky)", "dir", "sandbox"),
                       self.leaks(expected))
-        self.assertIn(("test_planted_c.Holder.test_holds_a_file", "passed"),
-                      self.outcomes(expected))
+        self.assertIn((HOLDER, "passed"), self.outcomes(expected))
         self.check_kept(expected)
         self.check_left(scratch)
         modes = [
@@ -103,7 +107,8 @@ class PlantedSuiteTest(unittest.TestCase):
                 reason = problem() if problem else None
                 if reason:
                     self.skipTest(reason)
-                completed, report, scratch = self.run_mode(args, report_option=False)
+                completed, report, scratch = self.run_mode(args, report_option=False,
+                                                           overlap=True)
                 output = completed.stdout + completed.stderr
                 self.assertNotEqual(completed.returncode, 0, output)
                 self.assertIn("planted failure", output)
@@ -112,8 +117,20 @@ class PlantedSuiteTest(unittest.TestCase):
                 self.assertEqual(self.leaks(report), self.leaks(expected), output)
                 self.check_kept(report)
                 self.check_left(scratch)
+                self.check_overlap()
                 if name.startswith("django"):
                     self.check_failure_as_django_prints_it(args, output)
+
+    def check_overlap(self):
+        """Another process's test leaked while the holder held its file (which it then
+        found intact: its test passed)."""
+        with open(self.log) as handle:
+            lines = [line.split() for line in handle]
+        when = {test_id: (int(pid), float(time)) for test_id, pid, time in lines}
+        holder, start = when[HOLDER + ":start"]
+        _holder, end = when[HOLDER + ":end"]
+        self.assertTrue(any(pid != holder and start <= time <= end
+                            for test_id, (pid, time) in when.items()), lines)
 
     def check_failure_as_django_prints_it(self, args, output):
         """The failure's lines are those of Django's own parallel runner, apart from ours."""

@@ -1,31 +1,20 @@
-"""Planted leaks: in setUpModule, setUpClass, a test and two subTests."""
+"""A test that holds a temp file while other workers' tests leak."""
 
-import os
 import tempfile
 import unittest
 
+import planted_log
 import tempguard
 
 
-def _leak_file(prefix):
-    fd, _path = tempfile.mkstemp(prefix=prefix)
-    os.close(fd)
+class Holder(tempguard.TempGuardMixin, unittest.TestCase):
 
-
-def setUpModule():
-    _leak_file("planted-module-")
-
-
-class Leaky(tempguard.TempGuardMixin, unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        tempfile.mkdtemp(prefix="planted-class-")
-
-    def test_leaks_a_file(self):
-        _leak_file("planted-test-")
-
-    def test_subtests_leak(self):
-        for number in (1, 2):
-            with self.subTest(number=number):
-                _leak_file("planted-sub%d-" % number)
+    def test_holds_a_file(self):
+        with tempfile.NamedTemporaryFile(prefix="planted-held-") as handle:
+            handle.write(b"still mine")
+            handle.flush()
+            planted_log.note(self.id() + ":start")
+            planted_log.hold()
+            with open(handle.name, "rb") as again:
+                self.assertEqual(again.read(), b"still mine")
+            planted_log.note(self.id() + ":end")

@@ -4,6 +4,7 @@ import os
 import tempfile
 import unittest
 
+import planted_log
 import tempguard
 
 
@@ -13,6 +14,7 @@ class Failing(tempguard.TempGuardMixin, unittest.TestCase):
         self.temp_file("evidence\n", name="evidence.txt")
         fd, _path = tempfile.mkstemp(prefix="planted-failing-")
         os.close(fd)
+        planted_log.note(self.id())
         self.fail("planted failure")
 
 
@@ -20,3 +22,4 @@ class Quick(tempguard.TempGuardMixin, unittest.TestCase):
 
     def test_leaks_a_dir(self):
         tempfile.mkdtemp(prefix="planted-dir-")
+        planted_log.note(self.id())

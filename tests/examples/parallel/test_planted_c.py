@@ -1,18 +1,34 @@
-"""A test that holds a temp file for a second while other workers' tests leak."""
+"""Planted leaks: in setUpModule, setUpClass, a test and two subTests."""
 
+import os
 import tempfile
-import time
 import unittest
 
+import planted_log
 import tempguard
 
 
-class Holder(tempguard.TempGuardMixin, unittest.TestCase):
+def _leak_file(prefix):
+    fd, _path = tempfile.mkstemp(prefix=prefix)
+    os.close(fd)
 
-    def test_holds_a_file(self):
-        with tempfile.NamedTemporaryFile(prefix="planted-held-") as handle:
-            handle.write(b"still mine")
-            handle.flush()
-            time.sleep(1.0)
-            with open(handle.name, "rb") as again:
-                self.assertEqual(again.read(), b"still mine")
+
+def setUpModule():
+    _leak_file("planted-module-")
+
+
+class Leaky(tempguard.TempGuardMixin, unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        tempfile.mkdtemp(prefix="planted-class-")
+
+    def test_leaks_a_file(self):
+        _leak_file("planted-test-")
+        planted_log.note(self.id())
+
+    def test_subtests_leak(self):
+        for number in (1, 2):
+            with self.subTest(number=number):
+                _leak_file("planted-sub%d-" % number)
+        planted_log.note(self.id())
