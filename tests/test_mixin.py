@@ -154,6 +154,32 @@ class OutcomesTest(unittest.TestCase):
         self.assertFalse(made[1].exists())
 
 
+    def test_subtests_under_a_result_without_add_sub_test(self):
+        """Older pytest gives TestCase.run a result with no addSubTest: unittest then
+        runs subTests as plain blocks, and the mixin must not claim to take them."""
+        made, calls = [], []
+
+        class BareResult(object):
+            shouldStop = failfast = False
+
+            def __getattr__(self, name):
+                if not name.startswith("add") and name not in ("startTest", "stopTest"):
+                    raise AttributeError(name)
+                if name == "addSubTest":
+                    raise AttributeError(name)
+                return lambda *args: calls.append(name)
+
+        class Inner(Base):
+            def test_subtests(self):
+                for number in (1, 2):
+                    with self.subTest(number=number):
+                        made.append(self.temp_file())
+        Inner("test_subtests").run(BareResult())
+        self.assertEqual(calls, ["startTest", "addSuccess", "stopTest"])
+        self.assertEqual([path for path in made if path.exists()], [])
+        self.assertEqual(len(made), 2)
+
+
 class AssertionsAndPoliciesTest(unittest.TestCase):
 
     def test_assert_no_temp_leaks_checks_mid_test(self):

@@ -1,30 +1,36 @@
 """When each planted test ran, and in which process (data for tests/test_parallel.py).
 
-With PLANTED_LOG set, each test appends a line when it has made its files; the
-holder, with PLANTED_OVERLAP set, holds its file until a test of another
-process has, so that the run proves the overlap it is meant to test.
+With PLANTED_LOG set, each test appends a line when it has made its files.
+With PLANTED_OVERLAP set too, the holder holds its file until a test of another
+process has made its files after the holder began, and those tests take a
+little time each, so that the run proves the overlap it is meant to test.
 """
 
 import os
 import time
 
 
-def note(test_id):
+def note(test_id, pause=True):
     path = os.environ.get("PLANTED_LOG")
     if path:
         with open(path, "a") as handle:
             handle.write("%s %d %f\n" % (test_id, os.getpid(), time.time()))
+        if pause and os.environ.get("PLANTED_OVERLAP"):
+            time.sleep(0.3)
 
 
 def hold():
-    """Until another process's test has made its files (at most 30 s), or 0.2 s."""
+    """Until another process's test has noted itself since now (at most 30 s), or 0.2 s."""
     path = os.environ.get("PLANTED_LOG")
     if not (path and os.environ.get("PLANTED_OVERLAP")):
         time.sleep(0.2)
         return
+    before = _others(path)
     deadline = time.time() + 30
-    while time.time() < deadline:
-        with open(path) as handle:
-            if any(int(line.split()[1]) != os.getpid() for line in handle):
-                return
-        time.sleep(0.05)
+    while time.time() < deadline and _others(path) == before:
+        time.sleep(0.02)
+
+
+def _others(path):
+    with open(path) as handle:
+        return sum(1 for line in handle if int(line.split()[1]) != os.getpid())

@@ -13,8 +13,8 @@ class Holder(tempguard.TempGuardMixin, unittest.TestCase):
         with tempfile.NamedTemporaryFile(prefix="planted-held-") as handle:
             handle.write(b"still mine")
             handle.flush()
-            planted_log.note(self.id() + ":start")
+            planted_log.note(self.id() + ":start", pause=False)
             planted_log.hold()
             with open(handle.name, "rb") as again:
                 self.assertEqual(again.read(), b"still mine")
-            planted_log.note(self.id() + ":end")
+            planted_log.note(self.id() + ":end", pause=False)
