@@ -116,15 +116,19 @@ class ThreadRaceTest(unittest.TestCase):
                 except tempguard.TempGuardError:
                     refused.append(1)
                     return
-        workers = [threading.Thread(target=create) for _ in range(4)]
+        workers = [threading.Thread(target=create, daemon=True) for _ in range(4)]
         for worker in workers:
             worker.start()
-        time.sleep(0.2)
-        context.close()
-        time.sleep(0.05)
-        stop.set()
-        for worker in workers:
-            worker.join()
+        try:
+            time.sleep(0.2)
+            context.close()
+            time.sleep(0.05)
+        finally:
+            # Also when the run is interrupted here: threads left creating files in
+            # whatever the temp dir is then would fill it.
+            stop.set()
+            for worker in workers:
+                worker.join()
         self.assertGreater(len(made), 10)
         self.assertEqual(len(refused), 4, "every thread should be refused once closed")
         self.assertEqual([path for path in made if os.path.lexists(str(path))], [])
