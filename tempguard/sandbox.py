@@ -181,13 +181,7 @@ class RunRoot(object):
     def _live_workers(self):
         """Names of the run roots of parallel workers (see create) in this one that a
         process still holds or has as its temp dir: a worker's test's child, say."""
-        names = [name for name in self.held.names() if is_run_root_name(name)]
-        if not names:
-            return set()
-        temp_dirs = _inuse.environ_temp_dirs()
-        paths = {name: os.path.join(self.path, name) for name in names}
-        return set(name for name, path in paths.items()
-                   if is_locked(path) or _inuse.environ_users(path, temp_dirs))
+        return _live_workers(self.path, self.held.names(), in_use=True)
 
     def leave(self):
         """Let go of the root as it is, marked finished: a later run or the monitor prunes it."""
@@ -311,7 +305,9 @@ def read_run_root(path):
         has_marker = True
     if not isinstance(owner, dict):
         owner = {}
-    locked = st.st_uid == os.geteuid() and (is_locked(path) or _has_live_worker(path))
+    # A worker's held root keeps its run live, whatever became of the parent.
+    locked = st.st_uid == os.geteuid() and (is_locked(path)
+                                            or bool(_live_workers(path, _names(path))))
     if not has_marker and not locked:
         return None
     if locked:
@@ -333,11 +329,13 @@ def read_run_root(path):
                        invocation if isinstance(invocation, str) else None)
 
 
-def _has_live_worker(path):
-    """True if a parallel worker's run root in the run root *path* is held (see
-    RunRoot.create): the run lives on in it, whatever became of its parent."""
-    return any(is_run_root_name(name) and is_locked(os.path.join(path, name))
-               for name in _names(path))
+def _live_workers(path, names, in_use=False):
+    """The *names* in the run root *path* that are parallel workers' run roots (see
+    RunRoot.create) a process holds, or, with *in_use*, has as its temp dir."""
+    workers = {name: os.path.join(path, name) for name in names if is_run_root_name(name)}
+    temp_dirs = _inuse.environ_temp_dirs() if workers and in_use else ()
+    return set(name for name, worker in workers.items()
+               if is_locked(worker) or _inuse.environ_users(worker, temp_dirs))
 
 
 def find_run_roots(parent):
