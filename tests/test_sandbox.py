@@ -34,10 +34,13 @@ class RunRootTest(unittest.TestCase):
         idle.close(keep_runs=0)
         self.assertFalse(os.path.exists(idle.path))
         # A test's child of the worker still writes in the worker's sandbox.
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                                 env=dict(os.environ, TMPDIR=busy.tmp))
+        child = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); "
+                                  "import time; time.sleep(60)"],
+                                 env=dict(os.environ, TMPDIR=busy.tmp), stdout=subprocess.PIPE)
+        self.addCleanup(child.stdout.close)
         self.addCleanup(child.wait)
         self.addCleanup(child.kill)
+        self.assertEqual(child.stdout.readline(), b"up\n")  # its environment is its own now
         busy.leave()
         parent.finish()
         self.assertTrue(os.path.isdir(busy.tmp))
