@@ -59,7 +59,7 @@ class TempGuardRunner(unittest.TextTestRunner):
             _report.write_section(self.stream, session.records, session.fixture_records, counts,
                                   session.settings.origins_mode)
             written = session.write_report(counts)
-            if written is not None and len(written.get("invocation", {}).get("parts", ())) > 1:
+            if written is not None:
                 _report.write_invocation_totals(self.stream, written)
         return result
 

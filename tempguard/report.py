@@ -75,7 +75,7 @@ def note_kept(result, test, kept):
     note = "\ntempguard kept this test's temporary files in: %s\n" % display(kept)
     for reports in (getattr(result, "failures", []), getattr(result, "errors", [])):
         if not isinstance(reports, list):
-            continue  # a result that keeps no reports (Django's worker results)
+            continue  # a result that keeps no reports (Django's RemoteTestResult)
         for index, (failed_test, text) in enumerate(reports):
             if failed_test is test:
                 reports[index] = (failed_test, text + note)
@@ -165,7 +165,10 @@ def write_section(stream, records, fixture_records, counts=None, origins="off"):
 
 
 def write_invocation_totals(stream, report):
-    """The totals of every process of a parallel run that has written its part so far."""
+    """The totals of every process of a parallel run that has written its part so far;
+    nothing for a report of one part (see write_json)."""
+    if len(report.get("invocation", {}).get("parts", ())) < 2:
+        return
     stream.write("tempguard: with the other processes of this run so far (%d parts): %s\n"
                  % (len(report["invocation"]["parts"]), _totals_line(report["totals"])))
     stream.flush()

@@ -513,12 +513,14 @@ class Session(object):
     def _ignore_report(self):
         """The report is no leak where it is written: the other processes of a parallel
         run write it while this one watches its directory."""
+        if not self.settings.report:
+            return
         try:
-            st = os.stat(os.path.dirname(self.settings.report)) if self.settings.report else None
+            st = os.stat(os.path.dirname(self.settings.report))
         except OSError:
             return
         for watch in self.watches:
-            if st is not None and watch.held.identity == (st.st_dev, st.st_ino):
+            if watch.held.identity == (st.st_dev, st.st_ino):
                 watch.ignored += (os.path.basename(self.settings.report),)
 
     def waits_for_exit(self):

@@ -112,8 +112,7 @@ def _judge_after_exit(root, settings, verbosity, status):
         written = _report.write_json(settings.report, _report.run_report(
             records, fixture_records, counts, settings.origins_mode), root.invocation,
             _invocation.part_id())
-        if len(written.get("invocation", {}).get("parts", ())) > 1:
-            _report.write_invocation_totals(sys.stderr, written)
+        _report.write_invocation_totals(sys.stderr, written)
     return status
 
 
