@@ -192,7 +192,8 @@ def _is_redirected(key, value, sandbox):
 
 def _redirected_keys(sandbox):
     """The temp dir variables of this process's environment that point at the sandbox."""
-    return [key for key in _ENV_NAMES if os.environ._data.get(key) == sandbox]
+    get = _inuse.environ_getter()
+    return [key for key in _ENV_NAMES if get(key) == sandbox]
 
 
 def _spawn_env(env, sandbox, target):

@@ -11,8 +11,11 @@ import collections
 import errno
 import fcntl
 import os
+import resource
 import stat
 import time
+
+from .errors import HandleLostError
 
 __all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "identity",
            "remove_if_unchanged", "remove_paths"]
@@ -27,6 +30,10 @@ _use_fd_functions = (
 _chmod_via_o_path = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
 _chmod_has_nofollow = os.chmod in os.supports_follow_symlinks
 
+# Held directories sit high, where the lowest free fd a test sees is unittest's, and
+# out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
+# catch the rest). Capped: a fork copies the fd table up to the highest fd.
+_HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
 # Directory fds one walk may hold; deeper parents are reopened through "..".
 _MAX_HELD_FDS = 64
 _REPAIRED_MODE = 0o700
@@ -179,17 +186,74 @@ class HeldDirectory(object):
 
     A test may swap the path for a link to somewhere else; the descriptor still
     names the directory that was opened, and is_replaced() tells that the path
-    no longer does. Needs the fd functions (see _use_fd_functions).
+    no longer does. A test may also close the descriptor and open something
+    else at its number (a daemonizing test closes every fd from 3 up), so the
+    descriptor is checked to still be the directory before each use. Needs the
+    fd functions (see _use_fd_functions).
     """
 
-    def __init__(self, path, dir_fd=None):
-        """Open *path* (relative to *dir_fd* if given) without following a link."""
+    def __init__(self, path, dir_fd=None, lock=False):
+        """Open *path* (relative to *dir_fd* if given) without following a link; with
+        *lock*, hold a shared flock on it for as long as it is held."""
         self.path = os.fspath(path)
+        self._lock = lock
         target = os.path.basename(self.path) if dir_fd is not None else self.path
-        self.fd = _above_stdio(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
-        st = os.fstat(self.fd)
+        fd = _high_fd(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
+        st = os.fstat(fd)
+        self._fd = fd
         self.identity = (st.st_dev, st.st_ino)
         self.uid = st.st_uid
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+
+    @property
+    def fd(self):
+        """The descriptor, checked to still be the directory held; None once closed.
+
+        Raises HandleLostError when it is not, and the path no longer leads to
+        the same directory either.
+        """
+        if self._fd is None:
+            return None
+        if self._holds(self._fd):
+            return self._fd
+        self._fd = self._reopen()  # the old number is somebody else's now: never closed
+        return self._fd
+
+    def fstat(self):
+        """fstat of the held directory, through its checked descriptor (see fd)."""
+        if self._fd is not None:
+            try:
+                st = os.fstat(self._fd)
+            except OSError:
+                st = None
+            if st is not None and (st.st_dev, st.st_ino) == self.identity:
+                return st
+        return os.fstat(self.fd)
+
+    def _holds(self, fd):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self.identity
+
+    def _reopen(self):
+        """A new descriptor by path, only if the path still leads to the directory held."""
+        try:
+            fd = _high_fd(os.open(self.path, _DIR_FLAGS))
+        except OSError:
+            raise HandleLostError(errno.EBADF, self._lost_message(), self.path) from None
+        if not self._holds(fd):
+            os.close(fd)
+            raise HandleLostError(errno.EBADF, self._lost_message(), self.path)
+        if self._lock:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        return fd
+
+    def _lost_message(self):
+        return ("a test closed tempguard's handle of %s and the path no longer leads to it; "
+                "nothing was done there" % self.path)
 
     def is_replaced(self):
         """True when the path no longer names the directory held (gone, moved, or a link)."""
@@ -213,39 +277,65 @@ class HeldDirectory(object):
     def remove(self, entries):
         """Remove entries given as (name, (st_dev, st_ino) or None), never through the path.
 
-        An entry that is no longer the one identified is left alone and reported.
+        An entry that is no longer the one identified is left alone and reported;
+        so is everything, when the directory is no longer at hand (see fd).
         """
         result = CleanupResult()
         started = time.perf_counter()
+        try:
+            fd = self.fd
+        except HandleLostError as lost:
+            result.problems.append(CleanupProblem(self.path, lost.strerror))
+            return result
         for name, expected in entries:
             path = os.path.join(self.path, name)
             if expected is not None:
-                st = self.stat(name)
-                if st is None:
+                try:
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    _record(result, path, exc)
                     continue
                 if (st.st_dev, st.st_ino) != expected:
                     result.problems.append(CleanupProblem(
                         path, "replaced by another entry since it was seen; left alone"))
                     continue
-            _remove_in_parent(self.fd, name, path, result)
+            _remove_in_parent(fd, name, path, result)
         result.seconds = time.perf_counter() - started
         return result
 
     def empty(self):
         """Remove everything inside the held directory."""
-        return self.remove([(name, None) for name in self.names()])
+        try:
+            names = self.names()
+        except OSError as exc:
+            result = CleanupResult()
+            _record(result, self.path, exc)
+            return result
+        return self.remove([(name, None) for name in names])
 
     def close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Let go of the descriptor; one a test closed and reused stays the test's."""
+        if self._fd is not None:
+            if self._holds(self._fd):
+                os.close(self._fd)
+            self._fd = None
 
 
-def _above_stdio(fd):
-    """*fd*, moved above 0-2 if it landed there: tests close and dup2 over stdio, and
-    a directory held as fd 0 would then be swapped for whatever they put there."""
-    if fd > 2:
-        return fd
+def _high_fd(fd):
+    """*fd*, moved to a high number (see _HIGH_FD_FLOOR), close-on-exec."""
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD_FLOOR)
+    except OSError:
+        # A test lowered the fd limit under the floor (EINVAL) or to what is open (EMFILE).
+        return fd if fd > 2 else _dup_above_stdio(fd)
+    os.close(fd)
+    return high
+
+
+def _dup_above_stdio(fd):
+    """Tests close and dup2 over stdio: a directory held as fd 0 would then be swapped."""
     try:
         return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     finally:

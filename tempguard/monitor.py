@@ -45,6 +45,13 @@ def _directory(text):
     return os.path.abspath(text)
 
 
+def _log_file(text):
+    try:
+        return _report.check_output_file(text, "--log")
+    except OSError as problem:
+        raise argparse.ArgumentTypeError(str(problem))
+
+
 def _positive(kind):
     def convert(text):
         try:
@@ -74,7 +81,7 @@ def _parser():
                         help="scan again every SECONDS and print the change")
     parser.add_argument("--count", type=_positive(int), metavar="N",
                         help="with --watch: stop after N rounds")
-    parser.add_argument("--log", metavar="PATH",
+    parser.add_argument("--log", type=_log_file, metavar="PATH",
                         help="with --watch: append each round to PATH as a JSON line")
     parser.add_argument("--clean-orphans", action="store_true",
                         help="remove run roots of tempguard runs whose owner is dead "

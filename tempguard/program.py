@@ -13,7 +13,7 @@ from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
-from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings, check_report_path
+from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -162,7 +162,8 @@ class TempGuardProgram(unittest.TestProgram):
             settings = self.settings()
             self.testRunner = self.testRunner(
                 leaks=settings.leaks, keep=settings.keep, keep_runs=settings.keep_runs,
-                report=settings.report, watch=settings.watch, origins=settings.origins,
+                report=settings.report, watch=getattr(self, "watch", None),
+                origins=settings.origins,
                 **options)
             self.testRunner.tempguard_root = self.run_root
         super().runTests()
@@ -204,7 +205,7 @@ def _whole_number(text):
 
 def _report_file(text):
     try:
-        return check_report_path(text)
+        return _report.check_output_file(text, "report")
     except OSError as problem:
         raise argparse.ArgumentTypeError(str(problem))
 
@@ -246,7 +247,12 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
-    root = _sandbox.RunRoot.create(tempfile.gettempdir(), _invocation.current_id())
+    try:
+        root = _sandbox.RunRoot.create(os.path.realpath(tempfile.gettempdir()),
+                                       _invocation.current_id())
+    except (ValueError, OSError) as exc:
+        sys.stderr.write("%s: error: %s\n" % (PROG, exc))
+        sys.exit(2)
     pid = _supervisor.fork()
     if pid == 0:
         _run_tests(argv, root)

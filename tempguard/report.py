@@ -4,10 +4,11 @@ import collections
 import fcntl
 import json
 import os
+import tempfile
 
 from . import origins as _origins
 
-__all__ = ["REPORT_VERSION", "Described", "display", "leak_message", "note_kept", "run_report",
+__all__ = ["REPORT_VERSION", "Described", "check_output_file", "display", "leak_message", "note_kept", "run_report",
            "size", "totals", "write_invocation_totals", "write_late_section", "write_section",
            "write_json"]
 
@@ -151,15 +152,17 @@ def _blocks(records, lines_of):
 def write_section(stream, records, fixture_records, counts=None, origins="off"):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
     everything = [record for record in list(records) + list(fixture_records)
-                  if record.leaks or record.kept or record.cleanup_errors or record.notes]
+                  if record.leaks or record.kept or record.not_kept or record.cleanup_errors
+                  or record.notes]
     blocks = _leak_blocks(everything, origins)
     if blocks and origins not in ("on", "off"):
         blocks["(where each was made)"] = [origins]
     _section(stream, "leaked temporary files", blocks)
     _section(stream, "kept temporary files",
-             _blocks(everything, lambda record: [record.kept] if record.kept else []))
+             _blocks(everything, lambda record: ([record.kept] if record.kept else [])
+                     + ["not kept: " + item for item in record.not_kept]))
     _section(stream, "could not remove", _blocks(everything, lambda r: r.cleanup_errors))
-    _section(stream, "left alone", _blocks(everything, lambda r: r.notes))
+    _section(stream, "notes", _blocks(everything, lambda r: r.notes))
     stream.write("\ntempguard: %s\n" % _totals_line(totals(records, fixture_records, counts)))
     stream.flush()
 
@@ -199,6 +202,21 @@ def _section(stream, title, blocks):
             stream.write("  %s\n" % line)
 
 
+def check_output_file(path, what):
+    """*path* made absolute (tests may chdir), checked before anything runs: it names a
+    file in an existing directory we may write in. *what* names it in errors."""
+    given = os.fspath(path)
+    path = os.path.abspath(given)
+    directory = os.path.dirname(path)
+    if os.path.isdir(path) or given.endswith(os.sep):
+        raise IsADirectoryError("%s %s: names a directory, not a file" % (what, given))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError("%s %s: no directory %s" % (what, given, directory))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError("%s %s: directory %s is not writable" % (what, given, directory))
+    return path
+
+
 def write_json(path, report, invocation=None, part=None):
     """Write the report atomically, so a reader never sees half of it; returns what was
     written.
@@ -224,16 +242,40 @@ def write_json(path, report, invocation=None, part=None):
 
 
 def _write(path, report):
-    partial = "%s.%d.partial" % (path, os.getpid())
-    with open(partial, "w") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
-    os.replace(partial, path)
+    """Write *report* to a new file beside *path*, then rename it over *path*.
+
+    mkstemp creates the file exclusively, so a link planted at the partial
+    file's name (by another user of a shared directory) is never written
+    through; the rename replaces a link at *path* itself, never its target.
+    """
+    directory, name = os.path.split(path)
+    fd, partial = tempfile.mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
+    try:
+        os.fchmod(fd, 0o644)  # not mkstemp's 0600, nor whatever umask a test left
+        with open(fd, "w") as handle:
+            json.dump(report, handle, indent=2)
+            handle.write("\n")
+        os.replace(partial, path)
+    except BaseException:
+        _unlink_quietly(partial)
+        raise
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _read(path):
+    """The report at *path*, or None; a link there is not followed."""
     try:
-        with open(path) as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        with open(fd) as handle:
             return json.load(handle)
     except (OSError, ValueError):
         return None

@@ -1,7 +1,6 @@
 """The per-run sandbox: a private run root, tempfile/TMPDIR redirection, and orphans."""
 
 import collections
-import fcntl
 import json
 import os
 import random
@@ -13,7 +12,7 @@ import time
 from . import cleanup as _cleanup
 from . import inuse as _inuse
 from . import invocation as _invocation
-from .errors import UnsafePathError
+from .errors import HandleLostError, UnsafePathError
 
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
            "find_run_roots", "is_locked", "is_run_root_name", "prune_runs"]
@@ -37,9 +36,10 @@ _ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
 SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
 
 RunRootInfo = collections.namedtuple(
-    "RunRootInfo", "path state pid host started has_kept invocation")
+    "RunRootInfo", "path state pid host started has_kept invocation ended")
 RunRootInfo.__doc__ = """A run root found in a temp dir; state is live, orphaned, finished or
-unknown; invocation is the id it shares with the other processes of its run, or None."""
+unknown; invocation is the id it shares with the other processes of its run, or None;
+ended is when its run finished it, or None."""
 
 
 class RunRoot(object):
@@ -60,7 +60,7 @@ class RunRoot(object):
         self._kept_in = kept_in
         self.kept = os.path.join((kept_in or held).path, "kept")
         self.removed = False
-        fcntl.flock(held.fd, fcntl.LOCK_SH)
+        self.started = time.time()
 
     @classmethod
     def create(cls, parent, invocation=None, inside=None):
@@ -84,7 +84,7 @@ class RunRoot(object):
             break
         else:
             raise FileExistsError("no unused run root name in %s" % parent)
-        held = _cleanup.HeldDirectory(path)
+        held = _cleanup.HeldDirectory(path, lock=True)
         check_private_dir(path, held)
         os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
         root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
@@ -94,7 +94,8 @@ class RunRoot(object):
 
     def _write_marker(self, finished):
         owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
-                 "uid": os.geteuid(), "started": time.time(), "finished": finished,
+                 "uid": os.geteuid(), "started": self.started, "finished": finished,
+                 "ended": time.time() if finished else None,
                  "process_start": _invocation.process_start(os.getpid()),
                  "invocation": self.invocation}
         partial = MARKER + ".new"
@@ -161,20 +162,23 @@ class RunRoot(object):
         it is now and left there; the link or entry now at its path is not ours.
         """
         result = self.sandbox.empty()
-        live = self._live_workers()
-        # Whatever a test put in the sandbox's place is removed as itself, never followed.
-        result.add(self.held.remove([(name, None) for name in self.held.names()
-                                     if name not in _KEPT_NAMES and name not in live]))
         self.sandbox.close()
-        moved = self.held.is_replaced()
-        if moved:
-            result.add(self.held.empty())
-        elif live or not result.ok or _has_entries(self.held.fd, "kept"):
-            self._write_marker(finished=True)
-        else:
-            result.add(self.held.remove([(name, None) for name in self.held.names()]))
-            result.add(_cleanup.remove_paths([self.path]))
-            self.removed = True
+        try:
+            live = self._live_workers()
+            # Whatever a test put in the sandbox's place is removed as itself, never followed.
+            result.add(self.held.remove([(name, None) for name in self.held.names()
+                                         if name not in _KEPT_NAMES and name not in live]))
+            moved = self.held.is_replaced()
+            if moved:
+                result.add(self.held.empty())
+            elif live or not result.ok or _has_entries(self.held.fd, "kept"):
+                self._write_marker(finished=True)
+            else:
+                result.add(self.held.remove([(name, None) for name in self.held.names()]))
+                result.add(_cleanup.remove_paths([self.path]))
+                self.removed = True
+        except HandleLostError as lost:
+            result.problems.append(_cleanup.CleanupProblem(self.path, lost.strerror))
         self.held.close()
         return result
 
@@ -197,7 +201,8 @@ class RunRoot(object):
         if self._kept_in is not None:
             return result
         pruned = prune_runs(os.path.dirname(self.path), keep_runs, exclude=(self.path,),
-                            invocation=self.invocation, kept_here=not self.removed)
+                            invocation=self.invocation, kept_here=not self.removed,
+                            since=self.started)
         result.problems.extend(pruned.replaced())
         return result
 
@@ -315,8 +320,15 @@ def read_run_root(path):
     elif not owner or st.st_uid != os.geteuid() or owner.get("uid") != os.geteuid():
         state = "unknown"
     elif owner.get("version", 1) >= 2:
-        # The lock is authoritative: nobody holds it, so no process of the run lives.
-        state = "unknown" if owner.get("host") != socket.gethostname() else "orphaned"
+        # Nobody holds the lock. A test can close its owner's descriptor (a daemonizing
+        # test closes every fd), so an unfinished root of another live process is live.
+        if owner.get("host") != socket.gethostname():
+            state = "unknown"
+        elif (not owner.get("finished") and owner.get("pid") != os.getpid()
+              and _owner_state(owner) == "live"):
+            state = "live"
+        else:
+            state = "orphaned"
     else:
         state = _owner_state(owner)
     if state == "orphaned" and owner.get("finished"):
@@ -324,9 +336,11 @@ def read_run_root(path):
     kept = os.path.join(path, "kept")
     has_kept = os.path.isdir(kept) and not os.path.islink(kept)
     invocation = owner.get("invocation")
+    ended = owner.get("ended")
     return RunRootInfo(path, state, owner.get("pid"), owner.get("host"),
                        owner.get("started"), has_kept,
-                       invocation if isinstance(invocation, str) else None)
+                       invocation if isinstance(invocation, str) else None,
+                       ended if isinstance(ended, (int, float)) else None)
 
 
 def _live_workers(path, names, in_use=False):
@@ -351,18 +365,21 @@ def find_run_roots(parent):
     return roots
 
 
-def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False):
+def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False, since=None):
     """Remove run roots whose owner is dead, keeping the newest *keep_runs* runs with kept
     files; the pruner's own run counts if it kept any (*kept_here*, or a root of its
     *invocation*). The roots of one invocation count as one run.
 
     Only roots of this user, on this host, that no live process holds (or,
     for old roots, whose owner process is gone) are touched; a live run is
-    never removed, nor a root of the pruner's own invocation, nor a root a
-    test's child still has as its temp dir.
+    never removed, nor a root of the pruner's own run, nor a root a test's
+    child still has as its temp dir. With *since*, when the pruner's run
+    began, a root of its invocation that ended (or crashed) before then is
+    an earlier run's: CI jobs reuse one TEMPGUARD_INVOCATION for every run.
     """
     roots = find_run_roots(parent)
-    own = [info for info in roots if invocation is not None and info.invocation == invocation]
+    own = [info for info in roots if invocation is not None and info.invocation == invocation
+           and (since is None or info.state == "live" or (info.ended or info.started or 0) >= since)]
     if kept_here or any(info.has_kept for info in own):
         keep_runs -= 1
     dead = [info for info in roots if info.state in ("orphaned", "finished")
@@ -373,13 +390,13 @@ def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False):
     runs = []  # newest last: each run's key, once, where its newest root stands
     for info in dead:
         if info.has_kept:
-            key = info.invocation or info.path
+            key = _run_key(info, invocation)
             if key in runs:
                 runs.remove(key)
             runs.append(key)
     spared_runs = set(runs[max(0, len(runs) - keep_runs):]) if keep_runs > 0 else set()
     spared = set(info.path for info in dead
-                 if info.has_kept and (info.invocation or info.path) in spared_runs)
+                 if info.has_kept and _run_key(info, invocation) in spared_runs)
     doomed = [info.path for info in dead if info.path not in spared]
     # A spared root keeps its kept files; a crashed run's sandbox goes in any case.
     doomed += [os.path.join(path, name) for path in spared for name in _names(path)
@@ -391,6 +408,12 @@ def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False):
     result = _cleanup.remove_paths(doomed)
     result.problems.extend(replaced)
     return result
+
+
+def _run_key(info, invocation):
+    """What tells one dead run from another: its invocation, but a root of the pruner's
+    own invocation that is not of its run (see prune_runs) is a run of its own."""
+    return info.path if info.invocation in (None, invocation) else info.invocation
 
 
 class TempdirRedirect(object):
@@ -415,9 +438,7 @@ class TempdirRedirect(object):
     @staticmethod
     def snapshot():
         """Where tempfile and TMPDIR/TEMP/TMP point now (encoded), for put_back()."""
-        # This runs twice a test: os.environ.get() decodes through three Python
-        # calls, its (POSIX) byte dict does not.
-        get = os.environ._data.get
+        get = _inuse.environ_getter()  # this runs twice a test
         return (tempfile.tempdir, get(b"TMPDIR"), get(b"TEMP"), get(b"TMP"))
 
     @staticmethod

@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
-           "check_report_path", "DirectoryWatch", "TestGuard", "Session", "active_session",
+           "DirectoryWatch", "TestGuard", "Session", "active_session",
            "still_there", "HANDOFF", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
@@ -40,6 +41,8 @@ child: once the child processes that could still write it had exited);
 owner is the test, subTest or fixture id it is attributed to; origin is
 where it was made (see origins and children), or None."""
 HANDOFF = "handoff.json"
+# In a kept directory: what could not be copied there, and why.
+NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 ORIGINS_SETTINGS = ("on", "off")
 # How long the end of a run waits for children still writing in their starter's dir.
 CHILD_GRACE_SECONDS = 3.0
@@ -57,22 +60,15 @@ class Settings(object):
         self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
         self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
-        self.report = None if report is None else check_report_path(report)
+        self.report = None if report is None else _report.check_output_file(report, "report")
         self.origins_mode = _report.origins_mode(self.origins)
-        self.watch = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
-        for path in self.watch:
+        given = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
+        for path in given:
             if not os.path.isdir(path):
                 raise NotADirectoryError("--watch %s: not a directory" % path)
-
-
-def check_report_path(path):
-    """An absolute report path (tests may chdir), checked now rather than after the run."""
-    path = os.path.abspath(os.fspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError("report %s: is a directory" % path)
-    if not os.path.isdir(os.path.dirname(path)):
-        raise FileNotFoundError("report %s: no directory %s" % (path, os.path.dirname(path)))
-    return path
+        # Resolved once: a directory is held by its fd, and a link cannot be held.
+        self.watch = [os.path.realpath(path) for path in given]
+        self.linked = [(path, real) for path, real in zip(given, self.watch) if path != real]
 
 
 def _choice(name, value, env_value, choices, default):
@@ -101,7 +97,7 @@ class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "kept", "cleanup_errors", "notes", "is_listed")
+                 "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
 
     def __init__(self, test_id, is_listed=True):
         self.id = test_id
@@ -111,6 +107,7 @@ class TestRecord(object):
         self.cleanup_seconds = 0.0
         self.leaks = []
         self.kept = None
+        self.not_kept = []  # "path: reason" of what was left out of the kept directory
         self.cleanup_errors = []
         self.notes = []
 
@@ -130,7 +127,8 @@ class TestRecord(object):
         return {"id": self.id, "outcome": self.outcome, "created": self.created,
                 "cleaned": self.cleaned, "bytes": self.bytes,
                 "leaks": [dict(leak._asdict()) for leak in self.leaks],
-                "kept": self.kept, "cleanup_errors": list(self.cleanup_errors),
+                "kept": self.kept, "not_kept": list(self.not_kept),
+                "cleanup_errors": list(self.cleanup_errors),
                 "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
 
     @classmethod
@@ -139,6 +137,7 @@ class TestRecord(object):
         for name in ("outcome", "created", "cleaned", "bytes", "kept", "cleanup_errors",
                      "notes", "cleanup_seconds"):
             setattr(record, name, data[name])
+        record.not_kept = list(data.get("not_kept", ()))
         record.leaks = [Leak(**leak) for leak in data["leaks"]]
         return record
 
@@ -181,15 +180,15 @@ class DirectoryWatch(object):
 
     def _is_unchanged(self):
         try:
-            return self._trusted and os.fstat(self.held.fd).st_mtime_ns == self._mtime
+            return self._trusted and self.held.fstat().st_mtime_ns == self._mtime
         except OSError:
             return False
 
     def _relist(self):
         try:
-            before = os.fstat(self.held.fd).st_mtime_ns
+            before = self.held.fstat().st_mtime_ns
             names = frozenset(self.held.names())
-            after = os.fstat(self.held.fd).st_mtime_ns
+            after = self.held.fstat().st_mtime_ns
         except OSError:
             self._names, self._mtime, self._trusted = frozenset(), None, False
             return
@@ -353,7 +352,10 @@ class TestGuard(object):
         """Copy what the test left, and move its tracked files, into a kept directory.
 
         Copied, not moved: code that still owns a leftover keeps using it; the
-        kept directory shows it as it was when the test ended.
+        kept directory shows it as it was when the test ended. A leftover that
+        cannot be copied (a full disk, an unreadable directory) is moved there
+        instead when it is confirmed (see Session.keep_when_confirmed); what is
+        not kept is said, never claimed.
         """
         tracked = sorted(self._tracked())
         left = [candidate for candidate in candidates if candidate.where == "sandbox"]
@@ -362,27 +364,92 @@ class TestGuard(object):
         kept = self.session.root.keep_dir(self.record.id)
         if kept is None:
             return
-        self.record.kept = kept
+        not_kept, moves = [], False
+        st = os.lstat(kept)
+        kept_identity = (st.st_dev, st.st_ino)
         for path in tracked:
+            target = os.path.join(kept, os.path.basename(path))
             try:
-                os.rename(path, os.path.join(kept, os.path.basename(path)))
+                os.rename(path, target)
+            except FileNotFoundError:
+                continue
             except OSError:
-                continue  # another filesystem, or gone: the context's cleanup deals with it
-        if self.session.root.sandbox.is_replaced():
+                # Another filesystem: copied; the context's cleanup removes the original.
+                not_kept += _copy_entry(path, target)
+        if not self.session.root.sandbox.is_replaced():
+            for candidate in left:
+                target = os.path.join(kept, candidate.name)
+                failed = _copy_entry(_ownership.candidate_path(candidate), target)
+                if failed and not failed[0].is_special:
+                    _cleanup.remove_paths([target])  # a part-copy shows nothing true
+                    self.session.keep_when_confirmed(candidate, (kept, kept_identity))
+                    moves = True
+                else:
+                    not_kept += failed
+        self.record.not_kept.extend(str(item) for item in not_kept)
+        self._note_not_kept(kept, not_kept)
+        if os.listdir(kept) or moves:
+            self.record.kept = kept
+        else:
+            os.rmdir(kept)  # nothing could be kept: no empty directory claims otherwise
+
+    @staticmethod
+    def _note_not_kept(kept, not_kept):
+        """List what was not copied in the kept directory itself, beside the copies."""
+        if not not_kept:
             return
-        for candidate in left:
-            _copy_entry(_ownership.candidate_path(candidate), os.path.join(kept, candidate.name))
+        fd = os.open(os.path.join(kept, NOT_KEPT_NOTE),
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(fd, "w") as handle:
+            handle.write("".join("%s\n" % _report.display(str(item)) for item in not_kept))
+
+
+class _NotCopied(collections.namedtuple("_NotCopied", "path reason is_special")):
+    """An entry left out of a kept copy: a special file (never opened), or a failure."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return "%s: %s" % (self.path, self.reason)
 
 
 def _copy_entry(source, target):
-    """Copy a file or tree as it is now, links as links; special files are skipped."""
-    try:
-        if os.path.isdir(source) and not os.path.islink(source):
-            shutil.copytree(source, target, symlinks=True)
+    """Copy a file or tree as it is now, links as links; returns what was not copied.
+
+    Only regular files are opened: a device node such as /dev/zero would fill
+    the disk and /dev/kmsg block for ever; FIFOs and sockets are left out too.
+    A failure to copy comes first in the list.
+    """
+    special = []
+
+    def copy_file(src, dst):
+        mode = os.lstat(src).st_mode
+        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+            shutil.copy2(src, dst, follow_symlinks=False)
         else:
-            shutil.copy2(source, target, follow_symlinks=False)
-    except (OSError, shutil.Error):
-        pass  # a socket, a pipe or an unreadable file: nothing to show
+            special.append(_NotCopied(src, "%s; never opened, not copied" % _special(mode),
+                                      True))
+
+    failed = []
+    try:
+        if stat.S_ISDIR(os.lstat(source).st_mode):
+            shutil.copytree(source, target, symlinks=True, copy_function=copy_file)
+        else:
+            copy_file(source, target)
+    except shutil.Error as errors:
+        failed = [_NotCopied(src, "not copied: %s" % why, False)
+                  for src, _dst, why in errors.args[0]]
+    except OSError as error:
+        failed = [_NotCopied(source, "not copied: %s" % (error.strerror or error), False)]
+    return failed + special
+
+
+def _special(mode):
+    for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 class _Scope(object):
@@ -428,6 +495,7 @@ class Session(object):
         self._saved_fallback = None
         self._guards = []
         self._unremoved = []
+        self._moves = {}  # (id(place), name): kept path, for leftovers that could not be copied
         self._handed_off = False
         self._phase_children = None
         self._lingering = []  # child scopes whose processes outlived their starter
@@ -440,11 +508,13 @@ class Session(object):
 
     def start(self):
         saved = tempfile.tempdir
-        # A supervisor made the root in the temp dir it saw, a worker's parent its own.
+        given = tempfile.gettempdir()
+        tempfile.tempdir = saved
+        # A supervisor made the root in the temp dir it saw, a worker's parent its own;
+        # a temp dir that is a link (or under one) is resolved once, and held.
         self.system_tempdir = (os.path.dirname(self.root.path) if self.supervised
                                else os.path.dirname(self._inside.path) if self._inside
-                               else tempfile.gettempdir())
-        tempfile.tempdir = saved
+                               else os.path.realpath(given))
         if self.root is None:
             self.root = _sandbox.RunRoot.create(self.system_tempdir, _invocation.current_id(),
                                                 inside=self._inside)
@@ -453,9 +523,15 @@ class Session(object):
         self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
         self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
                                        self.ignored_prefixes)
-                        for path in [self.system_tempdir] + self.settings.watch]
+                        for path in _unique([self.system_tempdir] + self.settings.watch)]
         self._ignore_report()
         self.all_watches = [self.sandbox_watch] + self.watches
+        linked = list(self.settings.linked)
+        if not self._inside and os.path.realpath(given) != given:
+            linked.insert(0, (given, os.path.realpath(given)))
+        for path, real in _unique(linked):
+            self._run_record().notes.append("%s: a link to %s; the directory it leads to was "
+                                            "watched" % (path, real))
         if self.owns_run:
             self.redirect.apply()
             self._saved_fallback = set_fallback(self.context_for_now)
@@ -720,12 +796,47 @@ class Session(object):
         return Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
                     scope, candidate.owner, candidate.origin)
 
+    def keep_when_confirmed(self, candidate, kept):
+        """Move *candidate* into the kept directory *kept* (path, (st_dev, st_ino)) once it
+        is confirmed as a leak, instead of removing it: it could not be copied there."""
+        self._moves[(id(candidate.place), candidate.name)] = kept
+
+    def _move_to_kept(self, candidate):
+        """Move a confirmed leftover into its kept directory (see keep_when_confirmed);
+        True if nothing is left to remove."""
+        kept_path, kept_identity = self._moves.pop((id(candidate.place), candidate.name))
+        path = _ownership.candidate_path(candidate)
+        try:
+            kept = _cleanup.HeldDirectory(kept_path)
+        except OSError as error:
+            kept = None
+            reason = error.strerror or str(error)
+        try:
+            if kept is not None and kept.identity != kept_identity:
+                reason = "its kept directory was replaced"
+            elif kept is not None:
+                if _ownership.state_of(candidate) != "same":
+                    return False  # gone or replaced: the removal says which
+                os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
+                          dst_dir_fd=kept.fd)
+                return True
+        except OSError as error:
+            reason = error.strerror or str(error)
+        finally:
+            if kept is not None:
+                kept.close()
+        candidate.record.not_kept.append("%s: not kept: could not be copied, nor moved (%s)"
+                                         % (path, reason))
+        return False
+
     def _remove(self, candidates, allow_cwd=False):
         """Remove confirmed leaks through their directory's descriptor; never the cwd."""
         by_record = collections.OrderedDict()
         for candidate in candidates:
             if not allow_cwd and _holds_cwd(_ownership.candidate_path(candidate)):
                 self._unremoved.append(candidate)  # removed once the process has left it
+                continue
+            if self._moves and self._move_to_kept(candidate):
                 continue
             key = (id(candidate.record), id(candidate.place))
             by_record.setdefault(key, (candidate.record, []))[1].append(candidate)
@@ -902,7 +1013,8 @@ def worse_outcome(current, new):
 
 
 def _has_news(record):
-    return bool(record.leaks or record.kept or record.cleanup_errors or record.notes)
+    return bool(record.leaks or record.kept or record.not_kept or record.cleanup_errors
+                or record.notes)
 
 
 def _summed(records):
@@ -919,6 +1031,10 @@ def _summed(records):
 def _scope_rank(key):
     """Inner scopes close first: classes, then modules, then the run."""
     return ("class", "module", "run").index(key[0])
+
+
+def _unique(paths):
+    return list(collections.OrderedDict.fromkeys(paths))
 
 
 def _holds_cwd(path):

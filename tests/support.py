@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 from tempguard import cleanup
 from tempguard.sandbox import SYSTEM_TMPDIR_ENV
@@ -189,3 +190,24 @@ def unittest_part(stderr):
     text = stderr.split("\ntempguard: ", 1)[0]
     text = re.sub(r"Ran (\d+) tests? in [\d.]+s", r"Ran \1 tests", text)
     return re.sub(r"File \".*?\"", "File", text).rstrip()
+
+
+def mount_tmpfs(test, mount_point, size="1m"):
+    """Mount a small tmpfs, unmounted at the test's end; skips with the reason if it cannot."""
+    if os.geteuid() != 0:
+        test.skipTest("mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size,
+                              "tmpfs", mount_point], stderr=subprocess.PIPE,
+                             universal_newlines=True)
+    if mounted.returncode != 0:
+        test.skipTest("cannot mount a tmpfs here: %s" % mounted.stderr.strip())
+    test.addCleanup(subprocess.run, ["umount", mount_point], stderr=subprocess.DEVNULL)
+
+
+def wait_for(path, seconds=60):
+    """Wait until *path* exists; fail the test after *seconds*."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise AssertionError("gave up waiting for %s" % path)
+        time.sleep(0.02)

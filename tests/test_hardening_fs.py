@@ -177,25 +177,13 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual((removed.files, removed.bytes, removed.problems), (1, 1 << 30, []))
 
 
-def _mount_tmpfs(test, mount_point, size="1m"):
-    """Mount a small tmpfs, unmounted at the test's end; skips with the reason if it cannot."""
-    if os.geteuid() != 0:
-        test.skipTest("mounting a tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size,
-                              "tmpfs", mount_point], stderr=subprocess.PIPE,
-                             universal_newlines=True)
-    if mounted.returncode != 0:
-        test.skipTest("cannot mount a tmpfs here: %s" % mounted.stderr.strip())
-    test.addCleanup(subprocess.run, ["umount", mount_point], stderr=subprocess.DEVNULL)
-
-
 class MountTest(unittest.TestCase):
 
     def test_a_filesystem_mounted_inside_a_tracked_tree_is_left_alone(self):
         with tempguard.tracking() as context:
             tree = context.tree({"before.txt": "x", "mnt/": None, "after/file": "y"})
             mount_point = str(tree / "mnt")
-            _mount_tmpfs(self, mount_point)
+            support.mount_tmpfs(self, mount_point)
             with open(os.path.join(mount_point, "on-the-mount"), "w") as handle:
                 handle.write("not ours")
             removed = context.cleanup()
@@ -237,7 +225,7 @@ class DiskFullTest(unittest.TestCase):
     def test_full_disk_raises_oserror_and_everything_made_is_cleaned(self):
         mount_point = tempfile.mkdtemp(prefix="tmpfs-")
         self.addCleanup(support._remove, mount_point)
-        _mount_tmpfs(self, mount_point)
+        support.mount_tmpfs(self, mount_point)
         seen = support.run_child(self, _DISK_FULL_CHILD, unprivileged=False,
                                  env={"TMPDIR": mount_point})
         self.assertEqual(seen["failures"][:2], [errno.ENOSPC, errno.ENOSPC])

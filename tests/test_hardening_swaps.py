@@ -86,7 +86,7 @@ class SwapsTest(unittest.TestCase):
                            ("prune", "kept: replaced by a link")):
             with self.subTest(name, what=what):
                 self.assertTrue(any(what in note for note in runs[name]["notes"]), runs[name])
-                self.assertIn("left alone", runs[name]["stderr"])
+                self.assertIn("tempguard: notes", runs[name]["stderr"])
         # What the tests left in the sandbox before swapping it was still found and removed.
         self.assertTrue(runs["sandbox_after_writing_into_it"]["leaks"][0].endswith(".before-swap"))
         self.assertEqual(runs["a_dir_it_made"]["leaks"], [runs["a_dir_it_made"]["leaks"][0]])

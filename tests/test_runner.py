@@ -108,7 +108,7 @@ class LeakDetectionTest(unittest.TestCase):
         self.assertEqual(self.report["version"], 2)
         for entry in self.report["tests"]:
             self.assertEqual(set(entry), {"id", "outcome", "created", "cleaned", "bytes",
-                                          "leaks", "kept", "cleanup_errors", "notes",
+                                          "leaks", "kept", "not_kept", "cleanup_errors", "notes",
                                           "cleanup_seconds"})
             for leak in entry["leaks"]:
                 self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner", "origin"})

@@ -1,0 +1,344 @@
+"""Hardening III: a test that breaks its own process (its fds, its environment, its
+temp dir's links, its kept files) leaves unittest's outcome intact and harms nothing
+that is not tempguard's.
+
+Every run compares the runner with plain unittest on the same test, each with a
+fresh TMPDIR, and checks that a sentinel tree of the user's keeps its bytes,
+modes and mtimes. Cases where permissions matter run as root and as uid 65534.
+"""
+
+import os
+import textwrap
+import unittest
+
+from tests import support
+
+BREAKS = os.path.join(support.EXAMPLES, "hardening", "example_breaks.py")
+
+# Runs in a child (see support.run_child), before the case's own lines: run(name,
+# args) runs one command in a fresh TMPDIR beside a sentinel tree, USER_DIR.
+_PRELUDE = """
+import subprocess, support
+USER_DIR = support.build_sentinel(os.path.join(WORK, "user"))
+BEFORE = support.snapshot(USER_DIR)
+
+def run(name, args, tmp=None, env=None, timeout=120):
+    tmp = tmp or os.path.join(WORK, "tmp-" + name)
+    os.makedirs(tmp, 0o700, exist_ok=True)
+    child_env = dict(os.environ, TMPDIR=tmp, USER_DIR=USER_DIR)
+    child_env.update(env or {})
+    try:
+        done = subprocess.run([sys.executable] + args, cwd=WORK, env=child_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=timeout)
+        code, out, err = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired:
+        code, out, err = "timeout", "", ""
+    after = support.snapshot(USER_DIR)
+    after.pop("written-by-the-test", None)
+    BEFORE["."], after["."] = None, None
+    return {"code": code, "stdout": out, "stderr": err, "unittest": support.unittest_part(err),
+            "tmp_left": sorted(os.listdir(os.path.realpath(tmp))),
+            "user_unchanged": after == BEFORE}
+
+def both(name, test, *options, **kwargs):
+    return {"runner": run(name + "-runner", ["-m", "tempguard.runner", test] + list(options),
+                          **kwargs),
+            "unittest": run(name + "-unittest", ["-m", "unittest", test], **kwargs)}
+"""
+
+
+def run_cases(test, code, unprivileged=False):
+    with open(BREAKS) as handle:
+        return support.run_child(test, _PRELUDE + textwrap.dedent(code), unprivileged,
+                                 files={"example_breaks.py": handle.read()})
+
+
+class DescriptorTakeoverTest(unittest.TestCase):
+    """A test that closes tempguard's fds and puts a directory of the user's at their
+    numbers: tempguard used to list that directory as its sandbox and empty it."""
+
+    def test_runner_never_acts_through_a_descriptor_a_test_took_over(self):
+        seen = run_cases(self, """
+        result = both("takeover", "example_breaks.TakesOverDescriptors", "--report",
+                      os.path.join(WORK, "report.json"))
+        result["report"] = support.load_json(os.path.join(WORK, "report.json"))
+        print(json.dumps(result))
+        """)
+        runner, plain = seen["runner"], seen["unittest"]
+        self.assertTrue(runner["user_unchanged"], runner["stderr"])
+        self.assertEqual((runner["code"], runner["unittest"]), (plain["code"], plain["unittest"]))
+        leaks = [leak["path"] for leak in seen["report"]["tests"][0]["leaks"]]
+        self.assertEqual(len(leaks), 1, runner["stderr"])
+        self.assertIn("leaked-after-takeover-", leaks[0])
+        self.assertEqual(runner["tmp_left"], [])
+
+    def test_mixin_never_acts_through_a_descriptor_a_test_took_over(self):
+        seen = run_cases(self, """
+        print(json.dumps(run("mixin", ["-m", "unittest",
+                                       "example_breaks.MixinTakesOverDescriptors"])))
+        """)
+        self.assertTrue(seen["user_unchanged"], seen["stderr"])
+        self.assertEqual(seen["code"], 0, seen["stderr"])
+        self.assertIn("leaked-after-takeover-", seen["stderr"])
+        self.assertEqual(seen["tmp_left"], [])
+
+
+class PruningTest(unittest.TestCase):
+
+    def test_a_reused_invocation_id_counts_runs_and_prunes_its_crash_orphans(self):
+        seen = run_cases(self, """
+        from tempguard import sandbox
+        tmp = os.path.join(WORK, "shared")
+        os.mkdir(tmp, 0o700)
+        env = {"TEMPGUARD_INVOCATION": "ci-job-7"}
+        # A crashed run of the same job: its root never finished, its owner is dead.
+        subprocess.run([sys.executable, "-c", "import os; from tempguard import sandbox; "
+                        "sandbox.RunRoot.create(%r, 'ci-job-7'); os._exit(0)" % tmp], check=True)
+        crashed = [n for n in os.listdir(tmp) if sandbox.is_run_root_name(n)]
+        result = {"codes": [run("fail-%d" % n, ["-m", "tempguard.runner", "--keep-runs", "1",
+                                                "example_breaks.Fails"], tmp=tmp, env=env)["code"]
+                            for n in range(5)]}
+        result["crashed"] = crashed
+        result["left"] = [n for n in os.listdir(tmp) if sandbox.is_run_root_name(n)]
+        print(json.dumps(result))
+        """)
+        self.assertEqual(seen["codes"], [1] * 5)
+        self.assertEqual(len(seen["crashed"]), 1)
+        self.assertEqual(len(seen["left"]), 1, seen)
+        self.assertNotIn(seen["crashed"][0], seen["left"])
+
+    def test_a_live_run_whose_lock_a_test_dropped_is_never_pruned(self):
+        seen = run_cases(self, """
+        wait = os.path.join(WORK, "wait")
+        os.mkdir(wait)
+        tmp = os.path.join(WORK, "tmp-live")
+        os.mkdir(tmp, 0o700)
+        env = dict(os.environ, TMPDIR=tmp, USER_DIR=USER_DIR, WAIT_DIR=wait)
+        test = subprocess.Popen([sys.executable, "-m", "unittest",
+                                 "example_breaks.MixinTakesOverAndWaits"], cwd=WORK, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        support.wait_for(os.path.join(wait, "taken-over"))
+        monitor = run("monitor", ["-m", "tempguard.monitor", "--clean-orphans", tmp], tmp=tmp)
+        runner = run("runner", ["-m", "tempguard.runner", "--keep-runs", "0",
+                                "example_breaks.LinkedTempDir"], tmp=tmp)
+        open(os.path.join(wait, "go"), "w").close()
+        out, err = test.communicate(timeout=120)
+        print(json.dumps({"code": test.returncode, "stderr": err, "monitor": monitor,
+                          "runner": runner, "left": os.listdir(tmp)}))
+        """)
+        self.assertEqual(seen["code"], 0, seen["stderr"])
+        self.assertIn("leaked-after-the-wait-", seen["stderr"])
+        self.assertEqual(seen["monitor"]["code"], 0, seen["monitor"]["stderr"])
+        self.assertNotIn("removed", seen["monitor"]["stdout"])
+        self.assertEqual(seen["runner"]["code"], 0, seen["runner"]["stderr"])
+        self.assertEqual(seen["left"], [])
+
+
+# A report directory another user can write in, links planted at every name the
+# report's partial file could have had (report.json.PID.partial), and at the report.
+_PLANTED_REPORT = """
+reports = os.path.join(WORK, "reports")
+os.mkdir(reports)
+os.chmod(reports, 0o1777)
+victim = os.path.join(WORK, "victim.txt")
+with open(victim, "w") as handle:
+    handle.write("precious")
+first = os.getpid()
+for pid in range(first, first + 5000):
+    os.symlink(victim, os.path.join(reports, "report.json.%d.partial" % pid))
+os.symlink(victim, os.path.join(reports, "linked.json"))
+result = {}
+for name in ("report.json", "linked.json"):
+    result[name] = run(name, ["-m", "tempguard.runner", "example_breaks.LinkedTempDir",
+                              "--report", os.path.join(reports, name)])
+    result[name]["is_link"] = os.path.islink(os.path.join(reports, name))
+    result[name]["report"] = support.load_json(os.path.join(reports, name))
+with open(victim) as handle:
+    result["victim"] = handle.read()
+result["partials"] = sorted(n for n in os.listdir(reports) if not os.path.islink(
+    os.path.join(reports, n)) and n.endswith(".partial"))
+print(json.dumps(result))
+"""
+
+
+class ReportTest(unittest.TestCase):
+
+    def check_planted_links(self, unprivileged):
+        seen = run_cases(self, _PLANTED_REPORT, unprivileged)
+        self.assertEqual(seen["victim"], "precious")
+        self.assertEqual(seen["partials"], [])
+        for name in ("report.json", "linked.json"):
+            self.assertEqual(seen[name]["code"], 0, seen[name]["stderr"])
+            self.assertFalse(seen[name]["is_link"])
+            self.assertEqual(seen[name]["report"]["totals"]["leaked"], 1)
+
+    def test_planted_links_are_never_written_through_as_root(self):
+        self.check_planted_links(unprivileged=False)
+
+    def test_planted_links_are_never_written_through_as_unprivileged_user(self):
+        self.check_planted_links(unprivileged=True)
+
+    def check_bad_report_paths(self, unprivileged):
+        seen = run_cases(self, """
+        locked = os.path.join(WORK, "locked")
+        os.mkdir(locked, 0o500)
+        result = {}
+        for name, path in (("unwritable", os.path.join(locked, "r.json")),
+                           ("slash", os.path.join(WORK, "new") + "/"),
+                           ("missing", os.path.join(WORK, "no", "r.json"))):
+            result[name] = run(name, ["-m", "tempguard.runner", "example_breaks.LinkedTempDir",
+                                      "--report", path])
+            result[name]["created"] = sorted(os.listdir(WORK))
+        print(json.dumps(result))
+        """, unprivileged)
+        cases = ["slash", "missing"] + (["unwritable"] if unprivileged else [])
+        for name in cases:
+            with self.subTest(name):
+                run = seen[name]
+                self.assertEqual(run["code"], 2, run["stderr"])
+                self.assertIn("error: argument --report", run["stderr"])
+                self.assertNotIn("Traceback", run["stderr"])
+                self.assertEqual(run["tmp_left"], [])
+                self.assertNotIn("new", run["created"])
+
+    def test_bad_report_paths_are_usage_errors_as_root(self):
+        self.check_bad_report_paths(unprivileged=False)
+
+    def test_bad_report_paths_are_usage_errors_as_unprivileged_user(self):
+        self.check_bad_report_paths(unprivileged=True)
+
+
+class KeptFilesTest(unittest.TestCase):
+
+    def check_special_files(self, unprivileged):
+        seen = run_cases(self, """
+        result = run("special", ["-m", "tempguard.runner", "--report",
+                                 os.path.join(WORK, "r.json"),
+                                 "example_breaks.LeavesSpecialFiles"], timeout=60)
+        result["report"] = support.load_json(os.path.join(WORK, "r.json"))
+        kept = result["report"]["tests"][0]["kept"]
+        result["kept"] = sorted(os.path.relpath(os.path.join(d, n), kept)
+                                for d, dirs, files in os.walk(kept) for n in dirs + files)
+        print(json.dumps(result))
+        """, unprivileged)
+        self.assertEqual(seen["code"], 1, seen["stderr"])
+        self.assertIn("FAILED (failures=1)", seen["stderr"])
+        entry = seen["report"]["tests"][0]
+        specials = sorted(["fifo", "socket"] + ([] if unprivileged else ["kmsg", "zero"]))
+        self.assertEqual(sorted(os.path.basename(item.split(": ")[0])
+                                for item in entry["not_kept"]), specials)
+        self.assertEqual([name for name in seen["kept"] if "/" in name and
+                          not name.endswith("evidence.txt")], [])
+        self.assertIn("tempguard-not-kept.txt", seen["kept"])
+        self.assertIn("never opened, not copied", seen["stderr"])
+
+    def test_device_nodes_fifos_and_sockets_are_never_opened_as_root(self):
+        self.check_special_files(unprivileged=False)
+
+    def test_fifos_and_sockets_are_never_opened_as_unprivileged_user(self):
+        self.check_special_files(unprivileged=True)
+
+    def test_what_cannot_be_copied_is_moved_into_kept_as_unprivileged_user(self):
+        seen = run_cases(self, """
+        result = run("unreadable", ["-m", "tempguard.runner", "--report",
+                                    os.path.join(WORK, "r.json"),
+                                    "example_breaks.KeepsWhatCannotBeCopied.test_unreadable_dir_then_fail"])
+        entry = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        result["entry"] = entry
+        locked = [os.path.join(d, n) for d, dirs, files in os.walk(entry["kept"])
+                  for n in dirs if n == "locked"]
+        os.chmod(locked[0], 0o700)
+        with open(os.path.join(locked[0], "inside.txt")) as handle:
+            result["inside"] = handle.read()
+        print(json.dumps(result))
+        """, unprivileged=True)
+        self.assertEqual(seen["code"], 1, seen["stderr"])
+        self.assertEqual(seen["inside"], "only a move keeps this")
+        self.assertEqual(seen["entry"]["not_kept"], [])
+        self.assertEqual(len(seen["entry"]["leaks"]), 1)
+
+    def test_a_file_too_big_for_the_disk_is_moved_into_kept_whole(self):
+        mount_point = support.scratch_dir(self)
+        support.mount_tmpfs(self, mount_point)
+        seen = run_cases(self, """
+        tmp = %r
+        result = run("full", ["-m", "tempguard.runner", "--report",
+                              os.path.join(WORK, "r.json"),
+                              "example_breaks.KeepsWhatCannotBeCopied.test_big_file_on_a_full_disk_then_fail"],
+                     tmp=tmp)
+        entry = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        result["entry"] = entry
+        result["sizes"] = [os.path.getsize(os.path.join(entry["kept"], n))
+                           for n in os.listdir(entry["kept"])]
+        support._remove(os.path.dirname(os.path.dirname(entry["kept"])))
+        print(json.dumps(result))
+        """ % mount_point)
+        self.assertEqual(seen["code"], 1, seen["stderr"])
+        self.assertEqual(seen["sizes"], [600000])
+        self.assertEqual(seen["entry"]["not_kept"], [])
+
+
+class ProcessStateTest(unittest.TestCase):
+
+    def test_a_test_that_replaces_os_environ_with_a_dict(self):
+        seen = run_cases(self, """
+        print(json.dumps(both("environ", "example_breaks.ReplacesEnviron")))
+        """)
+        runner, plain = seen["runner"], seen["unittest"]
+        self.assertEqual((runner["code"], runner["unittest"]), (plain["code"], plain["unittest"]))
+        self.assertEqual(runner["code"], 0, runner["stderr"])
+        self.assertIn("leaked-with-a-dict-environ-", runner["stderr"])
+        self.assertEqual(runner["tmp_left"], [])
+
+    def check_linked_temp_dir(self, unprivileged):
+        seen = run_cases(self, """
+        real = os.path.join(WORK, "real")
+        os.mkdir(real, 0o700)
+        link = os.path.join(WORK, "link")
+        os.symlink(real, link)
+        result = both("linked", "example_breaks.LinkedTempDir", "--watch", link, tmp=link)
+        result["mixin"] = run("mixin", ["-m", "unittest", "example_breaks.MixinLinkedTempDir"],
+                              tmp=link)
+        result["left"] = os.listdir(real)
+        result["link"] = link
+        print(json.dumps(result))
+        """, unprivileged)
+        runner, plain, mixin = seen["runner"], seen["unittest"], seen["mixin"]
+        self.assertEqual((runner["code"], runner["unittest"]), (plain["code"], plain["unittest"]))
+        self.assertIn("%s: a link to" % seen["link"], runner["stderr"])
+        self.assertEqual(runner["stderr"].count("a link to"), 1)
+        self.assertIn("leaked-in-linked-", runner["stderr"])
+        self.assertEqual(mixin["code"], 0, mixin["stderr"])
+        self.assertIn("leaked-in-linked-", mixin["stderr"])
+        self.assertEqual([name for name in seen["left"] if name.startswith("tg")], [])
+
+    def test_a_temp_dir_that_is_a_link_as_root(self):
+        self.check_linked_temp_dir(unprivileged=False)
+
+    def test_a_temp_dir_that_is_a_link_as_unprivileged_user(self):
+        self.check_linked_temp_dir(unprivileged=True)
+
+    def test_a_world_writable_temp_dir_without_sticky_bit_is_a_one_line_error(self):
+        seen = run_cases(self, """
+        tmp = os.path.join(WORK, "open")
+        os.mkdir(tmp)
+        os.chmod(tmp, 0o777)
+        result = run("open", ["-m", "tempguard.runner", "example_breaks.LinkedTempDir"], tmp=tmp)
+        log = os.path.join(WORK, "missing", "log.jsonl")
+        result["monitor"] = run("monitor", ["-m", "tempguard.monitor", "--watch", "1",
+                                            "--count", "1", "--log", log])
+        print(json.dumps(result))
+        """)
+        for run in (seen, seen["monitor"]):
+            self.assertEqual(run["code"], 2, run["stderr"])
+            self.assertNotIn("Traceback", run["stderr"])
+            self.assertEqual(run["tmp_left"], [])
+        self.assertEqual(len(seen["stderr"].splitlines()), 1, seen["stderr"])
+        self.assertIn("without the sticky bit", seen["stderr"])
+        self.assertIn("--log", seen["monitor"]["stderr"])
+
+
+if __name__ == "__main__":
+    unittest.main()
