@@ -100,7 +100,8 @@ def _judge_after_exit(root, settings, verbosity, status):
         if handoff["tail"] is not None:
             status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
     run = TestRecord("run")
-    run.notes.extend(root.replaced())
+    if handoff is None:
+        run.notes.extend(root.replaced())  # else the test process noted them already
     if handoff is not None and handoff["children_running"]:
         root.leave()  # a child of a test still writes there: a later run prunes it
     else:

@@ -85,7 +85,7 @@ class SwapsTest(unittest.TestCase):
                            ("watched", "the watched directory was replaced"),
                            ("prune", "kept: replaced by a link")):
             with self.subTest(name, what=what):
-                self.assertTrue(any(what in note for note in runs[name]["notes"]), runs[name])
+                self.assertEqual(sum(what in note for note in runs[name]["notes"]), 1, runs[name])
                 self.assertIn("tempguard: notes", runs[name]["stderr"])
         # What the tests left in the sandbox before swapping it was still found and removed.
         self.assertTrue(runs["sandbox_after_writing_into_it"]["leaks"][0].endswith(".before-swap"))
