@@ -495,7 +495,7 @@ class Session(object):
         self._saved_fallback = None
         self._guards = []
         self._unremoved = []
-        self._moves = {}  # (id(place), name): kept path, for leftovers that could not be copied
+        self._moves = {}  # (id(place), name): (kept dir, its identity), see keep_when_confirmed
         self._handed_off = False
         self._phase_children = None
         self._lingering = []  # child scopes whose processes outlived their starter
@@ -528,7 +528,7 @@ class Session(object):
         self.all_watches = [self.sandbox_watch] + self.watches
         linked = list(self.settings.linked)
         if not self._inside and os.path.realpath(given) != given:
-            linked.insert(0, (given, os.path.realpath(given)))
+            linked.insert(0, (given, self.system_tempdir))
         for path, real in _unique(linked):
             self._run_record().notes.append("%s: a link to %s; the directory it leads to was "
                                             "watched" % (path, real))
@@ -802,32 +802,28 @@ class Session(object):
         self._moves[(id(candidate.place), candidate.name)] = kept
 
     def _move_to_kept(self, candidate):
-        """Move a confirmed leftover into its kept directory (see keep_when_confirmed);
-        True if nothing is left to remove."""
-        kept_path, kept_identity = self._moves.pop((id(candidate.place), candidate.name))
-        path = _ownership.candidate_path(candidate)
+        """Move a confirmed leftover into its kept directory if it waits for that (see
+        keep_when_confirmed); True if nothing is left to remove."""
+        move = self._moves.pop((id(candidate.place), candidate.name), None)
+        if move is None:
+            return False
+        kept_path, kept_identity = move
         try:
             kept = _cleanup.HeldDirectory(kept_path)
         except OSError as error:
-            kept = None
-            reason = error.strerror or str(error)
+            return _not_moved(candidate, error.strerror or str(error))
         try:
-            if kept is not None and kept.identity != kept_identity:
-                reason = "its kept directory was replaced"
-            elif kept is not None:
-                if _ownership.state_of(candidate) != "same":
-                    return False  # gone or replaced: the removal says which
-                os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
-                          dst_dir_fd=kept.fd)
-                return True
+            if kept.identity != kept_identity:
+                return _not_moved(candidate, "its kept directory was replaced")
+            if _ownership.state_of(candidate) != "same":
+                return False  # gone or replaced: the removal says which
+            os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
+                      dst_dir_fd=kept.fd)
+            return True
         except OSError as error:
-            reason = error.strerror or str(error)
+            return _not_moved(candidate, error.strerror or str(error))
         finally:
-            if kept is not None:
-                kept.close()
-        candidate.record.not_kept.append("%s: not kept: could not be copied, nor moved (%s)"
-                                         % (path, reason))
-        return False
+            kept.close()
 
     def _remove(self, candidates, allow_cwd=False):
         """Remove confirmed leaks through their directory's descriptor; never the cwd."""
@@ -1031,6 +1027,12 @@ def _summed(records):
 def _scope_rank(key):
     """Inner scopes close first: classes, then modules, then the run."""
     return ("class", "module", "run").index(key[0])
+
+
+def _not_moved(candidate, reason):
+    candidate.record.not_kept.append("%s: not kept: could not be copied, nor moved (%s)"
+                                     % (_ownership.candidate_path(candidate), reason))
+    return False
 
 
 def _unique(paths):

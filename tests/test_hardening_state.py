@@ -249,6 +249,7 @@ class KeptFilesTest(unittest.TestCase):
         result["entry"] = entry
         locked = [os.path.join(d, n) for d, dirs, files in os.walk(entry["kept"])
                   for n in dirs if n == "locked"]
+        result["kept"] = os.listdir(entry["kept"])
         os.chmod(locked[0], 0o700)
         with open(os.path.join(locked[0], "inside.txt")) as handle:
             result["inside"] = handle.read()
@@ -257,7 +258,8 @@ class KeptFilesTest(unittest.TestCase):
         self.assertEqual(seen["code"], 1, seen["stderr"])
         self.assertEqual(seen["inside"], "only a move keeps this")
         self.assertEqual(seen["entry"]["not_kept"], [])
-        self.assertEqual(len(seen["entry"]["leaks"]), 1)
+        self.assertEqual(len(seen["entry"]["leaks"]), 2)
+        self.assertTrue(any(name.startswith("copied-") for name in seen["kept"]), seen)
 
     def test_a_file_too_big_for_the_disk_is_moved_into_kept_whole(self):
         mount_point = support.scratch_dir(self)

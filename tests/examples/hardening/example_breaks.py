@@ -91,6 +91,7 @@ class KeepsWhatCannotBeCopied(unittest.TestCase):
         with open(os.path.join(locked, "inside.txt"), "w") as handle:
             handle.write("only a move keeps this")
         os.chmod(locked, 0)
+        tempfile.mkstemp(prefix="copied-")  # beside it, a leftover that is copied
         self.fail("fails on purpose, with an unreadable dir")
 
     def test_big_file_on_a_full_disk_then_fail(self):
