@@ -11,9 +11,11 @@ same reason (gh-93353).
 
 import atexit
 import collections
+import gc
 import os
 import stat
 import sys
+import tempfile
 import unittest
 import weakref
 
@@ -108,13 +110,16 @@ def exit_owned(candidates, handlers=True):
     names it (in its arguments, closure or bound object) or that is the
     user's own code (it may remove it some other way), a live finalizer
     (weakref.finalize with atexit, as TemporaryDirectory uses, or
-    multiprocessing's) whose arguments name it, and multiprocessing's
-    per-process temp dir. Without *handlers*, atexit handlers are not asked
+    multiprocessing's) whose arguments name it, a live NamedTemporaryFile
+    that will remove it, and multiprocessing's per-process temp dir. Without *handlers*, atexit handlers are not asked
     (from an atexit handler: those registered since have run).
     """
     if not candidates:
         return set()
     named = _paths_finalizers_name()
+    if any(candidate.kind == "file" and candidate_path(candidate) not in named
+           for candidate in candidates):
+        named |= _paths_named_temporary_files_hold()
     handlers = atexit_log.handlers if handlers else []
     owned = set()
     for candidate in candidates:
@@ -186,6 +191,18 @@ def _paths_finalizers_name():
         if tempdir:
             names.add(tempdir)
     return names
+
+
+def _paths_named_temporary_files_hold():
+    """The files of live NamedTemporaryFile objects that will remove them: when closed,
+    collected, or at the latest at interpreter shutdown (they have no finalizer)."""
+    closer = getattr(tempfile, "_TemporaryFileCloser", None)
+    if closer is None:
+        return set()
+    # 3.12+ removes the file at cleanup (delete_on_close may leave it past close).
+    done = "cleanup_called" if hasattr(closer, "cleanup_called") else "close_called"
+    return set(_strings(obj.name for obj in gc.get_objects()
+                        if type(obj) is closer and obj.delete and not getattr(obj, done, True)))
 
 
 def _strings(values):

@@ -33,6 +33,8 @@ PATTERNS = {
                                 ("example_atexit.HandsToAtexit.test_by_closure", "exit")}),
     "example_tempdir_until_exit": ((3, 6), {
         ("example_tempdir_until_exit.KeepsItUntilExit.test_1_makes", "class")}),
+    "example_named_file_until_exit": ((3, 6), {
+        ("example_named_file_until_exit.KeepsItUntilExit.test_1_makes", "class")}),
     "example_multiprocessing": ((3, 6), {
         ("example_multiprocessing.MultiprocessingTempDir.test_1_listener", "class")}),
     "example_cwd": ((3, 6), {("example_cwd.StaysInATempDir.test_1_moves_in", "module")}),
