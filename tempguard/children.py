@@ -22,7 +22,7 @@ except ImportError:  # not on this platform: subprocess uses os.posix_spawn or f
     _posixsubprocess = None
 
 from . import inuse as _inuse
-from .cleanup import HeldDirectory
+from .cleanup import HeldDirectory, own_umask
 
 __all__ = ["ChildScope", "ChildDirs"]
 
@@ -93,7 +93,8 @@ class ChildDirs(object):
             else:
                 return None
             try:
-                os.mkdir(name, 0o700, dir_fd=self.root.held.fd)
+                with own_umask():
+                    os.mkdir(name, 0o700, dir_fd=self.root.held.fd)
             except FileExistsError:
                 continue
             path = os.path.join(self.root.path, name)

@@ -8,6 +8,7 @@ listed, chmod-ed or deleted (the bug class of CVE-2023-6597).
 """
 
 import collections
+import contextlib
 import errno
 import fcntl
 import os
@@ -17,8 +18,8 @@ import time
 
 from .errors import HandleLostError
 
-__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "identity",
-           "remove_if_unchanged", "remove_paths"]
+__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "high_fd", "identity",
+           "own_umask", "remove_if_unchanged", "remove_paths"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -30,7 +31,7 @@ _use_fd_functions = (
 _chmod_via_o_path = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
 _chmod_has_nofollow = os.chmod in os.supports_follow_symlinks
 
-# Held directories sit high, where the lowest free fd a test sees is unittest's, and
+# Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
 # catch the rest). Capped: a fork copies the fd table up to the highest fd.
 _HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
@@ -198,7 +199,7 @@ class HeldDirectory(object):
         self.path = os.fspath(path)
         self._lock = lock
         target = os.path.basename(self.path) if dir_fd is not None else self.path
-        fd = _high_fd(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
+        fd = high_fd(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
         st = os.fstat(fd)
         self._fd = fd
         self.identity = (st.st_dev, st.st_ino)
@@ -241,7 +242,7 @@ class HeldDirectory(object):
     def _reopen(self):
         """A new descriptor by path, only if the path still leads to the directory held."""
         try:
-            fd = _high_fd(os.open(self.path, _DIR_FLAGS))
+            fd = high_fd(os.open(self.path, _DIR_FLAGS))
         except OSError:
             raise HandleLostError(errno.EBADF, self._lost_message(), self.path) from None
         if not self._holds(fd):
@@ -323,7 +324,18 @@ class HeldDirectory(object):
             self._fd = None
 
 
-def _high_fd(fd):
+@contextlib.contextmanager
+def own_umask():
+    """While tempguard makes its own files and dirs: the modes it asks for, whatever
+    umask a test left (under 0o777 a kept dir would be mode 000, unusable)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def high_fd(fd):
     """*fd*, moved to a high number (see _HIGH_FD_FLOOR), close-on-exec."""
     try:
         high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD_FLOOR)

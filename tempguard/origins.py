@@ -189,6 +189,8 @@ def describe(origin, cwd=None):
     """One line for people: "made at tests/x.py:3 in helper  <- tests/y.py:9 in setUp"."""
     if origin is None:
         return "made outside this process"
+    if "found" in origin:  # no record of its making: where it was found
+        return origin["found"]
     if "subprocess" in origin:
         return _describe_child(origin)
     frames = [origin] + list(origin.get("stack", ()))

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import unittest
 
+from . import handoff as _handoff
 from . import invocation as _invocation
 from . import report as _report
 from . import sandbox as _sandbox
@@ -41,12 +42,14 @@ class TempGuardRunner(unittest.TextTestRunner):
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
                                            report=report, watch=watch, origins=origins)
         self.tempguard_root = None
+        self.tempguard_channel = None
         self._followed = None
 
     def _makeResult(self):
         result = super()._makeResult()
         result.tempguard_settings = self.tempguard_settings
         result.tempguard_root = self.tempguard_root
+        result.tempguard_channel = self.tempguard_channel
         result.tempguard_followed = self._followed
         return result
 
@@ -126,7 +129,7 @@ def _flatten(suite):
 class TempGuardProgram(unittest.TestProgram):
     """unittest's command line with tempguard's options; runs with TempGuardRunner."""
 
-    run_root = None
+    run_root = channel = None  # a supervised run's (see _SupervisedProgram)
 
     def _getParentArgParser(self):
         parser = super()._getParentArgParser()
@@ -166,14 +169,16 @@ class TempGuardProgram(unittest.TestProgram):
                 origins=settings.origins,
                 **options)
             self.testRunner.tempguard_root = self.run_root
+            self.testRunner.tempguard_channel = self.channel
         super().runTests()
 
 
 class _SupervisedProgram(TempGuardProgram):
     """The test process of a supervised run, in the run root its supervisor made."""
 
-    def __init__(self, run_root, **kwargs):
+    def __init__(self, run_root, channel, **kwargs):
         self.run_root = run_root
+        self.channel = channel
         super().__init__(**kwargs)
 
 
@@ -253,11 +258,12 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
+    channel = _handoff.Channel()
     pid = _supervisor.fork()
     if pid == 0:
-        _run_tests(argv, root)
+        _run_tests(argv, root, channel)
         return
-    status = _supervisor.supervise(pid, root, settings, options.verbosity)
+    status = _supervisor.supervise(pid, root, channel, settings, options.verbosity)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     if status < 0:
@@ -268,10 +274,10 @@ def main(argv=None):
     os._exit(status)
 
 
-def _run_tests(argv, root):
+def _run_tests(argv, root, channel):
     """In the test process: unittest's command line, with tempguard in the run root."""
     signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
     try:
-        _SupervisedProgram(root, module=None, argv=argv)
+        _SupervisedProgram(root, channel, module=None, argv=argv)
     except _Terminated:
         sys.exit(128 + signal.SIGTERM)

@@ -32,6 +32,7 @@ class TempGuardResult(unittest.TextTestResult):
         super().__init__(stream, descriptions, verbosity, **kwargs)
         self.tempguard_settings = None
         self.tempguard_root = None
+        self.tempguard_channel = None
         self.tempguard_followed = None
         self.session = None
         self._guard = None
@@ -53,18 +54,25 @@ class TempGuardResult(unittest.TextTestResult):
         unittest.TestCase.subTest = _guarded_subtest
 
     def stopTestRun(self):
+        """End the session; never raises, whatever a test did to the process:
+        unittest's closing lines must follow."""
         try:
             if self.session is not None:
                 _guarded_subtests.remove(self.session)
                 if not _guarded_subtests:
                     unittest.TestCase.subTest = _ORIGINAL_SUBTEST
-                self._report_late(self.session.stop())
+                try:
+                    self._report_late(self.session.stop())
+                except OSError as error:
+                    self.session.note("tempguard could not judge the end of the run: %s"
+                                      % error)
                 self._hand_off()
         finally:
             super().stopTestRun()
 
     def _new_session(self):
-        return Session(self.tempguard_settings or Settings(), root=self.tempguard_root)
+        return Session(self.tempguard_settings or Settings(), root=self.tempguard_root,
+                       channel=self.tempguard_channel)
 
     @contextlib.contextmanager
     def workers_running(self):
@@ -101,14 +109,15 @@ class TempGuardResult(unittest.TextTestResult):
     def _hand_off(self):
         """In a supervised run, pass on what waits for exit; in fail mode with anything
         waiting, unittest's closing lines too, for the supervisor to print once it
-        has judged (they may gain failures)."""
+        has judged (they may gain failures). If the hand-off fails, they are
+        printed here after all."""
         if not self.session.supervised:
             return
-        tail = None
-        if self.session.settings.leaks == "fail" and self.session.waits_for_exit():
-            tail = self._tail()
+        deferred = self.session.settings.leaks == "fail" and self.session.waits_for_exit()
+        handed = self.session.hand_off(self._tail() if deferred else None,
+                                       self.tempguard_counts())
+        if handed and deferred:
             self.stream.stream = io.StringIO()  # unittest's closing lines: the supervisor's now
-        self.session.hand_off(tail, self.tempguard_counts())
 
     def _tail(self):
         describe = self.getDescription

@@ -99,58 +99,47 @@ class RunRoot(object):
                  "process_start": _invocation.process_start(os.getpid()),
                  "invocation": self.invocation}
         partial = MARKER + ".new"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
-                     dir_fd=self.held.fd)
+        with _cleanup.own_umask():
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
+                         dir_fd=self.held.fd)
         with open(fd, "w") as handle:
             json.dump(owner, handle)
         os.replace(partial, MARKER, src_dir_fd=self.held.fd, dst_dir_fd=self.held.fd)
-
-    def write_file(self, name, text):
-        """Write a file of the run atomically, through the root's descriptor."""
-        partial = name + ".partial"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
-                     dir_fd=self.held.fd)
-        with open(fd, "w") as handle:
-            handle.write(text)
-        os.replace(partial, name, src_dir_fd=self.held.fd, dst_dir_fd=self.held.fd)
-
-    def read_file(self, name):
-        """A file of the run written by write_file(), or None if there is none."""
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self.held.fd)
-        except FileNotFoundError:
-            return None
-        with open(fd) as handle:
-            return handle.read()
 
     def keep_dir(self, test_id):
         """A new directory under ``kept/`` named after the test; None if the root was replaced."""
         home = self._kept_in or self.held
         if home.fd is None or home.is_replaced():
             return None
-        try:
-            os.mkdir("kept", 0o700, dir_fd=home.fd)
-        except FileExistsError:
-            pass
-        kept = _cleanup.HeldDirectory(self.kept, home.fd)
-        try:
-            base = _safe_name(test_id)
-            name, number = base, 1
-            while True:
-                try:
-                    os.mkdir(name, 0o700, dir_fd=kept.fd)
-                    return os.path.join(self.kept, name)
-                except FileExistsError:
-                    number += 1
-                    name = "%s-%d" % (base, number)
-        finally:
-            kept.close()
+        with _cleanup.own_umask():
+            try:
+                os.mkdir("kept", 0o700, dir_fd=home.fd)
+            except FileExistsError:
+                pass
+            kept = _cleanup.HeldDirectory(self.kept, home.fd)
+            try:
+                base = _safe_name(test_id)
+                name, number = base, 1
+                while True:
+                    try:
+                        os.mkdir(name, 0o700, dir_fd=kept.fd)
+                        return os.path.join(self.kept, name)
+                    except FileExistsError:
+                        number += 1
+                        name = "%s-%d" % (base, number)
+            finally:
+                kept.close()
 
     def replaced(self):
-        """What a test replaced of the root or the sandbox: a list of messages."""
-        return ["%s: %s was replaced; its new content was left alone" % (handle.path, what)
-                for what, handle in (("the run root", self.held), ("the sandbox", self.sandbox))
-                if handle.is_replaced()]
+        """What a test removed or replaced of the root or else the sandbox: a list of
+        messages."""
+        for what, handle in (("the run root", self.held), ("the sandbox", self.sandbox)):
+            if not handle.is_replaced():
+                continue
+            if not os.path.lexists(handle.path):
+                return ["%s: %s was removed by a test" % (handle.path, what)]
+            return ["%s: %s was replaced; its new content was left alone" % (handle.path, what)]
+        return []
 
     def finish(self):
         """Remove the sandbox and the children's dirs; keep the root, marked finished,

@@ -8,7 +8,6 @@ business; the session files each entry there and removes it once judged.
 import atexit
 import collections
 import gc
-import json
 import os
 import shutil
 import stat
@@ -27,7 +26,7 @@ from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
            "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "HANDOFF", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
+           "still_there", "move_into_kept", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -40,7 +39,6 @@ judged is the scope whose end confirmed it (test, class, module, run, exit, or
 child: once the child processes that could still write it had exited);
 owner is the test, subTest or fixture id it is attributed to; origin is
 where it was made (see origins and children), or None."""
-HANDOFF = "handoff.json"
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 ORIGINS_SETTINGS = ("on", "off")
@@ -330,7 +328,11 @@ class TestGuard(object):
             if not self.nested:
                 self.session.forget_origins()
             if keep_policy == "all" or (keep_policy == "failed" and failed):
-                self._keep(candidates)
+                try:
+                    with _cleanup.own_umask():
+                        self._keep(candidates)
+                except OSError as error:
+                    record.notes.append("its files could not be kept: %s" % error)
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
             if candidates:
@@ -467,18 +469,20 @@ class Session(object):
     With *owns_run* (the runner), tempfile points into the sandbox for the
     whole run; otherwise (the mixin under a foreign runner) only during tests.
     With *root*, the session joins a run root its supervisor made, and hands
-    what must be judged after exit to it instead of judging it itself. With
+    what must be judged after exit to it over *channel* (see handoff)
+    instead of judging it itself. With
     *inside*, the held run root of a parallel run's parent, the session is one
     worker's: its run root is made in the parent's (see RunRoot.create).
     """
 
-    def __init__(self, settings, owns_run=True, root=None, inside=None):
+    def __init__(self, settings, owns_run=True, root=None, inside=None, channel=None):
         self.settings = settings
         self.owns_run = owns_run
         self.records = []
         self.fixture_records = []
         self.root = root
         self.supervised = root is not None
+        self._channel = channel
         self._inside = inside
         self._report_part = None
         self._counts = None
@@ -497,6 +501,7 @@ class Session(object):
         self._unremoved = []
         self._moves = {}  # (id(place), name): (kept dir, its identity), see keep_when_confirmed
         self._handed_off = False
+        self._hand_off_problem = None
         self._phase_children = None
         self._lingering = []  # child scopes whose processes outlived their starter
         self.children_running = []  # (scope, pid) still writing when the run had to end
@@ -530,8 +535,7 @@ class Session(object):
         if not self._inside and os.path.realpath(given) != given:
             linked.insert(0, (given, self.system_tempdir))
         for path, real in _unique(linked):
-            self._run_record().notes.append("%s: a link to %s; the directory it leads to was "
-                                            "watched" % (path, real))
+            self.note("%s: a link to %s; the directory it leads to was watched" % (path, real))
         if self.owns_run:
             self.redirect.apply()
             self._saved_fallback = set_fallback(self.context_for_now)
@@ -578,7 +582,7 @@ class Session(object):
             for notice in self.root.replaced() + [
                     "%s: the watched directory was replaced; the one first opened was watched"
                     % watch.path for watch in self.watches if watch.held.is_replaced()]:
-                self._run_record().notes.append(notice)
+                self.note(notice)
             if not self.supervised and not self.waits_for_exit():
                 if self.children_running:
                     self.root.leave()
@@ -674,10 +678,21 @@ class Session(object):
 
     def hand_off(self, tail=None, counts=None):
         """Give the supervisor what it must judge after exit, unittest's *counts*, and
-        the deferred *tail* (unittest's closing lines) if any."""
-        if self.supervised and not self._handed_off:
-            self._handed_off = True
-            self.root.write_file(HANDOFF, json.dumps(self._handoff(tail, counts)))
+        the deferred *tail* (unittest's closing lines) if any. False if the
+        channel was lost (the test process then says so at exit)."""
+        if not self.supervised or self._handed_off:
+            return False
+        self._handed_off = True
+        try:
+            self._channel.send(self._handoff(tail, counts))
+        except OSError as error:
+            self._hand_off_problem = error
+            return False
+        return True
+
+    def note(self, text):
+        """Add a note to the run's own record."""
+        self._run_record().notes.append(text)
 
     def _at_exit(self):
         """At interpreter exit: stop if nobody did, then judge what waited for exit."""
@@ -686,6 +701,10 @@ class Session(object):
         self.stop()
         if self.supervised:
             self.hand_off()
+            if self._hand_off_problem is not None:
+                sys.stderr.write("\ntempguard: could not hand this run over to its "
+                                 "supervisor: %s; what its tests left in the sandbox is "
+                                 "judged as the run's\n" % self._hand_off_problem)
             return
         if self.root.held.fd is None:
             return
@@ -805,25 +824,12 @@ class Session(object):
         """Move a confirmed leftover into its kept directory if it waits for that (see
         keep_when_confirmed); True if nothing is left to remove."""
         move = self._moves.pop((id(candidate.place), candidate.name), None)
-        if move is None:
-            return False
-        kept_path, kept_identity = move
-        try:
-            kept = _cleanup.HeldDirectory(kept_path)
-        except OSError as error:
-            return _not_moved(candidate, error.strerror or str(error))
-        try:
-            if kept.identity != kept_identity:
-                return _not_moved(candidate, "its kept directory was replaced")
-            if _ownership.state_of(candidate) != "same":
-                return False  # gone or replaced: the removal says which
-            os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
-                      dst_dir_fd=kept.fd)
-            return True
-        except OSError as error:
-            return _not_moved(candidate, error.strerror or str(error))
-        finally:
-            kept.close()
+        return move is not None and move_into_kept(candidate, move)
+
+    def pending_move(self, candidate):
+        """The kept directory (path, identity) that *candidate* waits to be moved into,
+        or None (see keep_when_confirmed)."""
+        return self._moves.get((id(candidate.place), candidate.name))
 
     def _remove(self, candidates, allow_cwd=False):
         """Remove confirmed leaks through their directory's descriptor; never the cwd."""
@@ -878,9 +884,12 @@ class Session(object):
                 "waiting": [{"where": c.where, "dir": c.place.path, "name": c.name,
                              "identity": list(c.identity), "kind": c.kind, "owner": c.owner,
                              "record": index[id(c.record)], "confirmed": c in self._unremoved,
-                             "origin": c.origin}
+                             "origin": c.origin, "kept": self.pending_move(c)}
                             for c in waiting],
                 "counts": counts, "tail": tail,
+                "reported": sorted(set(os.path.basename(leak.path)
+                                       for record in self.records + self.fixture_records
+                                       for leak in record.leaks if leak.where == "sandbox")),
                 "children_running": bool(self.children_running)}
 
     # -- fixture phases (what happens between tests) --------------------------
@@ -986,6 +995,28 @@ class Session(object):
                                  and _ownership.module_may_own(module)) else None
             confirmed += self.judge(self.settle(pending), level, later)
         return confirmed
+
+
+def move_into_kept(candidate, kept):
+    """Move a confirmed leftover into the kept directory *kept* (path, identity) it
+    could not be copied into; True if nothing is left to remove."""
+    kept_path, kept_identity = kept
+    try:
+        held = _cleanup.HeldDirectory(kept_path)
+    except OSError as error:
+        return _not_moved(candidate, error.strerror or str(error))
+    try:
+        if held.identity != tuple(kept_identity):
+            return _not_moved(candidate, "its kept directory was replaced")
+        if _ownership.state_of(candidate) != "same":
+            return False  # gone or replaced: the removal says which
+        os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
+                  dst_dir_fd=held.fd)
+        return True
+    except OSError as error:
+        return _not_moved(candidate, error.strerror or str(error))
+    finally:
+        held.close()
 
 
 def still_there(candidate):

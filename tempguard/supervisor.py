@@ -10,7 +10,6 @@ report and cleans up. It also cleans up after a child that crashed or was
 killed. Forking, not starting a new interpreter, costs next to nothing.
 """
 
-import json
 import os
 import signal
 import sys
@@ -20,7 +19,7 @@ from . import invocation as _invocation
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
-from .session import HANDOFF, Leak, Session, TestRecord, still_there
+from .session import Leak, Session, TestRecord, move_into_kept, still_there
 
 __all__ = ["fork", "supervise"]
 
@@ -31,35 +30,51 @@ def fork():
     """Fork the test process: 0 in the child, the child's pid in the supervisor.
 
     The child dies with the supervisor (Linux), as a test process killed with
-    it would.
+    it would. Outside a terminal's foreground it gets a process group of its
+    own, so that a signal sent to the run's group reaches it once: passed on
+    by the supervisor (see supervise).
     """
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or both processes would write what is buffered
     parent = os.getpid()
+    apart = not _terminal_foreground()
     pid = os.fork()
-    if pid == 0 and sys.platform.startswith("linux"):
-        import ctypes  # only here: the child needs it once
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:
-            os._exit(1)  # the supervisor died before the request took effect
+    if pid == 0:
+        if apart:
+            os.setpgid(0, 0)
+        if sys.platform.startswith("linux"):
+            import ctypes  # only here: the child needs it once
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:
+                os._exit(1)  # the supervisor died before the request took effect
+    elif apart:
+        try:
+            os.setpgid(pid, pid)  # as the child does: whichever runs first
+        except OSError:
+            pass
     return pid
 
 
-def supervise(pid, root, settings, verbosity):
-    """Wait for the test process *pid*, then judge, report and clean up; its exit status.
+def supervise(pid, root, channel, settings, verbosity):
+    """Wait for the test process *pid*, then judge what it handed over *channel*
+    (see handoff), report and clean up; its exit status.
 
     The status is as subprocess gives it: negative for a signal.
     """
     previous = {}
-    # Ctrl-C at a terminal reaches the child too; otherwise pass SIGINT and SIGTERM on.
-    for signum, already_delivered in ((signal.SIGINT, _from_terminal),
+    together = os.getpgid(pid) == os.getpgrp()
+    # In a terminal's foreground, its Ctrl-C reaches the child too; otherwise SIGINT
+    # and SIGTERM are passed on (a group's SIGTERM twice: the child minds the first).
+    for signum, already_delivered in ((signal.SIGINT, lambda: together and
+                                       _terminal_foreground()),
                                       (signal.SIGTERM, lambda: False)):
         if signal.getsignal(signum) != signal.SIG_IGN:
             previous[signum] = signal.signal(signum, _pass_on(pid, already_delivered))
     try:
         _, status = os.waitpid(pid, 0)
         status = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        return _judge_after_exit(root, settings, verbosity, status)
+        handoff = _received(channel)
+        return _judge_after_exit(root, handoff, settings, verbosity, status)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -76,38 +91,60 @@ def _pass_on(pid, already_delivered):
     return handler
 
 
-def _from_terminal():
-    """True when we run in the foreground of a terminal, whose Ctrl-C reaches the child too."""
+def _terminal_foreground():
+    """True when this process's group is the foreground of its controlling terminal,
+    whose Ctrl-C reaches the whole group (stdin may be a file or a pipe)."""
     try:
-        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
-    except (OSError, AttributeError, ValueError):
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
-def _judge_after_exit(root, settings, verbosity, status):
-    text = root.read_file(HANDOFF)
-    if text is not None:
-        root.held.remove([(HANDOFF, None)])
-    handoff = json.loads(text) if text else None
-    records, fixture_records, late, counts = [], [], [], None
-    if handoff is None:
-        fixture_records.append(_crash_record(root, status))
-    else:
+def _received(channel):
+    try:
+        return channel.receive()
+    except ValueError:  # cut short: the test process died while handing over
+        return None
+    finally:
+        channel.close()
+
+
+def _judge_after_exit(root, handoff, settings, verbosity, status):
+    records, fixture_records, late, counts, reported = [], [], [], None, ()
+    if handoff is not None:
         records = [TestRecord.from_json(data) for data in handoff["records"]]
         fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
         late = _judge_waiting(root, records + fixture_records, handoff["waiting"])
         counts = handoff["counts"]
+        reported = set(handoff["reported"]).union(os.path.basename(leak.path)
+                                                  for _, leak in late)
         if handoff["tail"] is not None:
             status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
-    run = TestRecord("run")
+    run = _run_record(fixture_records)
     if handoff is None:
+        how = ("was killed by signal %d" % -status if status < 0
+               else "exited with status %d" % status)
+        run.notes.append("the test process %s without handing its records over" % how)
         run.notes.extend(root.replaced())  # else the test process noted them already
+    unjudged = _unjudged(root, run, reported)
     if handoff is not None and handoff["children_running"]:
         root.leave()  # a child of a test still writes there: a later run prunes it
     else:
         run.add_removal(root.close(settings.keep_runs))
-    if run.notes or run.cleanup_errors:
-        fixture_records.append(run)
+    if unjudged:
+        removed = sum(1 for path in unjudged if not os.path.lexists(path))
+        run.notes.append("%d %s left in the sandbox that the test process never judged: "
+                         "listed as leaks of the run; %d removed"
+                         % (len(unjudged), "entry was" if len(unjudged) == 1 else "entries were",
+                            removed))
+    if not (run.notes or run.cleanup_errors or run.leaks):
+        fixture_records.remove(run)
     _report.write_section(sys.stderr, records, fixture_records, counts, settings.origins_mode)
     if settings.report:
         written = _report.write_json(settings.report, _report.run_report(
@@ -115,6 +152,33 @@ def _judge_after_exit(root, settings, verbosity, status):
             _invocation.part_id())
         _report.write_invocation_totals(sys.stderr, written)
     return status
+
+
+def _run_record(fixture_records):
+    """The run's own record among *fixture_records*, added if the test process sent none."""
+    for record in fixture_records:
+        if record.id == "run":
+            return record
+    fixture_records.append(TestRecord("run"))
+    return fixture_records[-1]
+
+
+_UNJUDGED_ORIGIN = {"found": "found in the sandbox after the test process ended"}
+
+
+def _unjudged(root, run, reported):
+    """What is left in the sandbox that the test process never reported: it handed
+    nothing over, or was interrupted before it judged. Leaks of the run; their paths."""
+    paths = []
+    for name in root.sandbox.names():
+        st = root.sandbox.stat(name)
+        if st is None or name in reported:
+            continue
+        path = os.path.join(root.tmp, name)
+        run.leaks.append(Leak(path, _ownership.kind_of(st.st_mode), "sandbox", "exit", "run",
+                              _UNJUDGED_ORIGIN))
+        paths.append(path)
+    return paths
 
 
 def _judge_waiting(root, records, waiting):
@@ -138,25 +202,13 @@ def _judge_waiting(root, records, waiting):
             leak = Session.as_leak(candidate, "exit")
             record.leaks.append(leak)
             late.append((record, leak))
-        if candidate.where == "sandbox":
+        if candidate.where != "sandbox":
+            continue
+        if entry["kept"] is None or not move_into_kept(candidate, entry["kept"]):
             record.add_removal(place.remove([(candidate.name, candidate.identity)]))
     for place in places.values():
         place.close()
     return late
-
-
-def _crash_record(root, status):
-    """The child died before handing anything over: what is in the sandbox is left over."""
-    record = TestRecord("run")
-    how = ("was killed by signal %d" % -status if status < 0 else "exited with status %d" % status)
-    record.notes.append("the test process %s before tempguard could judge its files; "
-                        "they were removed" % how)
-    for name in root.sandbox.names():
-        st = root.sandbox.stat(name)
-        if st is not None:
-            record.leaks.append(Leak(os.path.join(root.tmp, name),
-                                     _ownership.kind_of(st.st_mode), "sandbox", "exit", "run"))
-    return record
 
 
 class _ChildClock(object):

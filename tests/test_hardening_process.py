@@ -47,7 +47,11 @@ class CrashTest(HostileRunTestCase):
     def test_os_exit_in_a_test_is_cleaned_up_and_reported_by_the_supervisor(self):
         code, err = self.run_tests("example_hostile.Crashes.test_os_exit")
         self.assertEqual(code, 3)
-        self.assertIn("the test process exited with status 3 before tempguard could judge", err)
+        self.assertIn("the test process exited with status 3 without handing its records "
+                      "over", err)
+        self.assertIn("2 entries were left in the sandbox that the test process never judged: "
+                      "listed as leaks of the run; 2 removed", err)
+        self.assertIn("2 leaked", err)
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_sys_exit_in_a_test_is_an_error_as_in_unittest_and_its_files_are_kept(self):

@@ -8,6 +8,7 @@ modes and mtimes. Cases where permissions matter run as root and as uid 65534.
 """
 
 import os
+import re
 import textwrap
 import unittest
 
@@ -344,3 +345,153 @@ class ProcessStateTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HandOffTest(unittest.TestCase):
+    """Item 5: whatever a test does to its process, unittest's complete output and exit
+    code reach the user. The hand-off used to be a file in the run root, written at
+    the end: a removed root, a umask of 777, an exhausted fd limit, a full disk or
+    closed fds cost the summary (a traceback and rc 1 although every test passed)."""
+
+    def check(self, seen, note=None):
+        for mode in ("warn", "fail"):
+            runner, plain = seen[mode]["runner"], seen[mode]["unittest"]
+            self.assertEqual((runner["code"], runner["unittest"]),
+                             (plain["code"], plain["unittest"]), runner["stderr"])
+            self.assertIn("\ntempguard: ", runner["stderr"])
+            self.assertNotIn("Traceback", runner["stderr"])
+            self.assertTrue(runner["user_unchanged"], runner["stderr"])
+            self.assertEqual(runner["tmp_left"], [], runner["stderr"])
+            if note is not None:
+                self.assertIn(note, runner["stderr"].split("\ntempguard: ", 1)[1])
+        return seen
+
+    def run_breaking(self, test, unprivileged=False):
+        return run_cases(self, """
+        test = "example_breaks.BreaksTheHandOff.%s"
+        print(json.dumps({mode: both(mode, test, "--leaks", mode) for mode in ("warn", "fail")}))
+        """ % test, unprivileged)
+
+    def test_a_test_removes_the_run_root(self):
+        self.check(self.run_breaking("test_removes_the_run_root"),
+                   "the run root was removed by a test")
+
+    def test_a_test_leaves_umask_777_as_root(self):
+        self.check(self.run_breaking("test_leaves_umask_777"))
+
+    def test_a_test_leaves_umask_777_unprivileged(self):
+        self.check(self.run_breaking("test_leaves_umask_777", unprivileged=True))
+
+    def test_a_failing_test_under_umask_777_keeps_its_files_unprivileged(self):
+        """Its kept dir was made mode 000: the run crashed as uid 65534. Its evidence
+        (mode 000, so it cannot be copied) waits for exit: the supervisor moves it."""
+        seen = run_cases(self, """
+        report = os.path.join(WORK, "report.json")
+        result = both("kept", "example_breaks.BreaksTheHandOff.test_leaves_umask_777_then_fails",
+                      "--report", report)
+        kept = support.load_json(report)["tests"][0]["kept"]
+        result["kept"] = {name: os.lstat(os.path.join(kept, name)).st_size
+                          for name in os.listdir(kept)}
+        print(json.dumps(result))
+        """, unprivileged=True)
+        runner, plain = seen["runner"], seen["unittest"]
+        lines = re.sub(r"\n\ntempguard kept this test's temporary files in: [^\n]*", "",
+                       runner["unittest"])
+        self.assertEqual((runner["code"], lines), (1, plain["unittest"]), runner["stderr"])
+        self.assertTrue(runner["user_unchanged"])
+        evidence = [size for name, size in seen["kept"].items()
+                    if name.startswith("evidence-under-umask-777-")]
+        self.assertEqual(evidence, [len("what the failure needs")], seen["kept"])
+
+    def test_a_test_exhausts_the_fd_limit(self):
+        self.check(self.run_breaking("test_exhausts_the_fd_limit"))
+
+    def test_a_test_closes_every_fd_above_stdio(self):
+        self.check(self.run_breaking("test_closes_every_fd_above_stdio"))
+
+    def test_a_test_closes_every_fd_and_leaves_none_to_reopen(self):
+        """The one case where the hand-off cannot be made: the test process prints
+        unittest's closing lines itself, and says why."""
+        seen = self.check(self.run_breaking("test_closes_every_fd_then_exhausts_the_limit"),
+                          "without handing its records over")
+        self.assertIn("tempguard: could not hand this run over to its supervisor",
+                      seen["fail"]["runner"]["stderr"])
+
+    def test_the_disk_is_full_at_the_end(self):
+        mounts = support.scratch_dir(self)
+        for mode in ("warn", "fail"):
+            for command in ("runner", "unittest"):
+                mount_point = os.path.join(mounts, mode + "-" + command)
+                os.mkdir(mount_point)
+                support.mount_tmpfs(self, mount_point)
+        seen = run_cases(self, """
+        test, mounts = "example_breaks.BreaksTheHandOff.test_fills_the_disk", %r
+        print(json.dumps({mode: {
+            "runner": run(mode + "-r", ["-m", "tempguard.runner", "--leaks", mode, test],
+                          tmp=os.path.join(mounts, mode + "-runner")),
+            "unittest": run(mode + "-u", ["-m", "unittest", test],
+                            tmp=os.path.join(mounts, mode + "-unittest"))}
+            for mode in ("warn", "fail")}))
+        """ % mounts)
+        self.check(seen)
+
+
+class SignalTest(unittest.TestCase):
+    """Items 6 and 12: signals sent to the run's process group."""
+
+    def test_one_ctrl_c_to_the_group_with_catch_break_is_unittest_s_one(self):
+        """With -c and stdin not a terminal, one SIGINT to the group used to reach the
+        test process twice (the supervisor passed it on): a hard stop, rc 130."""
+        seen = run_cases(self, """
+        import signal
+        slow = os.path.join(%r, "slow")
+        result = {}
+        for command in (["-m", "unittest"], ["-m", "tempguard.runner"]):
+            tmp = os.path.join(WORK, "tmp-" + command[1])
+            os.mkdir(tmp)
+            child = subprocess.Popen([sys.executable] + command + ["-c", "example_slow"],
+                                     cwd=slow, env=dict(os.environ, TMPDIR=tmp),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, universal_newlines=True,
+                                     start_new_session=True)
+            ready = child.stdout.readline().strip()
+            os.killpg(child.pid, signal.SIGINT)
+            _, err = child.communicate(timeout=60)
+            result[command[1]] = {"ready": ready, "code": child.returncode, "stderr": err,
+                                  "unittest": support.unittest_part(err),
+                                  "tmp_left": os.listdir(tmp)}
+        print(json.dumps(result))
+        """ % support.EXAMPLES)
+        runner, plain = seen["tempguard.runner"], seen["unittest"]
+        self.assertEqual(runner["ready"], "SLEEPING")
+        self.assertEqual((runner["code"], runner["unittest"]), (0, plain["unittest"]),
+                         runner["stderr"])
+        self.assertEqual(plain["code"], 0, plain["stderr"])
+        self.assertEqual(runner["tmp_left"], [])
+
+    def test_two_quick_sigints_count_what_they_leave(self):
+        """The second SIGINT cut the test process's judging short; the supervisor then
+        removed 3,000 leaks and reported "0 leaked"."""
+        seen = run_cases(self, """
+        import signal, time
+        tmp, ready = os.path.join(WORK, "tmp"), os.path.join(WORK, "ready")
+        os.mkdir(tmp)
+        report = os.path.join(WORK, "report.json")
+        child = subprocess.Popen([sys.executable, "-m", "tempguard.runner", "--report", report,
+                                  "example_breaks.LeaksManyThenWaits"], cwd=WORK,
+                                 env=dict(os.environ, TMPDIR=tmp, READY=ready, LEAKS="3000"),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, universal_newlines=True,
+                                 start_new_session=True)
+        support.wait_for(ready)
+        os.killpg(child.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.killpg(child.pid, signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+        print(json.dumps({"code": child.returncode, "stderr": err, "tmp_left": os.listdir(tmp),
+                          "totals": support.load_json(report)["totals"]}))
+        """)
+        self.assertEqual(seen["tmp_left"], [], seen["stderr"])
+        self.assertEqual(seen["totals"]["leaked"], 3000, seen["stderr"][-2000:])
+        self.assertIn("3000 leaked", seen["stderr"])
+        self.assertNotIn("made outside this process", seen["stderr"])

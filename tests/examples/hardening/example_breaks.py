@@ -4,7 +4,11 @@ Each test is run alone by name, under the runner and under plain unittest;
 the environment names the user's directory (USER_DIR) that must never change.
 """
 
+import atexit
+import errno
 import os
+import resource
+import shutil
 import socket
 import stat
 import tempfile
@@ -12,6 +16,7 @@ import time
 import unittest
 
 import tempguard
+import tempguard.sandbox
 
 
 def take_over_descriptors():
@@ -130,3 +135,86 @@ class MixinLinkedTempDir(tempguard.TempGuardMixin, unittest.TestCase):
 
     def test_leaks_in_a_linked_temp_dir(self):
         tempfile.mkstemp(prefix="leaked-in-linked-")
+
+
+class BreaksTheHandOff(unittest.TestCase):
+    """Each test (run alone) breaks what a hand-off through the run root needed, while
+    a temp file is owned until exit (so that in fail mode unittest's closing lines
+    wait for the supervisor). Its owner needs no descriptor to remove it."""
+
+    def setUp(self):
+        fd, path = tempfile.mkstemp(prefix="owned-until-exit-")
+        os.close(fd)
+        atexit.register(_remove, path)
+
+    def test_removes_the_run_root(self):
+        root = os.path.dirname(tempfile.gettempdir())
+        if tempguard.sandbox.is_run_root_name(os.path.basename(root)):
+            shutil.rmtree(root)
+
+    def test_leaves_umask_777(self):
+        os.umask(0o777)
+        os.rmdir(tempfile.mkdtemp(prefix="made-under-umask-777-"))
+
+    def test_leaves_umask_777_then_fails(self):
+        os.umask(0o777)
+        fd, path = tempfile.mkstemp(prefix="evidence-under-umask-777-")
+        os.write(fd, b"what the failure needs")
+        os.close(fd)
+        self.fail("fails on purpose, so that its files (mode 000) are kept")
+
+    def test_exhausts_the_fd_limit(self):
+        _exhaust_fds()
+
+    def test_closes_every_fd_above_stdio(self):
+        os.closerange(3, 1 << 20)
+
+    def test_closes_every_fd_then_exhausts_the_limit(self):
+        os.closerange(3, 1 << 20)
+        _exhaust_fds()
+
+    def test_fills_the_disk(self):
+        """Run it only in a small tmpfs: it writes up to 8 MiB, until the disk is full."""
+        fd, path = tempfile.mkstemp(prefix="filler-")
+        atexit.register(os.unlink, path)  # the disk stays full until exit
+        try:
+            with self.assertRaises(OSError) as raised:
+                for _ in range(128):
+                    os.write(fd, b"x" * 65536)
+            self.assertEqual(raised.exception.errno, errno.ENOSPC)
+        finally:
+            os.close(fd)
+
+
+def _remove(path):
+    """An exit handler that needs no descriptor, and minds no test that removed it."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+_TAKEN = []
+
+
+def _exhaust_fds():
+    """Lower the fd limit and take every descriptor left; they stay open until exit."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+    try:
+        while True:
+            _TAKEN.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError as error:
+        assert error.errno == errno.EMFILE, error
+
+
+class LeaksManyThenWaits(unittest.TestCase):
+    """Leaves LEAKS files, says so in READY, then waits to be interrupted."""
+
+    def test_leaks_many_then_waits(self):
+        for _ in range(int(os.environ.get("LEAKS", "3000"))):
+            os.close(tempfile.mkstemp(prefix="many-")[0])
+        with open(os.environ["READY"], "w"):
+            pass
+        for _ in range(600):
+            time.sleep(0.05)

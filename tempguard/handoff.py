@@ -1,0 +1,109 @@
+"""The hand-off: how a supervised run's test process passes its records to the supervisor.
+
+The channel is an anonymous file in memory (a memfd), made before the fork
+and held by both processes. Nothing a test can break is needed to use it:
+not the run root (a test may remove it), the disk (full), the umask, the
+fd limit (no new descriptor is opened) or the low fd numbers (it sits high,
+and is checked to still be the file made before it is written). If a test
+closed the test process's copy, it is reopened through the supervisor's.
+"""
+
+import errno
+import json
+import os
+import tempfile
+
+from .cleanup import high_fd
+from .errors import HandleLostError
+
+__all__ = ["Channel"]
+
+
+class Channel(object):
+    """One hand-off from the test process to the supervisor, as JSON."""
+
+    def __init__(self):
+        self._fd = high_fd(_anonymous_file())
+        st = os.fstat(self._fd)
+        self._identity = (st.st_dev, st.st_ino)
+        self._supervisor = os.getpid()
+
+    def send(self, data):
+        """In the test process: hand *data* over. Raises OSError if it cannot."""
+        payload = json.dumps(data).encode("utf-8")
+        fd, opened = self._writable()
+        try:
+            os.ftruncate(fd, 0)
+            done = 0
+            while done < len(payload):
+                done += os.pwrite(fd, payload[done:], done)
+        finally:
+            if opened:
+                os.close(fd)
+
+    def receive(self):
+        """In the supervisor, once the test process has exited: what it handed over,
+        or None if it handed nothing over."""
+        chunks, offset = [], 0
+        while True:
+            chunk = os.pread(self._fd, 1 << 20, offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+        return json.loads(b"".join(chunks).decode("utf-8")) if chunks else None
+
+    def close(self):
+        os.close(self._fd)
+
+    def _writable(self):
+        """(fd, whether it was opened here): this process's copy if it is still the
+        channel, else the supervisor's reopened by /proc."""
+        if self._holds(self._fd):
+            return self._fd, False
+        try:
+            fd = os.open("/proc/%d/fd/%d" % (self._supervisor, self._fd),
+                         os.O_WRONLY | os.O_CLOEXEC)
+        except OSError as error:
+            raise HandleLostError(errno.EBADF, "a test closed tempguard's hand-off channel "
+                                  "(fd %d) and it could not be reopened (%s)"
+                                  % (self._fd, error.strerror)) from None
+        if not self._holds(fd):
+            os.close(fd)
+            raise HandleLostError(errno.EBADF, "a test closed tempguard's hand-off channel "
+                                  "(fd %d) and the supervisor's is not it" % self._fd)
+        return fd, True
+
+    def _holds(self, fd):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
+
+
+def _anonymous_file():
+    """A new file with no name, in memory where the system has memfds."""
+    try:
+        return os.memfd_create("tempguard-handoff", os.MFD_CLOEXEC)
+    except AttributeError:
+        return _libc_memfd()
+    except OSError:
+        return _unlinked_file()
+
+
+def _libc_memfd():
+    try:
+        import ctypes  # only here: Python 3.6 and 3.7 have no os.memfd_create
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.memfd_create(b"tempguard-handoff", 1)  # MFD_CLOEXEC
+    except (OSError, AttributeError):
+        fd = -1
+    return fd if fd >= 0 else _unlinked_file()
+
+
+def _unlinked_file():
+    """Where there are no memfds: a file in the temp dir, unlinked at once."""
+    fd, path = tempfile.mkstemp(prefix="tempguard-handoff-")
+    os.unlink(path)
+    return fd
