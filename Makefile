@@ -21,15 +21,25 @@ pythons:
 	  [ -z "$$python" ] || echo "$$python"; \
 	done
 
-# The suite on each of them; fails if any fails, or if none is found.
+# The suite on each of them, TEST_JOBS at a time, each in a TMPDIR of its own (a suite
+# watches its temp dir: another's files there would be its leaks); fails if any fails,
+# if one leaves anything in its TMPDIR, or if no Python is found.
+TEST_JOBS ?= 4
 test-all:
-	@pythons=$$($(MAKE) -s --no-print-directory pythons); failed=""; \
+	@pythons=$$($(MAKE) -s --no-print-directory pythons); \
 	[ -n "$$pythons" ] || { echo "no CPython 3.6-3.13 found"; exit 1; }; \
+	logs=$$(mktemp -d); \
+	printf '%s\n' $$pythons | xargs -P $(TEST_JOBS) -I{} sh -c '\
+	  log="$$1/$$(echo "$$2" | tr / _).log"; tmp=$$(mktemp -d); chmod 755 "$$tmp"; \
+	  TMPDIR="$$tmp" $(MAKE) --no-print-directory test PYTHON="$$2" >"$$log" 2>&1 \
+	    || echo "$$2" >>"$$1/failed"; \
+	  rmdir "$$tmp" 2>/dev/null || { echo "$$2 left files in $$tmp" >>"$$log"; \
+	    echo "$$2" >>"$$1/failed"; }' sh "$$logs" {}; \
 	for python in $$pythons; do \
-	  echo "== $$python"; \
-	  $(MAKE) --no-print-directory test PYTHON="$$python" || failed="$$failed $$python"; \
+	  echo "== $$python"; cat "$$logs/$$(echo "$$python" | tr / _).log"; \
 	done; \
-	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; \
+	failed=$$(cat "$$logs/failed" 2>/dev/null | sort -u | tr '\n' ' '); rm -r "$$logs"; \
+	if [ -n "$$failed" ]; then echo "FAILED on: $$failed"; exit 1; fi; \
 	echo "passed on $$(echo $$pythons | wc -w) Python versions"
 
 coverage:

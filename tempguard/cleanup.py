@@ -19,7 +19,7 @@ import time
 from .errors import HandleLostError
 
 __all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "high_fd", "identity",
-           "own_umask", "remove_if_unchanged", "remove_paths"]
+           "fd_headroom", "own_umask", "remove_if_unchanged", "remove_paths"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -333,6 +333,23 @@ def own_umask():
         yield
     finally:
         os.umask(previous)
+
+
+@contextlib.contextmanager
+def fd_headroom():
+    """At exit: the fd limit raised to its hard limit, if a test lowered it to what it holds
+    (listing a directory needs a new descriptor)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (OSError, ValueError):
+            soft = hard
+    try:
+        yield
+    finally:
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def high_fd(fd):

@@ -717,6 +717,15 @@ class Session(object):
         else:
             self._finish_root()
 
+    def give_up(self, error):
+        """At exit, after *error*: say so, and leave the run root for a later run to prune."""
+        sys.stderr.write("\ntempguard: could not finish the run at exit (%s); its run root %s "
+                         "is left for a later run to prune\n" % (error, self.root.path))
+        try:
+            self.root.leave()
+        except OSError:
+            pass  # unmarked, it is pruned as a dead run's all the same
+
     def _finish_root(self):
         for watch in self.all_watches:
             if watch is not self.sandbox_watch:
@@ -1086,8 +1095,12 @@ _started = []
 def _at_exit():
     """Each session's last word. Registered when tempguard is imported, so that it runs
     after the exit handlers of what is imported later (atexit runs the last first)."""
-    for session in reversed(_started):
-        session._at_exit()
+    with _cleanup.fd_headroom():
+        for session in reversed(_started):
+            try:
+                session._at_exit()
+            except OSError as error:
+                session.give_up(error)
 
 
 atexit.register(_at_exit)

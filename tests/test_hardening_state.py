@@ -495,3 +495,33 @@ class SignalTest(unittest.TestCase):
         self.assertEqual(seen["totals"]["leaked"], 3000, seen["stderr"][-2000:])
         self.assertIn("3000 leaked", seen["stderr"])
         self.assertNotIn("made outside this process", seen["stderr"])
+
+
+class MixinAtExitTest(unittest.TestCase):
+    """The mixin's session ends at exit, in the test process: a test that exhausted the
+    fd limit made it end with a traceback and leave its run root."""
+
+    def test_an_exhausted_soft_limit_is_raised_for_the_last_word(self):
+        seen = run_cases(self, """
+        print(json.dumps(both("soft", "example_breaks.MixinExhaustsTheFdLimit.test_soft_limit")))
+        """)
+        mixin = seen["unittest"]  # the mixin runs under plain unittest
+        self.assertEqual(mixin["code"], 0, mixin["stderr"])
+        self.assertNotIn("Traceback", mixin["stderr"])
+        self.assertEqual(mixin["tmp_left"], [], mixin["stderr"])
+
+    def test_an_exhausted_hard_limit_leaves_the_root_to_the_next_run(self):
+        seen = run_cases(self, """
+        from tempguard import sandbox
+        tmp = os.path.join(WORK, "tmp")
+        first = run("hard", ["-m", "unittest",
+                             "example_breaks.MixinExhaustsTheFdLimit.test_hard_limit"], tmp=tmp)
+        first["next"] = run("next", ["-m", "tempguard.runner", "example_breaks."
+                                      "BreaksTheHandOff.test_closes_every_fd_above_stdio"], tmp=tmp)
+        print(json.dumps(first))
+        """)
+        self.assertEqual(seen["code"], 0, seen["stderr"])
+        self.assertNotIn("Traceback", seen["stderr"])
+        self.assertIn("tempguard: could not finish the run at exit (", seen["stderr"])
+        self.assertEqual(len(seen["tmp_left"]), 1, seen["stderr"])
+        self.assertEqual(seen["next"]["tmp_left"], [], seen["next"]["stderr"])

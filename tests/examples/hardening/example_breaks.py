@@ -197,10 +197,11 @@ def _remove(path):
 _TAKEN = []
 
 
-def _exhaust_fds():
-    """Lower the fd limit and take every descriptor left; they stay open until exit."""
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+def _exhaust_fds(hard=False):
+    """Lower the fd limit (the *hard* one too) and take every descriptor left; they
+    stay open until exit."""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128 if hard else limit))
     try:
         while True:
             _TAKEN.append(os.open(os.devnull, os.O_RDONLY))
@@ -218,3 +219,13 @@ class LeaksManyThenWaits(unittest.TestCase):
             pass
         for _ in range(600):
             time.sleep(0.05)
+
+
+class MixinExhaustsTheFdLimit(tempguard.TempGuardMixin, unittest.TestCase):
+    """Run alone: the fd limit stays exhausted until exit, when the mixin's session ends."""
+
+    def test_soft_limit(self):
+        _exhaust_fds()
+
+    def test_hard_limit(self):
+        _exhaust_fds(hard=True)
