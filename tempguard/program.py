@@ -2,7 +2,9 @@
 
 import argparse
 import functools
+import importlib
 import os
+import runpy
 import signal
 import sys
 import tempfile
@@ -221,21 +223,6 @@ def _directory(text):
     return os.path.abspath(text)
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where KeyboardInterrupt would be so that cleanup runs."""
-
-
-def _on_sigterm(runner_pid, signum, frame):
-    if os.getpid() != runner_pid:
-        # A child a test forked dies as it would without us, not inside our runner.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
-    # Sent to the whole group, SIGTERM arrives twice: the second must not cut cleanup short.
-    signal.signal(signum, signal.SIG_IGN)
-    raise _Terminated()
-
-
 def main(argv=None):
     """Entry point of ``python -m tempguard.runner``; exits like ``python -m unittest``.
 
@@ -275,9 +262,19 @@ def main(argv=None):
 
 
 def _run_tests(argv, root, channel):
-    """In the test process: unittest's command line, with tempguard in the run root."""
-    signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, os.getpid()))
+    """In the test process: ``python -m unittest`` itself, run as ``__main__``, so that
+    tests see its argv[0], its ``__main__`` and its signal dispositions; its
+    TestProgram is _SupervisedProgram for as long as it takes to start it."""
+    unittest_main = importlib.import_module("unittest.main")
+    original = unittest_main.main
+
+    def program(**kwargs):
+        unittest_main.main = original
+        return _SupervisedProgram(root, channel, **kwargs)
+
+    sys.argv[:] = argv
+    unittest_main.main = program
     try:
-        _SupervisedProgram(root, channel, module=None, argv=argv)
-    except _Terminated:
-        sys.exit(128 + signal.SIGTERM)
+        runpy.run_module("unittest", run_name="__main__", alter_sys=True)
+    finally:
+        unittest_main.main = original

@@ -33,7 +33,6 @@ MARKER = "tempguard-run.json"
 _KEPT_NAMES = ("kept", MARKER)
 _ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
 # Children find the real temp dir here while TMPDIR points into a sandbox.
-SYSTEM_TMPDIR_ENV = "TEMPGUARD_SYSTEM_TMPDIR"
 
 RunRootInfo = collections.namedtuple(
     "RunRootInfo", "path state pid host started has_kept invocation ended")
@@ -408,18 +407,14 @@ def _run_key(info, invocation):
 class TempdirRedirect(object):
     """Points tempfile and TMPDIR/TEMP/TMP at a directory, and restores them exactly."""
 
-    def __init__(self, path, system_tempdir):
+    def __init__(self, path):
         self.path = path
-        self.system_tempdir = system_tempdir
         self._saved = None
 
     def apply(self):
         # Not tempfile.gettempdir(): with tempdir unset it probes the disk by
         # writing a file, which would cost every test a create and a delete.
-        self._saved = (tempfile.tempdir, {name: os.environ.get(name) for name in _ENV_NAMES},
-                       os.environ.get(SYSTEM_TMPDIR_ENV))
-        if self._saved[2] is None:
-            os.environ[SYSTEM_TMPDIR_ENV] = self.system_tempdir
+        self._saved = (tempfile.tempdir, {name: os.environ.get(name) for name in _ENV_NAMES})
         tempfile.tempdir = self.path
         for name in _ENV_NAMES:
             os.environ[name] = self.path
@@ -444,9 +439,9 @@ class TempdirRedirect(object):
         return True
 
     def restore(self):
-        tempdir, env, system = self._saved
+        tempdir, env = self._saved
         tempfile.tempdir = tempdir
-        for name, value in list(env.items()) + [(SYSTEM_TMPDIR_ENV, system)]:
+        for name, value in env.items():
             if value is None:
                 os.environ.pop(name, None)
             else:

@@ -524,7 +524,7 @@ class Session(object):
             self.root = _sandbox.RunRoot.create(self.system_tempdir, _invocation.current_id(),
                                                 inside=self._inside)
         self._report_part = _invocation.part_id()
-        self.redirect = _sandbox.TempdirRedirect(self.root.tmp, self.system_tempdir)
+        self.redirect = _sandbox.TempdirRedirect(self.root.tmp)
         self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
         self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
                                        self.ignored_prefixes)

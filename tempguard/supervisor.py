@@ -64,7 +64,8 @@ def supervise(pid, root, channel, settings, verbosity):
     previous = {}
     together = os.getpgid(pid) == os.getpgrp()
     # In a terminal's foreground, its Ctrl-C reaches the child too; otherwise SIGINT
-    # and SIGTERM are passed on (a group's SIGTERM twice: the child minds the first).
+    # and SIGTERM are passed on. The child keeps unittest's dispositions: SIGTERM kills
+    # it, and what it left is judged here.
     for signum, already_delivered in ((signal.SIGINT, lambda: together and
                                        _terminal_foreground()),
                                       (signal.SIGTERM, lambda: False)):

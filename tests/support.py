@@ -13,7 +13,7 @@ import textwrap
 import time
 
 from tempguard import cleanup
-from tempguard.sandbox import SYSTEM_TMPDIR_ENV
+from tempguard.session import active_session
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(PROJECT, "tests", "examples")
@@ -23,7 +23,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 def real_tempdir():
     """The system temp dir, even while a tempguard run sandboxes tempfile."""
-    return os.environ.get(SYSTEM_TMPDIR_ENV) or tempfile.gettempdir()
+    session = active_session()
+    return session.system_tempdir if session is not None else tempfile.gettempdir()
 
 
 def snapshot(root):
@@ -92,7 +93,6 @@ def child_workspace(test, unprivileged, files=None):
         with open(os.path.join(work, name), "w") as handle:
             handle.write(textwrap.dedent(text))
     env = dict(os.environ, TMPDIR=work, HOME=work, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=work)
-    env.pop(SYSTEM_TMPDIR_ENV, None)
     if unprivileged and os.geteuid() == 0:
         give_to_nobody(work)
         return work, ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,

@@ -294,9 +294,15 @@ class InterruptTest(unittest.TestCase):
         self.assertIn("Ran 1 test", err)
         self.assertEqual(left, [])
 
-    def test_sigterm_cleans_up_and_exits_143(self):
-        code, _err, left = self.interrupt(signal.SIGTERM)
-        self.assertEqual(code, 143)
+    def test_sigterm_kills_the_tests_as_in_unittest_and_the_supervisor_cleans_up(self):
+        """The test process keeps SIGTERM's default: it dies of it, as under unittest, and
+        the runner too, once the supervisor has listed and removed what it left."""
+        code, err, left = self.interrupt(signal.SIGTERM)
+        self.assertEqual(code, -signal.SIGTERM)
+        self.assertIn("the test process was killed by signal %d without handing its records "
+                      "over" % signal.SIGTERM, err)
+        self.assertIn("1 entry was left in the sandbox that the test process never judged: "
+                      "listed as leaks of the run; 1 removed", err)
         self.assertEqual(left, [])
 
     def test_sigkill_leaves_an_orphan_that_the_next_run_removes(self):

@@ -176,7 +176,7 @@ class RedirectTest(unittest.TestCase):
         os.environ.pop("TEMP", None)
         self.addCleanup(_restore_env, saved_env)
         before = {name: os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")}
-        redirect = sandbox.TempdirRedirect(target, tempfile.gettempdir())
+        redirect = sandbox.TempdirRedirect(target)
         redirect.apply()
         self.assertEqual(tempfile.gettempdir(), target)
         self.assertEqual(os.environ["TEMP"], target)
