@@ -405,16 +405,21 @@ def _run_key(info, invocation):
 
 
 class TempdirRedirect(object):
-    """Points tempfile and TMPDIR/TEMP/TMP at a directory, and restores them exactly."""
+    """Points tempfile and TMPDIR/TEMP/TMP at a directory, and restores them exactly.
+
+    apply() and restore() nest: each restore() undoes the latest apply() (a
+    mixin test may run another inside it).
+    """
 
     def __init__(self, path):
         self.path = path
-        self._saved = None
+        self._saved = []
 
     def apply(self):
         # Not tempfile.gettempdir(): with tempdir unset it probes the disk by
         # writing a file, which would cost every test a create and a delete.
-        self._saved = (tempfile.tempdir, {name: os.environ.get(name) for name in _ENV_NAMES})
+        self._saved.append((tempfile.tempdir,
+                            {name: os.environ.get(name) for name in _ENV_NAMES}))
         tempfile.tempdir = self.path
         for name in _ENV_NAMES:
             os.environ[name] = self.path
@@ -439,7 +444,7 @@ class TempdirRedirect(object):
         return True
 
     def restore(self):
-        tempdir, env = self._saved
+        tempdir, env = self._saved.pop()
         tempfile.tempdir = tempdir
         for name, value in env.items():
             if value is None:

@@ -240,6 +240,18 @@ class AssertionsAndPoliciesTest(unittest.TestCase):
 class PlainUnittestTest(unittest.TestCase):
     """The mixin alone, under `python -m unittest`, with its own process sandbox."""
 
+    def test_a_mixin_test_run_inside_another_puts_tempfile_and_tmpdir_back(self):
+        """TempdirRedirect had one save slot: the inner test's overwrote the outer's, and
+        tempfile and TMPDIR kept pointing into the (soon dead) sandbox."""
+        scratch = tempfile.mkdtemp(prefix="scratch-")
+        self.addCleanup(support._remove, scratch)
+        completed = support.run_python(["-m", "unittest", "-v", "example_nested"],
+                                       cwd=os.path.join(support.EXAMPLES, "mixin"),
+                                       env={"TMPDIR": scratch, "ORIGINAL_TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("test_tempfile_and_tmpdir_are_as_they_were", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [], completed.stderr)
+
     def test_mixin_under_plain_unittest(self):
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
