@@ -7,7 +7,7 @@ import warnings
 
 from . import report as _report
 from .errors import TempLeakWarning, UnsafePathError
-from .session import KEEP_POLICIES, LEAK_POLICIES, Session, Settings, active_session
+from .session import Session, Settings, active_session, checked_policy
 from .tracking import _as_bytes, _check_affix, current_context
 
 __all__ = ["TempGuardMixin"]
@@ -72,11 +72,9 @@ class TempGuardMixin(object):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for name, allowed in (("leaks", LEAK_POLICIES), ("keep", KEEP_POLICIES)):
-            value = cls.__dict__.get("tempguard_" + name)
-            if value is not None and value not in allowed:
-                raise ValueError("%s.tempguard_%s must be one of %s, not %r"
-                                 % (cls.__qualname__, name, ", ".join(allowed), value))
+        for name in ("leaks", "keep"):
+            checked_policy(name, cls.__dict__.get("tempguard_" + name),
+                           "%s.%s.tempguard_%s" % (cls.__module__, cls.__qualname__, name))
         # No addClassCleanup before 3.8: wrap the class fixtures themselves. A
         # class with its own setUpClass gets its inherited tearDownClass
         # wrapped too, so its scope closes when the class is done.

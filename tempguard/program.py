@@ -16,7 +16,7 @@ from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
-from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings
+from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings, class_policy
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -56,6 +56,17 @@ class TempGuardRunner(unittest.TextTestRunner):
         return result
 
     def run(self, test):
+        """Run *test* as TextTestRunner does; a test class's bad policy is a usage error
+        (exit 2) before any test runs."""
+        try:
+            for cls in set(type(case) for case in _flatten(test)):
+                class_policy(cls, "leaks"), class_policy(cls, "keep")
+        except ValueError as error:
+            self.stream.writeln("tempguard: error: %s" % error)
+            self.stream.flush()
+            if self.tempguard_channel is not None:
+                self.tempguard_channel.send({"usage_error": str(error)})
+            raise SystemExit(2)
         self._followed = _FollowedTests(test)
         result = super().run(test)
         session = getattr(result, "session", None)

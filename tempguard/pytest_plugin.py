@@ -21,7 +21,7 @@ from . import invocation as _invocation
 from . import report as _report
 from .errors import TempLeakWarning
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Session, Settings,
-                      TestRecord, worse_outcome)
+                      TestRecord, checked_policy, class_policy, worse_outcome)
 
 _SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins")
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
@@ -134,6 +134,11 @@ class _Guard(object):
 
     # -- each test -----------------------------------------------------------------
 
+    def pytest_collection_modifyitems(self, session, config, items):
+        """A bad policy (marker or class attribute) is a usage error before any test runs."""
+        for item in items:
+            self._policy(item, "leaks"), self._policy(item, "keep")
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         self.session.end_phase(None, None)
@@ -221,13 +226,13 @@ class _Guard(object):
     def _policy(self, item, name):
         """The item's marker wins over its class's attribute, which wins over the run."""
         marker = item.get_closest_marker("tempguard")
-        value = marker.kwargs.get(name) if marker is not None else None
-        if value is None:
-            value = getattr(getattr(item, "cls", None), "tempguard_" + name, None)
-        allowed = LEAK_POLICIES if name == "leaks" else KEEP_POLICIES
-        if value is not None and value not in allowed:
-            raise pytest.UsageError("%s: tempguard %s must be one of %s, not %r"
-                                    % (item.nodeid, name, ", ".join(allowed), value))
+        try:
+            value = checked_policy(name, marker.kwargs.get(name) if marker is not None else None,
+                                   "%s: tempguard marker's %s" % (item.nodeid, name))
+            if value is None and getattr(item, "cls", None) is not None:
+                value = class_policy(item.cls, name)
+        except ValueError as error:
+            raise pytest.UsageError(str(error))
         return value if value is not None else getattr(self.settings, name)
 
     def _apply(self, policy, confirmed, late=False):

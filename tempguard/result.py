@@ -10,7 +10,7 @@ import unittest
 from . import ownership as _ownership
 from . import report as _report
 from .mixin import TempGuardMixin
-from .session import Session, Settings, TestRecord, worse_outcome
+from .session import Session, Settings, TestRecord, class_policy, worse_outcome
 
 __all__ = ["TempGuardResult"]
 
@@ -212,7 +212,7 @@ class TempGuardResult(unittest.TextTestResult):
         key = (type(test), name)
         policy = self._policies.get(key)
         if policy is None:
-            value = getattr(test, "tempguard_" + name, None)
+            value = class_policy(type(test), name)
             policy = self._policies[key] = (
                 value if value is not None else getattr(self.session.settings, name))
         return policy

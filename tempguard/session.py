@@ -24,7 +24,8 @@ from . import report as _report
 from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
-__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord",
+__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
+           "class_policy",
            "DirectoryWatch", "TestGuard", "Session", "active_session",
            "still_there", "move_into_kept", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
@@ -71,10 +72,29 @@ class Settings(object):
 
 def _choice(name, value, env_value, choices, default):
     source = name if value is not None else "TEMPGUARD_" + name.upper()
-    value = value if value is not None else env_value or default
-    if value not in choices:
+    return _checked(value if value is not None else env_value or default, choices, source)
+
+
+def _checked(value, choices, source):
+    if not isinstance(value, str) or value not in choices:
         raise ValueError("%s must be one of %s, not %r" % (source, ", ".join(choices), value))
     return value
+
+
+def checked_policy(name, value, source):
+    """*value* as the "leaks" or "keep" policy that *source* (a class attribute, a
+    marker) sets, or None if it sets none. Raises ValueError naming *source* and the
+    value, as bad options and environment variables do (see Settings)."""
+    if value is None:
+        return None
+    return _checked(value, LEAK_POLICIES if name == "leaks" else KEEP_POLICIES, source)
+
+
+def class_policy(cls, name):
+    """The "leaks" or "keep" policy a test class sets (tempguard_leaks, tempguard_keep),
+    or None; checked (see checked_policy)."""
+    return checked_policy(name, getattr(cls, "tempguard_" + name, None),
+                          "%s.%s.tempguard_%s" % (cls.__module__, cls.__qualname__, name))
 
 
 def _count_setting(name, value, env_value):

@@ -117,6 +117,9 @@ def _received(channel):
 
 
 def _judge_after_exit(root, handoff, settings, verbosity, status):
+    if handoff is not None and "usage_error" in handoff:
+        root.close(settings.keep_runs)  # no test ran: the test process said why
+        return status
     records, fixture_records, late, counts, reported = [], [], [], None, ()
     if handoff is not None:
         records = [TestRecord.from_json(data) for data in handoff["records"]]

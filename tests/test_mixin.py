@@ -240,6 +240,13 @@ class AssertionsAndPoliciesTest(unittest.TestCase):
 class PlainUnittestTest(unittest.TestCase):
     """The mixin alone, under `python -m unittest`, with its own process sandbox."""
 
+    def test_a_bad_class_policy_is_an_error_naming_the_class_and_the_value(self):
+        completed = support.run_python(["-m", "unittest", "example_bad_mixin_policy"],
+                                       cwd=os.path.join(support.EXAMPLES, "policies"))
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        self.assertIn("ValueError: example_bad_mixin_policy.KeepsAList.tempguard_keep must be "
+                      "one of none, failed, all, not ['all']", completed.stderr)
+
     def test_a_mixin_test_run_inside_another_puts_tempfile_and_tmpdir_back(self):
         """TempdirRedirect had one save slot: the inner test's overwrote the outer's, and
         tempfile and TMPDIR kept pointing into the (soon dead) sandbox."""

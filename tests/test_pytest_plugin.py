@@ -126,6 +126,17 @@ class PytestPluginTest(unittest.TestCase):
         self.assertIn("keep_runs must be a whole number", completed.stderr)
         self.assertEqual(os.listdir(tmpdir), [])
 
+    def test_a_bad_class_policy_is_a_usage_error_naming_the_class_and_the_value(self):
+        scratch = support.scratch_dir(self)
+        completed = support.run_python(
+            ["-m", "pytest", "-p", "no:cacheprovider", "-p", "tempguard.pytest_plugin",
+             "--tempguard", "--rootdir", SUITE, "bad_policy_suite.py"],
+            cwd=SUITE, env={"TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 4, completed.stdout + completed.stderr)
+        self.assertIn("bad_policy_suite.TestLoud.tempguard_leaks must be one of ignore, warn, "
+                      "fail, not 'Fail'", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})

@@ -176,6 +176,16 @@ class PoliciesTest(unittest.TestCase):
         self.assertRegex(err, r"FAIL: example_leaks.Leaks.test_mkstemp\n(.*\n)*.*left 1 "
                               r"temporary entry behind \(confirmed at the end of its class\)")
 
+    def test_a_bad_class_policy_is_a_usage_error_before_any_test_runs(self):
+        """A plain TestCase's tempguard_leaks = "loud" was taken as warn, silently, and
+        overrode --leaks fail: exit 0."""
+        completed, scratch = run_runner(self, "policies", "example_bad_class_policy",
+                                        "--leaks", "fail")
+        self.assertEqual(completed.returncode, 2, completed.stderr)
+        self.assertEqual(completed.stderr.strip(), "tempguard: error: example_bad_class_policy."
+                         "Loud.tempguard_leaks must be one of ignore, warn, fail, not 'loud'")
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_environment_sets_policy_and_class_attribute_wins(self):
         completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_mkstemp",
                                   env={"TEMPGUARD_LEAKS": "fail"})
