@@ -188,7 +188,7 @@ def _kind_of(filename):
 def describe(origin, cwd=None):
     """One line for people: "made at tests/x.py:3 in helper  <- tests/y.py:9 in setUp"."""
     if origin is None:
-        return "made outside this process"
+        return "not seen being made (by another process, or a way the audit hook misses)"
     if "found" in origin:  # no record of its making: where it was found
         return origin["found"]
     if "subprocess" in origin:

@@ -16,7 +16,8 @@ from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
-from .session import KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Settings, class_policy
+from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
+                      Settings, class_policy)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -27,7 +28,7 @@ class TempGuardRunner(unittest.TextTestRunner):
     """unittest's text runner with tempguard around every test.
 
     Accepts TextTestRunner's arguments plus ``leaks``, ``keep``, ``keep_runs``,
-    ``report``, ``watch`` and ``origins``; any left as None come from TEMPGUARD_*
+    ``report``, ``watch``, ``origins`` and ``outside``; any left as None come from TEMPGUARD_*
     environment variables. Works as ``unittest.main(testRunner=...)`` and as a
     Django-style ``test_runner``. A ``resultclass`` of the caller's own (as
     unittest-parallel passes) is guarded: tempguard's result methods run
@@ -37,12 +38,13 @@ class TempGuardRunner(unittest.TextTestRunner):
     resultclass = TempGuardResult
 
     def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, **kwargs):
+                 origins=None, outside=None, **kwargs):
         if kwargs.get("resultclass") is not None:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         super().__init__(*args, **kwargs)
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
-                                           report=report, watch=watch, origins=origins)
+                                           report=report, watch=watch, origins=origins,
+                                           outside=outside)
         self.tempguard_root = None
         self.tempguard_channel = None
         self._followed = None
@@ -160,13 +162,17 @@ class TempGuardProgram(unittest.TestProgram):
         group.add_argument("--origins", choices=ORIGINS_SETTINGS,
                            help="name the line of code that made each leak: on (default, "
                                 "Python 3.8+) or off")
+        group.add_argument("--outside", choices=OUTSIDE_SETTINGS,
+                           help="what an entry outside the sandbox needs to be a leak: "
+                                "evidence that this run made it (default), or, for a private "
+                                "temp dir, strict: to have appeared during the run")
         return parser
 
     def settings(self):
         """The run's Settings from the parsed options."""
         return Settings(**{name: getattr(self, name, None)
                            for name in ("leaks", "keep", "keep_runs", "report", "watch",
-                                        "origins")})
+                                        "origins", "outside")})
 
     def runTests(self):
         if self.testRunner is None:
@@ -179,7 +185,7 @@ class TempGuardProgram(unittest.TestProgram):
             self.testRunner = self.testRunner(
                 leaks=settings.leaks, keep=settings.keep, keep_runs=settings.keep_runs,
                 report=settings.report, watch=getattr(self, "watch", None),
-                origins=settings.origins,
+                origins=settings.origins, outside=settings.outside,
                 **options)
             self.testRunner.tempguard_root = self.run_root
             self.testRunner.tempguard_channel = self.channel

@@ -20,10 +20,11 @@ import pytest
 from . import invocation as _invocation
 from . import report as _report
 from .errors import TempLeakWarning
-from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, Session, Settings,
+from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
+                      Session, Settings,
                       TestRecord, checked_policy, class_policy, worse_outcome)
 
-_SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins")
+_SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside")
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
@@ -47,6 +48,9 @@ def pytest_addoption(parser):
                     help="also watch DIR for leaks (repeatable)")
     group.addoption("--tempguard-origins", choices=ORIGINS_SETTINGS,
                     help="name the line of code that made each leak: on (default) or off")
+    group.addoption("--tempguard-outside", choices=OUTSIDE_SETTINGS,
+                    help="what an entry outside the sandbox needs to be a leak: evidence "
+                         "that this run made it (default), or strict: to have appeared")
     parser.addini("tempguard", "guard every test (as --tempguard)", type="bool", default=False)
     for name in _SETTINGS:
         parser.addini("tempguard_" + name, "tempguard's %s setting (as --tempguard-%s)"

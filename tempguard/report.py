@@ -15,6 +15,8 @@ __all__ = ["REPORT_VERSION", "Described", "check_output_file", "display", "leak_
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
 _OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
+_UNATTRIBUTED_WHY = ("each appeared while the test named above it ran, but the audit hook "
+                     "saw no process of this run make it: another program's, most likely")
 
 
 class Described(object):
@@ -114,6 +116,7 @@ def totals(records, fixture_records, counts=None):
         "leaked": len(leaks),
         "leaked_files": sum(1 for leak in leaks if leak.kind == "file"),
         "leaked_dirs": sum(1 for leak in leaks if leak.kind == "dir"),
+        "unattributed": sum(len(record.unattributed) for record in everything),
         "bytes": sum(record.bytes for record in everything),
         "cleanup_seconds": round(sum(record.cleanup_seconds for record in everything), 6),
         "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
@@ -152,12 +155,22 @@ def _blocks(records, lines_of):
 def write_section(stream, records, fixture_records, counts=None, origins="off"):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals."""
     everything = [record for record in list(records) + list(fixture_records)
-                  if record.leaks or record.kept or record.not_kept or record.cleanup_errors
-                  or record.notes]
+                  if record.leaks or record.unattributed or record.kept or record.not_kept
+                  or record.cleanup_errors or record.notes]
     blocks = _leak_blocks(everything, origins)
     if blocks and origins not in ("on", "off"):
         blocks["(where each was made)"] = [origins]
     _section(stream, "leaked temporary files", blocks)
+    unattributed = _blocks(everything, lambda record: [
+        "%-4s %s" % (entry.kind, display(entry.path)) for entry in record.unattributed])
+    if unattributed:
+        unattributed["(why)"] = [
+            _UNATTRIBUTED_WHY if origins == "on" else
+            "origins are %s, so nothing outside the sandbox can be attributed" % origins,
+            "never removed, never a failure; --outside strict (for a private temp dir) "
+            "makes them leaks"]
+    _section(stream, "appeared in the temp dir during the run; nothing shows this run made it",
+             unattributed)
     _section(stream, "kept temporary files",
              _blocks(everything, lambda record: ([record.kept] if record.kept else [])
                      + ["not kept: " + item for item in record.not_kept]))
@@ -178,10 +191,13 @@ def write_invocation_totals(stream, report):
 
 
 def _totals_line(counts):
-    return "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
+    line = "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
         counts["created"], counts["cleaned"], counts["leaked"],
         _plural(counts["leaked_files"], "file"), _plural(counts["leaked_dirs"], "dir"),
         size(counts["bytes"]), counts["cleanup_seconds"])
+    if counts.get("unattributed"):
+        line += ", %d unattributed" % counts["unattributed"]
+    return line
 
 
 def write_late_section(stream, late, origins="off"):

@@ -27,7 +27,8 @@ from .tracking import TrackingContext, set_fallback
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
            "class_policy",
            "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "move_into_kept", "ORIGINS_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
+           "still_there", "move_into_kept", "is_unattributed", "ORIGINS_SETTINGS",
+           "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -43,6 +44,9 @@ where it was made (see origins and children), or None."""
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 ORIGINS_SETTINGS = ("on", "off")
+# What an entry outside the sandbox needs to be a leak: evidence that this run made it,
+# or (strict, for a private temp dir) only to have appeared during the run.
+OUTSIDE_SETTINGS = ("evidence", "strict")
 # How long the end of a run waits for children still writing in their starter's dir.
 CHILD_GRACE_SECONDS = 3.0
 
@@ -51,12 +55,14 @@ class Settings(object):
     """Run settings: explicit arguments win over TEMPGUARD_* environment variables."""
 
     def __init__(self, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, environ=None):
+                 origins=None, outside=None, environ=None):
         environ = os.environ if environ is None else environ
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
         self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
                                ORIGINS_SETTINGS, "on")
         self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
+        self.outside = _choice("outside", outside, environ.get("TEMPGUARD_OUTSIDE"),
+                               OUTSIDE_SETTINGS, "evidence")
         self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _report.check_output_file(report, "report")
@@ -115,7 +121,7 @@ class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
+                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
 
     def __init__(self, test_id, is_listed=True):
         self.id = test_id
@@ -124,6 +130,7 @@ class TestRecord(object):
         self.created = self.cleaned = self.bytes = 0
         self.cleanup_seconds = 0.0
         self.leaks = []
+        self.unattributed = []  # Leak-shaped: appeared outside meanwhile, not shown to be ours
         self.kept = None
         self.not_kept = []  # "path: reason" of what was left out of the kept directory
         self.cleanup_errors = []
@@ -145,6 +152,7 @@ class TestRecord(object):
         return {"id": self.id, "outcome": self.outcome, "created": self.created,
                 "cleaned": self.cleaned, "bytes": self.bytes,
                 "leaks": [dict(leak._asdict()) for leak in self.leaks],
+                "unattributed": [dict(entry._asdict()) for entry in self.unattributed],
                 "kept": self.kept, "not_kept": list(self.not_kept),
                 "cleanup_errors": list(self.cleanup_errors),
                 "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
@@ -157,6 +165,7 @@ class TestRecord(object):
             setattr(record, name, data[name])
         record.not_kept = list(data.get("not_kept", ()))
         record.leaks = [Leak(**leak) for leak in data["leaks"]]
+        record.unattributed = [Leak(**entry) for entry in data.get("unattributed", ())]
         return record
 
 
@@ -832,6 +841,10 @@ class Session(object):
     def _confirm(self, candidates, scope):
         by_record = collections.OrderedDict()
         for candidate in candidates:
+            if is_unattributed(candidate, self.settings):
+                candidate.record.unattributed.append(self.as_leak(candidate, scope))
+                self._list_fixture(candidate.record)
+                continue
             leak = self.as_leak(candidate, scope)
             candidate.record.leaks.append(leak)
             by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(leak)
@@ -1026,6 +1039,14 @@ class Session(object):
         return confirmed
 
 
+def is_unattributed(candidate, settings):
+    """True for an entry outside the sandbox that nothing shows this run made: the
+    audit hook saw no process of the run make it. Never a leak, unless *settings*
+    say the temp dir is private (outside = strict)."""
+    return (candidate.where == "outside" and candidate.origin is None
+            and settings.outside != "strict")
+
+
 def move_into_kept(candidate, kept):
     """Move a confirmed leftover into the kept directory *kept* (path, identity) it
     could not be copied into; True if nothing is left to remove."""
@@ -1069,8 +1090,8 @@ def worse_outcome(current, new):
 
 
 def _has_news(record):
-    return bool(record.leaks or record.kept or record.not_kept or record.cleanup_errors
-                or record.notes)
+    return bool(record.leaks or record.unattributed or record.kept or record.not_kept
+                or record.cleanup_errors or record.notes)
 
 
 def _summed(records):

@@ -19,7 +19,8 @@ from . import invocation as _invocation
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
-from .session import Leak, Session, TestRecord, move_into_kept, still_there
+from .session import (Leak, Session, TestRecord, is_unattributed, move_into_kept,
+                      still_there)
 
 __all__ = ["fork", "supervise"]
 
@@ -124,7 +125,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     if handoff is not None:
         records = [TestRecord.from_json(data) for data in handoff["records"]]
         fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
-        late = _judge_waiting(root, records + fixture_records, handoff["waiting"])
+        late = _judge_waiting(root, records + fixture_records, handoff["waiting"], settings)
         counts = handoff["counts"]
         reported = set(handoff["reported"]).union(os.path.basename(leak.path)
                                                   for _, leak in late)
@@ -185,7 +186,7 @@ def _unjudged(root, run, reported):
     return paths
 
 
-def _judge_waiting(root, records, waiting):
+def _judge_waiting(root, records, waiting, settings):
     """Judge what the child left waiting for exit; remove the sandbox's leaks."""
     places = {}
     late = []
@@ -202,7 +203,9 @@ def _judge_waiting(root, records, waiting):
                                          record, 0, entry["origin"])
         if not still_there(candidate):
             continue
-        if not entry["confirmed"]:
+        if not entry["confirmed"] and is_unattributed(candidate, settings):
+            record.unattributed.append(Session.as_leak(candidate, "exit"))
+        elif not entry["confirmed"]:
             leak = Session.as_leak(candidate, "exit")
             record.leaks.append(leak)
             late.append((record, leak))

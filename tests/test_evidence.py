@@ -1,0 +1,93 @@
+"""Blame needs evidence (issue 23): in a temp dir shared with other programs, an entry
+outside the sandbox is this run's leak only when the run is seen making it.
+
+A real foreign writer (a separate process, started before the run) makes a file in
+the run's temp dir every 10 ms and removes each 0.5 s later, while clean tests run.
+"""
+
+import os
+import subprocess
+import sys
+import unittest
+
+from tempguard import origins
+from tests import support
+
+EVIDENCE = os.path.join(support.EXAMPLES, "evidence")
+
+# A foreign writer: files named foreign-N, each removed 0.5 s after it was made.
+_WRITER = """
+import collections, os, sys, time
+where, made, number = sys.argv[1], collections.deque(), 0
+open(os.path.join(where, "writer-ready"), "w").close()
+while not os.path.exists(os.path.join(where, "writer-stop")):
+    path = os.path.join(where, "foreign-%d" % number)
+    open(path, "w").close()
+    made.append((time.monotonic(), path))
+    number += 1
+    while made and made[0][0] < time.monotonic() - 0.5:
+        os.unlink(made.popleft()[1])
+    time.sleep(0.01)
+for _, path in made:
+    os.unlink(path)
+os.unlink(os.path.join(where, "writer-stop"))
+os.unlink(os.path.join(where, "writer-ready"))
+"""
+
+
+class ForeignWriterTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = support.scratch_dir(self)
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, self.tmp])
+        self.addCleanup(self.stop_writer, writer)
+        support.wait_for(os.path.join(self.tmp, "writer-ready"))
+
+    def stop_writer(self, writer):
+        if writer.poll() is None:
+            open(os.path.join(self.tmp, "writer-stop"), "w").close()
+            writer.wait(timeout=60)
+
+    def run_suite(self, *args, command="tempguard.runner", env=None):
+        report = os.path.join(support.scratch_dir(self), "report.json")
+        extra = ["--report", report] if command == "tempguard.runner" else []
+        completed = support.run_python(["-m", command, "example_busy"] + extra + list(args),
+                                       cwd=EVIDENCE, env=dict(env or {}, TMPDIR=self.tmp))
+        return completed, (support.load_json(report) if extra else None)
+
+    def test_a_clean_suite_passes_in_fail_mode_beside_a_busy_writer(self):
+        """Every foreign file used to be an "outside leak" of the running test: exit 1."""
+        plain, _ = self.run_suite(command="unittest")
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        completed, report = self.run_suite("--leaks", "fail")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(support.unittest_part(completed.stderr),
+                         support.unittest_part(plain.stderr))
+        self.assertEqual(report["totals"]["leaked"], 0, completed.stderr)
+        self.assertGreater(report["totals"]["unattributed"], 0, completed.stderr)
+        entries = [entry for test in report["tests"] for entry in test["unattributed"]]
+        self.assertTrue(all(os.path.basename(entry["path"]).startswith("foreign-")
+                            for entry in entries), entries)
+        self.assertIn("tempguard: appeared in the temp dir during the run; nothing shows this "
+                      "run made it", completed.stderr)
+
+    def test_strict_mode_counts_what_appeared_as_leaks(self):
+        completed, report = self.run_suite("--outside", "strict")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertGreater(report["totals"]["leaked"], 0, completed.stderr)
+        self.assertEqual(report["totals"]["unattributed"], 0)
+
+    def test_a_planted_leak_is_blamed_on_evidence_and_the_writer_s_files_are_not(self):
+        planted = os.path.join(self.tmp, "planted-by-the-test")
+        completed, report = self.run_suite("--leaks", "fail", env={"EXAMPLE_PLANT": planted})
+        leaks = [(test["id"], leak["path"]) for test in report["tests"] for leak in test["leaks"]]
+        if not origins.AVAILABLE:
+            # No audit hooks: nothing outside the sandbox can be attributed, and it says so.
+            self.assertEqual((completed.returncode, leaks), (0, []), completed.stderr)
+            self.assertIn("so nothing outside the sandbox can be attributed", completed.stderr)
+            return
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        self.assertEqual(leaks, [("example_busy.Plants.test_plants_a_file_in_the_real_temp_dir",
+                                  planted)])
+        self.assertTrue(os.path.exists(planted))  # outside: reported, never removed
+        os.unlink(planted)
