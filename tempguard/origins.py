@@ -36,6 +36,7 @@ class Recorder(object):
     def __init__(self, directories):
         self.directories = set(directories)
         self.made = {}
+        self._real = {}  # parent as spelled: as resolved (see _resolved)
         self._outer = None
 
     def start(self):
@@ -65,27 +66,55 @@ class Recorder(object):
         """Drop what was kept: a stretch of time has been judged."""
         if self.made:
             self.made = {}
+        self._real.clear()
 
-    def _saw(self, path):
+    def _resolved(self, parent):
+        """*parent* resolved as the kernel would (links, "." and ".."); cached for one
+        stretch of time, as a test writes many files into few dirs."""
+        real = self._real.get(parent)
+        if real is None:
+            if len(self._real) > 1024:
+                self._real.clear()
+            real = self._real[parent] = os.path.realpath(parent)
+        return real
+
+    def _saw(self, path, dir_fd=None):
+        """Keep the frames that made *path* (relative to *dir_fd*, or the cwd) if it is
+        directly in a watched dir, matched as the kernel resolves it: trailing slashes,
+        "." and ".." segments, doubled slashes and links in the parent all count."""
         if path.__class__ is not str:
             if isinstance(path, int):
                 return  # a descriptor: nothing is created by name
             path = os.fsdecode(os.fspath(path))
         if path[:1] != "/":
-            path = os.path.normpath(os.path.join(os.getcwd(), path))
-        if path.rpartition("/")[0] in self.directories and path not in self.made:
+            try:
+                base = (os.getcwd() if dir_fd in (None, -1)
+                        else os.readlink("/proc/self/fd/%d" % dir_fd))
+            except OSError:
+                return
+            path = base + "/" + path
+        parent, _, name = path.rstrip("/").rpartition("/")
+        if name in ("", ".", ".."):
+            return  # names no new entry
+        if parent not in self.directories:
+            parent = self._resolved(parent)
+            if parent not in self.directories:
+                return
+        path = parent + "/" + name
+        if path not in self.made:
             self.made[path] = _user_frames(sys._getframe(2))
 
 
 def _created(event, args):
-    """The path an event other than open creates, or None."""
+    """(path, dir_fd) of what an event other than open creates, or (None, None)."""
     if event == "os.mkdir":
-        return args[0] if args[2] in (-1, None) else None
+        return args[0], args[2]
     if event == "socket.bind":
         address = args[1]
-        return address if isinstance(address, str) and address[:1] not in ("", "\0") else None
+        made = isinstance(address, str) and address[:1] not in ("", "\0")
+        return (address if made else None), None
     # os.rename, os.replace, os.link, os.symlink: the destination is made.
-    return args[1] if args[-1] in (-1, None) else None
+    return args[1], args[-1]
 
 
 _OTHER_EVENTS = frozenset(("os.mkdir", "os.rename", "os.link", "os.symlink", "socket.bind"))
@@ -103,9 +132,11 @@ def _hook(event, args):
     if recorder is None:
         return
     try:
-        path = args[0] if event == "open" else _created(event, args)
+        # open's audit event carries no dir_fd: a name opened relative to one is taken
+        # as relative to the cwd.
+        path, dir_fd = (args[0], None) if event == "open" else _created(event, args)
         if path is not None:
-            recorder._saw(path)
+            recorder._saw(path, dir_fd)
     except Exception:  # an audit hook that raises would fail the user's own call
         pass
 

@@ -124,6 +124,55 @@ class OriginsTest(unittest.TestCase):
                 self.assertEqual(os.listdir(scratch), [])
 
 
+@unittest.skipUnless(origins.AVAILABLE, "Python %d.%d has no audit hooks" % sys.version_info[:2])
+class SpellingsTest(unittest.TestCase):
+    """The recorder is the evidence that blames an entry outside the sandbox (issue 23):
+    it must see an entry made in a watched dir however its path is spelled. A trailing
+    slash, a "." segment or a dir_fd-relative mkdir used to go unseen ("not ours")."""
+
+    def setUp(self):
+        self.watched = os.path.realpath(support.scratch_dir(self))
+        self.elsewhere = os.path.realpath(support.scratch_dir(self))
+        os.mkdir(os.path.join(self.elsewhere, "sub"))
+        os.symlink(self.watched, os.path.join(self.elsewhere, "link"))
+        self.recorder = origins.Recorder([self.watched])
+        self.recorder.start()
+        self.addCleanup(self.recorder.stop)
+
+    def seen(self, name):
+        return self.recorder.origin_of(os.path.join(self.watched, name)) is not None
+
+    def test_every_spelling_of_a_path_in_a_watched_dir_is_seen(self):
+        base = os.path.basename(self.watched)
+        os.makedirs(self.watched + "/trailing-slash/")
+        os.mkdir(self.watched + "/./dot-segment")
+        os.mkdir(os.path.join(self.elsewhere, "sub", "..", "..", base, "dot-dot"))
+        os.mkdir(os.path.join(self.elsewhere, "link", "through-a-link"))
+        open(self.watched + "//double-slash", "w").close()
+        cwd = os.getcwd()
+        os.chdir(self.elsewhere)
+        try:
+            os.mkdir(os.path.join("..", base, "relative"))
+            os.chdir(self.watched)
+            open("relative-file", "w").close()
+        finally:
+            os.chdir(cwd)
+        fd = os.open(self.watched, os.O_RDONLY)
+        try:
+            os.mkdir("by-dir-fd", dir_fd=fd)
+        finally:
+            os.close(fd)
+        names = ["trailing-slash", "dot-segment", "dot-dot", "through-a-link", "double-slash",
+                 "relative", "relative-file", "by-dir-fd"]
+        self.assertEqual([name for name in names if not self.seen(name)], [])
+
+    def test_what_is_made_inside_a_watched_dir_s_subdirectory_is_not_kept(self):
+        os.mkdir(os.path.join(self.watched, "dir"))
+        open(os.path.join(self.watched, "dir", "inner"), "w").close()
+        self.assertTrue(self.seen("dir"))
+        self.assertFalse(self.seen(os.path.join("dir", "inner")))
+        self.assertEqual(sorted(self.recorder.made), [os.path.join(self.watched, "dir")])
+
+
 if __name__ == "__main__":
     unittest.main()
-
