@@ -16,14 +16,14 @@ import tempfile
 from .cleanup import high_fd
 from .errors import HandleLostError
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "anonymous_file"]
 
 
 class Channel(object):
     """One hand-off from the test process to the supervisor, as JSON."""
 
     def __init__(self):
-        self._fd = high_fd(_anonymous_file())
+        self._fd = high_fd(anonymous_file())
         st = os.fstat(self._fd)
         self._identity = (st.st_dev, st.st_ino)
         self._supervisor = os.getpid()
@@ -82,8 +82,8 @@ class Channel(object):
         return (st.st_dev, st.st_ino) == self._identity
 
 
-def _anonymous_file():
-    """A new file with no name, in memory where the system has memfds."""
+def anonymous_file():
+    """A new file with no name (close-on-exec), in memory where the system has memfds."""
     try:
         return os.memfd_create("tempguard-handoff", os.MFD_CLOEXEC)
     except AttributeError:

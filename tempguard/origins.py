@@ -10,6 +10,7 @@ origin clears the rest when its stretch of time ends.
 """
 
 import dis
+import fcntl
 import os
 import sys
 import sysconfig
@@ -36,14 +37,19 @@ class Recorder(object):
     def __init__(self, directories):
         self.directories = set(directories)
         self.made = {}
+        self.forked = {}  # path: pid of the forked copy that made it (see _ForkLog)
         self._real = {}  # parent as spelled: as resolved (see _resolved)
         self._outer = None
+        self._pid = None
+        self._forks = None
 
     def start(self):
         global _running, _hooked
         if not _hooked:
             sys.addaudithook(_hook)
             _hooked = True
+        self._pid = os.getpid()
+        self._forks = _ForkLog()
         self._outer, _running = _running, self
 
     def stop(self):
@@ -51,13 +57,19 @@ class Recorder(object):
         global _running
         if _running is self:
             _running = self._outer
-        self.made = {}
+        self.made, self.forked = {}, {}
+        if self._forks is not None and os.getpid() == self._pid:
+            self._forks.close()
+            self._forks = None
 
     def origin_of(self, path):
         """The origin of *path* as JSON-ready data, or None if it was not seen being made."""
         frames = self.made.get(path)
         if not frames:
-            return None
+            if self._forks is not None:
+                self.forked.update(self._forks.read_new())
+            pid = self.forked.get(path)
+            return None if pid is None else {"forked": pid}
         described = [{"file": code.co_filename, "line": _line_of(code, lasti),
                       "function": code.co_name} for code, lasti in frames]
         return dict(described[0], stack=described[1:])
@@ -66,6 +78,8 @@ class Recorder(object):
         """Drop what was kept: a stretch of time has been judged."""
         if self.made:
             self.made = {}
+        if self.forked:
+            self.forked = {}
         self._real.clear()
 
     def _resolved(self, parent):
@@ -101,8 +115,47 @@ class Recorder(object):
             if parent not in self.directories:
                 return
         path = parent + "/" + name
-        if path not in self.made:
+        if os.getpid() != self._pid:
+            self._forks.append(path)  # a forked copy: its parent judges what it made
+        elif path not in self.made:
             self.made[path] = _user_frames(sys._getframe(2))
+
+
+class _ForkLog(object):
+    """Where forked copies of the process (fork without exec) say what they made in a
+    watched dir: an anonymous file they inherit, appended to a line at a time, and
+    checked by identity before each write (a copy may have closed or reused it)."""
+
+    def __init__(self):
+        from . import cleanup, handoff  # only here: neither needs origins
+        self._fd = cleanup.high_fd(handoff.anonymous_file())
+        fcntl.fcntl(self._fd, fcntl.F_SETFL, os.O_APPEND)
+        st = os.fstat(self._fd)
+        self._identity = (st.st_dev, st.st_ino)
+        self._read = 0
+
+    def append(self, path):
+        try:
+            st = os.fstat(self._fd)
+            if (st.st_dev, st.st_ino) == self._identity:
+                os.write(self._fd, ("%d %s\n" % (os.getpid(), path)).encode("utf-8",
+                                                                          "surrogateescape"))
+        except OSError:
+            pass  # the copy broke its descriptors: its entry stays unattributed
+
+    def read_new(self):
+        """{path: pid} of what copies wrote since the last call."""
+        chunk = os.pread(self._fd, 1 << 24, self._read)
+        complete = chunk[:chunk.rfind(b"\n") + 1]
+        self._read += len(complete)
+        made = {}
+        for line in complete.decode("utf-8", "surrogateescape").splitlines():
+            pid, _, path = line.partition(" ")
+            made[path] = int(pid)
+        return made
+
+    def close(self):
+        os.close(self._fd)
 
 
 def _created(event, args):
@@ -222,6 +275,8 @@ def describe(origin, cwd=None):
         return "not seen being made (by another process, or a way the audit hook misses)"
     if "found" in origin:  # no record of its making: where it was found
         return origin["found"]
+    if "forked" in origin:
+        return "made by a forked copy of the test process: pid %d" % origin["forked"]
     if "subprocess" in origin:
         return _describe_child(origin)
     frames = [origin] + list(origin.get("stack", ()))

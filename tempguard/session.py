@@ -248,7 +248,8 @@ class _Observation(object):
                         _sandbox.is_run_root_name(name) or name.startswith(watch.ignored))):
                     continue
                 st = watch.held.stat(name)
-                if st is None:
+                if st is None or self.session.is_judged(watch.held, name,
+                                                        (st.st_dev, st.st_ino)):
                     continue
                 found.append(_ownership.Candidate(
                     watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
@@ -528,6 +529,11 @@ class Session(object):
         self._saved_fallback = None
         self._guards = []
         self._unremoved = []
+        # Judged sandbox leaks, removed at the end of the run: a later test that reads
+        # what an earlier one left sees it, as under unittest; no later stretch (an
+        # outer test, the next test) is blamed for them (see is_judged).
+        self._judged = []
+        self._judged_keys = set()
         self._moves = {}  # (id(place), name): (kept dir, its identity), see keep_when_confirmed
         self._handed_off = False
         self._hand_off_problem = None
@@ -597,6 +603,7 @@ class Session(object):
             for level in ("class", "module"):
                 confirmed += self.judge(self.settle(self.ledger.take(level)), level, None)
             confirmed += self._judge_lingering()
+            self._remove_judged()
         finally:
             self.children.uninstall()
             if self.origins is not None:
@@ -834,8 +841,14 @@ class Session(object):
         owned = _ownership.exit_owned(waiting, handlers=False)
         late = self._confirm([c for c in waiting
                               if _ownership.candidate_path(c) not in owned], "exit")
+        self._remove_judged()
         self._remove(self._unremoved, allow_cwd=True)
         self._unremoved = []
+        # Judged sandbox leaks, removed at the end of the run: a later test that reads
+        # what an earlier one left sees it, as under unittest; no later stretch (an
+        # outer test, the next test) is blamed for them (see is_judged).
+        self._judged = []
+        self._judged_keys = set()
         return late, bool(owned)
 
     def _confirm(self, candidates, scope):
@@ -849,8 +862,20 @@ class Session(object):
             candidate.record.leaks.append(leak)
             by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(leak)
             self._list_fixture(candidate.record)
-        self._remove([c for c in candidates if c.where == "sandbox"])
+        for candidate in candidates:
+            if candidate.where == "sandbox":
+                self._judged.append(candidate)
+                self._judged_keys.add((id(candidate.place), candidate.name, candidate.identity))
         return list(by_record.values())
+
+    def is_judged(self, place, name, identity):
+        """True for a sandbox entry already judged a leak, waiting to be removed."""
+        return (id(place), name, identity) in self._judged_keys
+
+    def _remove_judged(self):
+        judged, self._judged = self._judged, []
+        self._judged_keys = set()
+        self._remove(judged)
 
     @staticmethod
     def as_leak(candidate, scope):

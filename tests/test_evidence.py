@@ -91,3 +91,48 @@ class ForeignWriterTest(unittest.TestCase):
                                   planted)])
         self.assertTrue(os.path.exists(planted))  # outside: reported, never removed
         os.unlink(planted)
+
+
+class JudgedLateRemovedAtTheEndTest(unittest.TestCase):
+
+    def test_a_later_test_reads_what_an_earlier_one_left_as_under_unittest(self):
+        """The earlier test's leak was removed as soon as it was judged (at the end of
+        its class), so the later test failed under the runner."""
+        results = {}
+        for command in ("unittest", "tempguard.runner"):
+            tmp = support.scratch_dir(self)
+            report = os.path.join(support.scratch_dir(self), "report.json")
+            extra = ["--report", report] if command == "tempguard.runner" else []
+            completed = support.run_python(["-m", command, "example_reads_earlier"] + extra,
+                                           cwd=EVIDENCE, env={"TMPDIR": tmp})
+            results[command] = completed
+        runner, plain = results["tempguard.runner"], results["unittest"]
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual((runner.returncode, support.unittest_part(runner.stderr)),
+                         (0, support.unittest_part(plain.stderr)), runner.stderr)
+        leaks = [(test["id"], os.path.basename(leak["path"]))
+                 for test in support.load_json(report)["tests"] for leak in test["leaks"]]
+        self.assertEqual(leaks, [("example_reads_earlier.A.test_leaves_a_file",
+                                  "left-for-later")])
+
+
+class ForkedCopyTest(unittest.TestCase):
+
+    def test_what_a_forked_copy_makes_is_blamed_on_the_test_that_forked(self):
+        """The audit hook runs in the copy too, but what it saw stayed in the copy: the
+        entry was "not ours"."""
+        tmp = support.scratch_dir(self)
+        report = os.path.join(support.scratch_dir(self), "report.json")
+        planted = os.path.join(tmp, "planted-by-a-fork")
+        completed = support.run_python(["-m", "tempguard.runner", "example_fork", "--report",
+                                        report], cwd=EVIDENCE,
+                                       env={"TMPDIR": tmp, "EXAMPLE_PLANT": planted})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        entry = support.load_json(report)["tests"][0]
+        if not origins.AVAILABLE:
+            self.assertEqual([item["path"] for item in entry["unattributed"]], [planted])
+            return
+        self.assertEqual([(leak["path"], leak["where"]) for leak in entry["leaks"]],
+                         [(planted, "outside")], completed.stderr)
+        self.assertEqual(list(entry["leaks"][0]["origin"]), ["forked"])
+        self.assertIn("made by a forked copy of the test process: pid ", completed.stderr)
