@@ -18,7 +18,7 @@ import time
 
 from .errors import HandleLostError
 
-__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "high_fd", "identity",
+__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "high_fd", "holds", "identity",
            "fd_headroom", "own_umask", "remove_if_unchanged", "remove_paths"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -233,11 +233,7 @@ class HeldDirectory(object):
         return os.fstat(self.fd)
 
     def _holds(self, fd):
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            return False
-        return (st.st_dev, st.st_ino) == self.identity
+        return holds(fd, self.identity)
 
     def _reopen(self):
         """A new descriptor by path, only if the path still leads to the directory held."""
@@ -322,6 +318,16 @@ class HeldDirectory(object):
             if self._holds(self._fd):
                 os.close(self._fd)
             self._fd = None
+
+
+def holds(fd, identity):
+    """True if *fd* is still the file whose (st_dev, st_ino) is *identity*: a test may
+    have closed it, or reused its number for a file of its own."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == identity
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 
-from .cleanup import high_fd
+from .cleanup import high_fd, holds
 from .errors import HandleLostError
 
 __all__ = ["Channel", "anonymous_file"]
@@ -75,11 +75,7 @@ class Channel(object):
         return fd, True
 
     def _holds(self, fd):
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            return False
-        return (st.st_dev, st.st_ino) == self._identity
+        return holds(fd, self._identity)
 
 
 def anonymous_file():

@@ -16,6 +16,9 @@ import sys
 import sysconfig
 import unittest
 
+from . import cleanup as _cleanup
+from . import handoff as _handoff
+
 __all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "describe"]
 
 # Audit hooks came with Python 3.8 (PEP 578).
@@ -127,8 +130,7 @@ class _ForkLog(object):
     checked by identity before each write (a copy may have closed or reused it)."""
 
     def __init__(self):
-        from . import cleanup, handoff  # only here: neither needs origins
-        self._fd = cleanup.high_fd(handoff.anonymous_file())
+        self._fd = _cleanup.high_fd(_handoff.anonymous_file())
         fcntl.fcntl(self._fd, fcntl.F_SETFL, os.O_APPEND)
         st = os.fstat(self._fd)
         self._identity = (st.st_dev, st.st_ino)
@@ -136,8 +138,7 @@ class _ForkLog(object):
 
     def append(self, path):
         try:
-            st = os.fstat(self._fd)
-            if (st.st_dev, st.st_ino) == self._identity:
+            if _cleanup.holds(self._fd, self._identity):
                 os.write(self._fd, ("%d %s\n" % (os.getpid(), path)).encode("utf-8",
                                                                           "surrogateescape"))
         except OSError:

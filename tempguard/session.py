@@ -27,7 +27,8 @@ from .tracking import TrackingContext, set_fallback
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
            "class_policy",
            "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "move_into_kept", "is_unattributed", "ORIGINS_SETTINGS",
+           "still_there", "still_written", "move_into_kept", "is_unattributed",
+           "ORIGINS_SETTINGS",
            "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
@@ -705,8 +706,8 @@ class Session(object):
             time.sleep(0.05)
         for scope, _observation in self._lingering:
             pid = scope.user()
-            scope.record.notes.append("%s: still being written by pid %s, a child of %s; "
-                                      "left in place" % (scope.path, pid, scope.owner))
+            if not self.supervised:  # else the supervisor waits for it again, and says
+                scope.record.notes.append(still_written(scope, pid))
             self._list_fixture(scope.record)
             self.children_running.append((scope, pid))
         self._lingering = []
@@ -939,7 +940,8 @@ class Session(object):
         counts = dict(counts or {}, passed=sum(1 for r in self.records if r.outcome == "passed"))
         records, fixture_records = self.records, self.fixture_records
         if not self.settings.report:
-            waited = set(id(candidate.record) for candidate in waiting)
+            waited = set(id(candidate.record) for candidate in waiting).union(
+                id(scope.record) for scope, _pid in self.children_running)
             records = [r for r in records if id(r) in waited or _has_news(r)]
             rest = [r for r in self.records + self.fixture_records if not _has_news(r)
                     and id(r) not in waited]
@@ -957,7 +959,11 @@ class Session(object):
                 "reported": sorted(set(os.path.basename(leak.path)
                                        for record in self.records + self.fixture_records
                                        for leak in record.leaks if leak.where == "sandbox")),
-                "children_running": bool(self.children_running)}
+                "children_running": [
+                    {"path": scope.path, "owner": scope.owner, "record": index[id(scope.record)],
+                     "processes": [list(process) for process in scope.processes],
+                     "names_at_end": sorted(scope.names_at_end or ())}
+                    for scope, _pid in self.children_running]}
 
     # -- fixture phases (what happens between tests) --------------------------
 
@@ -1062,6 +1068,12 @@ class Session(object):
                                  and _ownership.module_may_own(module)) else None
             confirmed += self.judge(self.settle(pending), level, later)
         return confirmed
+
+
+def still_written(scope, pid):
+    """The note on a child's dir that a live process still writes when the run ends."""
+    return ("%s: still being written by pid %s, a child of %s; left in place"
+            % (scope.path, pid, scope.owner))
 
 
 def is_unattributed(candidate, settings):

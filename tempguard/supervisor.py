@@ -13,14 +13,16 @@ killed. Forking, not starting a new interpreter, costs next to nothing.
 import os
 import signal
 import sys
+import time
 import unittest
 
 from . import invocation as _invocation
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
-from .session import (Leak, Session, TestRecord, is_unattributed, move_into_kept,
-                      still_there)
+from .children import ChildScope
+from .session import (CHILD_GRACE_SECONDS, Leak, Session, TestRecord, is_unattributed,
+                      move_into_kept, still_there, still_written)
 
 __all__ = ["fork", "supervise"]
 
@@ -108,6 +110,44 @@ def _terminal_foreground():
         os.close(fd)
 
 
+def _judge_children(entries, records, late):
+    """The dirs of children that outlived the test process (pool workers often exit
+    only after it): wait CHILD_GRACE_SECONDS for them, then judge what they left as
+    leaks of their starter, added to *late*. True if one still runs: its dir is left
+    in place, with a note."""
+    scopes = []
+    for entry in entries:
+        try:
+            held = HeldDirectory(entry["path"])
+        except OSError:
+            continue  # gone, or replaced: nothing of ours is there to judge
+        scope = ChildScope(os.path.basename(entry["path"]), entry["path"], held)
+        scope.owner, scope.record = entry["owner"], records[entry["record"]]
+        scope.processes = [tuple(process) for process in entry["processes"]]
+        scope.names_at_end = frozenset(entry["names_at_end"])
+        scopes.append(scope)
+    deadline = time.monotonic() + CHILD_GRACE_SECONDS
+    running = list(scopes)
+    while running:
+        running = [scope for scope in running if scope.user() is not None]
+        if not running or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for scope in scopes:
+        if scope in running:
+            scope.record.notes.append(still_written(scope, scope.user()))
+        else:
+            for name in scope.held.names():
+                st = scope.held.stat(name)
+                if st is not None:
+                    leak = Leak(os.path.join(scope.path, name), _ownership.kind_of(st.st_mode),
+                                "sandbox", "child", scope.owner, scope.origin(name))
+                    scope.record.leaks.append(leak)
+                    late.append((scope.record, leak))
+        scope.held.close()
+    return bool(running)
+
+
 def _received(channel):
     try:
         return channel.receive()
@@ -122,10 +162,13 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         root.close(settings.keep_runs)  # no test ran: the test process said why
         return status
     records, fixture_records, late, counts, reported = [], [], [], None, ()
+    still_running = False
     if handoff is not None:
         records = [TestRecord.from_json(data) for data in handoff["records"]]
         fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
         late = _judge_waiting(root, records + fixture_records, handoff["waiting"], settings)
+        still_running = _judge_children(handoff["children_running"],
+                                        records + fixture_records, late)
         counts = handoff["counts"]
         reported = set(handoff["reported"]).union(os.path.basename(leak.path)
                                                   for _, leak in late)
@@ -138,7 +181,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         run.notes.append("the test process %s without handing its records over" % how)
         run.notes.extend(root.replaced())  # else the test process noted them already
     unjudged = _unjudged(root, run, reported)
-    if handoff is not None and handoff["children_running"]:
+    if handoff is not None and still_running:
         root.leave()  # a child of a test still writes there: a later run prunes it
     else:
         run.add_removal(root.close(settings.keep_runs))

@@ -80,6 +80,18 @@ class ChildrenTest(unittest.TestCase):
         self.assertIn("(confirmed once the child processes that could still write it had "
                       "exited)", summary)
 
+    def test_a_child_that_outlives_the_test_process_is_waited_for_and_judged(self):
+        """Pool workers often exit only after the test process: its run root was left in
+        TMPDIR ("still being written"), and the child's file was never judged."""
+        completed, report, tmpdir = self.run_examples("tempguard.runner",
+                                                      "example_children_after_exit")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        leaks = [(entry["id"], os.path.basename(leak["path"]), leak["judged"])
+                 for entry in report["tests"] for leak in entry["leaks"]]
+        self.assertEqual(leaks, [("example_children_after_exit.OutlivesItsParent.test_starts",
+                                  "after-its-parent", "child")], completed.stderr)
+        self.assertEqual(os.listdir(tmpdir), [])
+
     def test_a_child_still_writing_at_the_end_keeps_its_files_and_is_named(self):
         completed, report, tmpdir = self.run_examples("tempguard.runner",
                                                       "example_children_forever")
