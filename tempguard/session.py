@@ -331,11 +331,14 @@ class TestGuard(object):
         return taken
 
     def find_leaks(self):
-        """Untracked entries that appeared since the test started and exist now."""
+        """Untracked entries that appeared since the test started and exist now: in the
+        sandbox, or outside it with evidence that this run made them (see
+        is_unattributed)."""
         candidates = self._observation.appeared(self.record.id, self.record, self._tracked(),
                                                 self._owners)
         return [self.session.as_leak(candidate, "test")
-                for candidate in self.session.settle(candidates)]
+                for candidate in self.session.settle(candidates)
+                if not is_unattributed(candidate, self.session.settings)]
 
     def finish(self, failed, keep_policy, later_owner=lambda: None):
         """Clean (or keep) the test's tracked files, and file what else it left.

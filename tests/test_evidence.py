@@ -71,6 +71,13 @@ class ForeignWriterTest(unittest.TestCase):
         self.assertIn("tempguard: appeared in the temp dir during the run; nothing shows this "
                       "run made it", completed.stderr)
 
+    def test_the_mixin_s_mid_test_check_and_fail_mode_need_evidence_too(self):
+        """assertNoTempLeaks and the mixin's fail mode counted the writer's files."""
+        for command in ("unittest", "tempguard.runner"):
+            completed = support.run_python(["-m", command, "example_mixin_busy"], cwd=EVIDENCE,
+                                           env={"TMPDIR": self.tmp})
+            self.assertEqual(completed.returncode, 0, command + completed.stderr)
+
     def test_strict_mode_counts_what_appeared_as_leaks(self):
         completed, report = self.run_suite("--outside", "strict")
         self.assertEqual(completed.returncode, 0, completed.stderr)
