@@ -25,11 +25,9 @@ from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
-           "class_policy",
-           "DirectoryWatch", "TestGuard", "Session", "active_session",
+           "class_policy", "DirectoryWatch", "TestGuard", "Session", "active_session",
            "still_there", "still_written", "move_into_kept", "is_unattributed",
-           "ORIGINS_SETTINGS",
-           "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
+           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
