@@ -15,6 +15,7 @@ keep the sandbox.
 import contextlib
 import os
 import tempfile
+import time
 
 try:
     import _posixsubprocess
@@ -66,6 +67,19 @@ class ChildScope(object):
                 return pid
         users = _inuse.environ_users(self.path)
         return users[0] if users else None
+
+
+def wait_until_free(scopes, seconds):
+    """Wait up to *seconds* for no live process to use any of *scopes*; those still in
+    use then (see ChildScope.user), as a list."""
+    deadline = time.monotonic() + seconds
+    running = list(scopes)
+    while running:
+        running = [scope for scope in running if scope.user() is not None]
+        if not running or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return running
 
 
 class ChildDirs(object):

@@ -695,17 +695,13 @@ class Session(object):
         """Judge the dirs of children that outlived their starter, once they have exited;
         wait CHILD_GRACE_SECONDS for them. What is still being written is left in place."""
         confirmed = []
-        deadline = time.monotonic() + CHILD_GRACE_SECONDS
-        while self._lingering:
-            for scope, observation in list(self._lingering):
-                if scope.user() is None:
-                    self._lingering.remove((scope, observation))
-                    confirmed += self.judge(self.settle(observation.children_of(scope)),
-                                            "child", None)
-            if not self._lingering or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        for scope, _observation in self._lingering:
+        running = _children.wait_until_free([scope for scope, _ in self._lingering],
+                                            CHILD_GRACE_SECONDS)
+        for scope, observation in self._lingering:
+            if scope not in running:
+                confirmed += self.judge(self.settle(observation.children_of(scope)),
+                                        "child", None)
+        for scope in running:
             pid = scope.user()
             if not self.supervised:  # else the supervisor waits for it again, and says
                 scope.record.notes.append(still_written(scope, pid))

@@ -13,14 +13,13 @@ killed. Forking, not starting a new interpreter, costs next to nothing.
 import os
 import signal
 import sys
-import time
 import unittest
 
 from . import invocation as _invocation
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
-from .children import ChildScope
+from .children import ChildScope, wait_until_free
 from .session import (CHILD_GRACE_SECONDS, Leak, Session, TestRecord, is_unattributed,
                       move_into_kept, still_there, still_written)
 
@@ -126,13 +125,7 @@ def _judge_children(entries, records, late):
         scope.processes = [tuple(process) for process in entry["processes"]]
         scope.names_at_end = frozenset(entry["names_at_end"])
         scopes.append(scope)
-    deadline = time.monotonic() + CHILD_GRACE_SECONDS
-    running = list(scopes)
-    while running:
-        running = [scope for scope in running if scope.user() is not None]
-        if not running or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    running = wait_until_free(scopes, CHILD_GRACE_SECONDS)
     for scope in scopes:
         if scope in running:
             scope.record.notes.append(still_written(scope, scope.user()))

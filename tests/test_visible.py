@@ -10,7 +10,6 @@ unittest's outcome lines.
 
 import importlib.util
 import os
-import sys
 import tempfile
 import unittest
 
