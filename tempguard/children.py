@@ -68,6 +68,11 @@ class ChildScope(object):
         users = _inuse.environ_users(self.path)
         return users[0] if users else None
 
+    def still_used(self, pid):
+        """The note on this dir when *pid* (see user) still runs at the end of the run."""
+        return ("%s: still used by pid %s (%s), a child of %s, when the run ended; removed "
+                "once no process uses it" % (self.path, pid, _inuse.command_line(pid), self.owner))
+
 
 def wait_until_free(scopes, seconds):
     """Wait up to *seconds* for no live process to use any of *scopes*; those still in

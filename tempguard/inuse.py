@@ -11,10 +11,11 @@ our own user's (the kernel hides the others' open files).
 import collections
 import fcntl
 import os
+import shlex
 import stat
 
-__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_getter", "environ_temp_dirs", "environ_users", "is_flocked",
-           "process_state"]
+__all__ = ["TEMP_DIR_VARIABLES", "InUse", "command_line", "environ_getter", "environ_temp_dirs",
+           "environ_users", "is_flocked", "process_state"]
 
 _PROC = "/proc"
 # The variables that name a process's temp dir (tempfile reads them in this order).
@@ -255,6 +256,18 @@ def environ_users(path, temp_dirs=None):
     prefix = os.fsencode(path.rstrip(os.sep))
     return [pid for pid, value in (environ_temp_dirs() if temp_dirs is None else temp_dirs)
             if value == prefix or value.startswith(prefix + b"/")]
+
+
+def command_line(pid, proc=_PROC, limit=200):
+    """A process's command line from /proc, shell-quoted and cut to *limit* characters;
+    "gone" if it is."""
+    try:
+        with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
+            args = handle.read().split(b"\0")[:-1]
+    except OSError:
+        return "gone"
+    text = " ".join(shlex.quote(os.fsdecode(arg)) for arg in args) or "no command line"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def process_state(pid, proc=_PROC):

@@ -8,9 +8,9 @@ import tempfile
 
 from . import origins as _origins
 
-__all__ = ["REPORT_VERSION", "Described", "check_output_file", "display", "leak_message", "note_kept", "run_report",
-           "size", "totals", "write_invocation_totals", "write_late_section", "write_section",
-           "write_json"]
+__all__ = ["REPORT_VERSION", "Described", "check_output_file", "display", "leak_message",
+           "note_kept", "run_report", "size", "totals", "write_exit_notes",
+           "write_invocation_totals", "write_late_section", "write_section", "write_json"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -204,6 +204,15 @@ def write_late_section(stream, late, origins="off"):
     """What was judged only at interpreter exit, where no runner prints any more."""
     _section(stream, "leaked temporary files (judged at interpreter exit)",
              _leak_blocks([record for record, _leaks in late], origins, judged="exit"))
+    stream.flush()
+
+
+def write_exit_notes(stream, notes):
+    """*notes*, [(record, text)] made at interpreter exit, where no runner prints any more."""
+    blocks = collections.OrderedDict()
+    for record, text in notes:
+        blocks.setdefault(record.id, []).append(display(text))
+    _section(stream, "notes (at interpreter exit)", blocks)
     stream.flush()
 
 

@@ -178,8 +178,22 @@ class RunRoot(object):
     def leave(self):
         """Let go of the root as it is, marked finished: a later run or the monitor prunes it."""
         self._write_marker(finished=True)
+        self.let_go()
+
+    def let_go(self):
+        """Close this process's descriptors of the root; another process of the run
+        holds it now (see reaper)."""
         self.sandbox.close()
         self.held.close()
+
+    def descriptors(self):
+        """The descriptors this process holds the root by, checked (see HeldDirectory.fd)."""
+        return [held.fd for held in (self.held, self.sandbox, self._kept_in)
+                if held is not None and held.fd is not None]
+
+    def adopt(self):
+        """Mark the root as this process's, a process of the run that took it over."""
+        self._write_marker(finished=False)
 
     def close(self, keep_runs):
         """finish(), then prune the dead runs beside this one, keeping *keep_runs* runs'

@@ -20,13 +20,14 @@ from . import cleanup as _cleanup
 from . import invocation as _invocation
 from . import origins as _origins
 from . import ownership as _ownership
+from . import reaper as _reaper
 from . import report as _report
 from . import sandbox as _sandbox
 from .tracking import TrackingContext, set_fallback
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
            "class_policy", "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "still_written", "move_into_kept", "is_unattributed",
+           "still_there", "move_into_kept", "is_unattributed",
            "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
@@ -622,10 +623,7 @@ class Session(object):
                     % watch.path for watch in self.watches if watch.held.is_replaced()]:
                 self.note(notice)
             if not self.supervised and not self.waits_for_exit():
-                if self.children_running:
-                    self.root.leave()
-                else:
-                    self._finish_root()
+                self._finish_root()
         return confirmed
 
     def _ignore_report(self):
@@ -693,7 +691,8 @@ class Session(object):
 
     def _judge_lingering(self):
         """Judge the dirs of children that outlived their starter, once they have exited;
-        wait CHILD_GRACE_SECONDS for them. What is still being written is left in place."""
+        wait CHILD_GRACE_SECONDS for them. A dir still in use is removed later by a
+        reaper (see _finish_root)."""
         confirmed = []
         running = _children.wait_until_free([scope for scope, _ in self._lingering],
                                             CHILD_GRACE_SECONDS)
@@ -704,7 +703,7 @@ class Session(object):
         for scope in running:
             pid = scope.user()
             if not self.supervised:  # else the supervisor waits for it again, and says
-                scope.record.notes.append(still_written(scope, pid))
+                scope.record.notes.append(scope.still_used(pid))
             self._list_fixture(scope.record)
             self.children_running.append((scope, pid))
         self._lingering = []
@@ -732,7 +731,11 @@ class Session(object):
         """At interpreter exit: stop if nobody did, then judge what waited for exit."""
         if os.getpid() != self._pid:
             return
+        stopped_here = not self.stopped
         self.stop()
+        if stopped_here and self.children_running and not self.supervised:
+            _report.write_exit_notes(sys.stderr, [(scope.record, scope.still_used(pid))
+                                                  for scope, pid in self.children_running])
         if self.supervised:
             self.hand_off()
             if self._hand_off_problem is not None:
@@ -746,7 +749,7 @@ class Session(object):
         if late:
             _report.write_late_section(sys.stderr, late, self.settings.origins_mode)
             self.write_report(self._counts)
-        if still_owned or self.children_running:
+        if still_owned:
             self.root.leave()
         else:
             self._finish_root()
@@ -761,12 +764,20 @@ class Session(object):
             pass  # unmarked, it is pruned as a dead run's all the same
 
     def _finish_root(self):
+        """Remove the run root, or hand it to a reaper while children of the run still
+        use their dirs."""
         for watch in self.all_watches:
             if watch is not self.sandbox_watch:
                 watch.close()
-        finish = self.root.close(self.settings.keep_runs)
-        if not finish.ok:
-            self._run_record().add_removal(finish)
+        if self.children_running:
+            problem = _reaper.remove_when_free(
+                self.root, [scope for scope, _ in self.children_running], self.settings.keep_runs)
+            if problem:
+                self.note(problem)
+        else:
+            finish = self.root.close(self.settings.keep_runs)
+            if not finish.ok:
+                self._run_record().add_removal(finish)
         if not self.owns_run:
             self.write_report()
 
@@ -1065,12 +1076,6 @@ class Session(object):
                                  and _ownership.module_may_own(module)) else None
             confirmed += self.judge(self.settle(pending), level, later)
         return confirmed
-
-
-def still_written(scope, pid):
-    """The note on a child's dir that a live process still writes when the run ends."""
-    return ("%s: still being written by pid %s, a child of %s; left in place"
-            % (scope.path, pid, scope.owner))
 
 
 def is_unattributed(candidate, settings):

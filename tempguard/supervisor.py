@@ -21,7 +21,8 @@ from . import report as _report
 from .cleanup import HeldDirectory
 from .children import ChildScope, wait_until_free
 from .session import (CHILD_GRACE_SECONDS, Leak, Session, TestRecord, is_unattributed,
-                      move_into_kept, still_there, still_written)
+                      move_into_kept, still_there)
+from .reaper import remove_when_free
 
 __all__ = ["fork", "supervise"]
 
@@ -112,8 +113,8 @@ def _terminal_foreground():
 def _judge_children(entries, records, late):
     """The dirs of children that outlived the test process (pool workers often exit
     only after it): wait CHILD_GRACE_SECONDS for them, then judge what they left as
-    leaks of their starter, added to *late*. True if one still runs: its dir is left
-    in place, with a note."""
+    leaks of their starter, added to *late*. The scopes of those that still run, each
+    noted: they are removed once free (see reaper)."""
     scopes = []
     for entry in entries:
         try:
@@ -128,7 +129,7 @@ def _judge_children(entries, records, late):
     running = wait_until_free(scopes, CHILD_GRACE_SECONDS)
     for scope in scopes:
         if scope in running:
-            scope.record.notes.append(still_written(scope, scope.user()))
+            scope.record.notes.append(scope.still_used(scope.user()))
         else:
             for name in scope.held.names():
                 st = scope.held.stat(name)
@@ -138,7 +139,7 @@ def _judge_children(entries, records, late):
                     scope.record.leaks.append(leak)
                     late.append((scope.record, leak))
         scope.held.close()
-    return bool(running)
+    return running
 
 
 def _received(channel):
@@ -155,7 +156,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         root.close(settings.keep_runs)  # no test ran: the test process said why
         return status
     records, fixture_records, late, counts, reported = [], [], [], None, ()
-    still_running = False
+    still_running = []
     if handoff is not None:
         records = [TestRecord.from_json(data) for data in handoff["records"]]
         fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
@@ -174,16 +175,19 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         run.notes.append("the test process %s without handing its records over" % how)
         run.notes.extend(root.replaced())  # else the test process noted them already
     unjudged = _unjudged(root, run, reported)
-    if handoff is not None and still_running:
-        root.leave()  # a child of a test still writes there: a later run prunes it
-    else:
+    if not still_running:
         run.add_removal(root.close(settings.keep_runs))
     if unjudged:
-        removed = sum(1 for path in unjudged if not os.path.lexists(path))
+        removed = ("removed once no process uses the run" if still_running else "%d removed"
+                   % sum(1 for path in unjudged if not os.path.lexists(path)))
         run.notes.append("%d %s left in the sandbox that the test process never judged: "
-                         "listed as leaks of the run; %d removed"
+                         "listed as leaks of the run; %s"
                          % (len(unjudged), "entry was" if len(unjudged) == 1 else "entries were",
                             removed))
+    if still_running:
+        problem = remove_when_free(root, still_running, settings.keep_runs)
+        if problem:
+            run.notes.append(problem)
     if not (run.notes or run.cleanup_errors or run.leaks):
         fixture_records.remove(run)
     _report.write_section(sys.stderr, records, fixture_records, counts, settings.origins_mode)

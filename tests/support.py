@@ -212,8 +212,13 @@ def mount_tmpfs(test, mount_point, size="1m"):
 
 def wait_for(path, seconds=60):
     """Wait until *path* exists; fail the test after *seconds*."""
+    wait_until(lambda: os.path.exists(path), seconds, lambda: "gave up waiting for %s" % path)
+
+
+def wait_until(condition, seconds, message):
+    """Wait until *condition()* is true; after *seconds*, fail with *message()*."""
     deadline = time.monotonic() + seconds
-    while not os.path.exists(path):
+    while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("gave up waiting for %s" % path)
+            raise AssertionError(message())
         time.sleep(0.02)

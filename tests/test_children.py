@@ -6,6 +6,7 @@ the outcomes must be unittest's.
 """
 
 import os
+import re
 import signal
 import unittest
 
@@ -25,12 +26,19 @@ EXPECTED = {
 
 class ChildrenTest(unittest.TestCase):
 
-    def run_examples(self, runner, *modules):
+    def fresh_dirs(self):
+        """A new scratch dir: its control dir and TMPDIR, also kept as self.control and
+        self.tmpdir."""
         scratch = support.scratch_dir(self)
-        control = os.path.join(scratch, "control")
-        tmpdir = os.path.join(scratch, "tmp")
-        os.mkdir(control)
-        os.mkdir(tmpdir)
+        self.control = os.path.join(scratch, "control")
+        self.tmpdir = os.path.join(scratch, "tmp")
+        os.mkdir(self.control)
+        os.mkdir(self.tmpdir)
+        return scratch
+
+    def run_examples(self, runner, *modules):
+        scratch = self.fresh_dirs()
+        control, tmpdir = self.control, self.tmpdir
         report = os.path.join(scratch, "report.json")
         args = ["--report", report] if runner != "unittest" else []
         completed = support.run_python(["-m", runner, "-v"] + list(modules) + args, cwd=CHILDREN,
@@ -92,32 +100,74 @@ class ChildrenTest(unittest.TestCase):
                                   "after-its-parent", "child")], completed.stderr)
         self.assertEqual(os.listdir(tmpdir), [])
 
-    def test_a_child_still_writing_at_the_end_keeps_its_files_and_is_named(self):
+    def test_a_child_still_running_at_the_end_keeps_its_dir_until_it_exits(self):
+        """Its root was left in TMPDIR for a later run to prune, for good on a machine
+        where tempguard never runs again."""
         completed, report, tmpdir = self.run_examples("tempguard.runner",
                                                       "example_children_forever")
         self.assertEqual(completed.returncode, 0, completed.stderr)
         (entry,) = [entry for entry in report["tests"] if entry["notes"]]
         self.assertEqual(entry["id"], "example_children_forever.Forever.test_starts")
         (note,) = entry["notes"]
-        self.assertRegex(note, r"still being written by pid \d+, a child of "
-                               r"example_children_forever.Forever.test_starts; left in place")
-        pid = int(note.split("pid ", 1)[1].split(",", 1)[0])
-        self.addCleanup(os.kill, pid, signal.SIGKILL)
+        self.assertEqual(report["totals"]["leaked"], 0)
+        self.check_removed_once_exited(note, tmpdir, "example_children_forever.Forever")
+
+    def test_under_the_mixin_too(self):
+        self.fresh_dirs()
+        completed = support.run_python(
+            ["-m", "unittest", "example_children_forever_mixin"], cwd=CHILDREN,
+            env={"TMPDIR": self.tmpdir, "EXAMPLE_CONTROL": self.control,
+                 "PYTHONPATH": support.PROJECT})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("\ntempguard: notes (at interpreter exit)\n"
+                      "example_children_forever_mixin.ForeverMixin.test_starts\n  ",
+                      completed.stderr)
+        (note,) = [line for line in completed.stderr.splitlines() if "still used by" in line]
+        self.check_removed_once_exited(note, self.tmpdir,
+                                       "example_children_forever_mixin.ForeverMixin")
+
+    def check_removed_once_exited(self, note, tmpdir, test_class):
+        """*note* names the child still running and its command line; its dir stays while
+        it lives, and all of TMPDIR is removed once it has exited."""
+        self.assertRegex(note, r"still used by pid \d+ \(\S*python\S* \S*child_writer.py "
+                               r"forever 1 --forever\), a child of %s.test_starts, when the run "
+                               r"ended; removed once no process uses it" % re.escape(test_class))
+        pid = int(note.split("pid ", 1)[1].split(" ", 1)[0])
+        self.addCleanup(_kill, pid)
         (root,) = os.listdir(tmpdir)
-        scope_dirs = [name for name in os.listdir(os.path.join(tmpdir, root)) if len(name) == 3]
-        (scope_dir,) = scope_dirs
+        (scope_dir,) = [name for name in os.listdir(os.path.join(tmpdir, root)) if len(name) == 3]
         (written,) = os.listdir(os.path.join(tmpdir, root, scope_dir))
         self.assertTrue(written.startswith("forever"))
-        self.assertEqual(report["totals"]["leaked"], 0)
         # Neither a later run's pruning nor the monitor takes it from the child.
         written = os.path.join(tmpdir, root, scope_dir, written)
         pruned = support.run_python(
             ["-c", "import sys; from tempguard import sandbox; sandbox.prune_runs(sys.argv[1], 0)",
              tmpdir])
         self.assertEqual(pruned.returncode, 0, pruned.stderr)
-        monitor = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans"])
-        self.assertIn("the temp dir (TMPDIR) of pid %d" % pid, monitor.stdout + monitor.stderr)
-        self.assertTrue(os.path.exists(written), monitor.stdout + monitor.stderr)
+        monitor = support.run_python(["-m", "tempguard.monitor", tmpdir])
+        # Held by the process that removes it later, which holds nothing else: not the
+        # caller's pipes (this test's run_python would have waited for it), not a terminal.
+        reaper = int(re.search(r"\n +live +pid (\d+) +%s\n" % re.escape(
+            os.path.join(tmpdir, root)), monitor.stdout).group(1))
+        fd_dir = "/proc/%d/fd" % reaper
+        held = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+        self.assertEqual({path for path in held if not path.startswith(tmpdir + os.sep)},
+                         {os.devnull}, held)
+        self.assertNotEqual(os.getsid(reaper), os.getsid(0))  # a session of its own
+        cleaned = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans"])
+        self.assertEqual(cleaned.returncode, 0, cleaned.stderr)
+        self.assertTrue(os.path.exists(written), cleaned.stdout + cleaned.stderr)
+        open(os.path.join(self.control, "forever.stop"), "w").close()
+        support.wait_for(os.path.join(self.control, "forever.stopped"), 30)
+        support.wait_until(lambda: os.listdir(tmpdir) == [], 30,
+                           lambda: "TMPDIR still holds %s" % os.listdir(tmpdir))
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 if __name__ == "__main__":

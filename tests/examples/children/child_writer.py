@@ -3,7 +3,9 @@ named NAME..., then leaves CONTROL/NAME.done.
 
 --spawn: start a grandchild that does this, in a session of its own, and exit at once.
 --own-tmpdir: first point TMPDIR at a new temp dir of its own, inside the one given.
---forever: make one file at once, then sleep for a minute.
+--forever: make one file at once, then run until CONTROL/NAME.stop appears (at most a
+minute), make one more file in the same dir, and leave CONTROL/NAME.stopped: its dir must
+still be there.
 """
 
 import os
@@ -24,7 +26,11 @@ def main(name, count, *flags):
     if "--forever" in flags:
         os.close(tempfile.mkstemp(prefix=name)[0])
         open(os.path.join(control, name + ".done"), "w").close()
-        time.sleep(60)
+        deadline = time.time() + 60
+        while not os.path.exists(os.path.join(control, name + ".stop")) and time.time() < deadline:
+            time.sleep(0.05)
+        os.close(tempfile.mkstemp(prefix=name)[0])
+        open(os.path.join(control, name + ".stopped"), "w").close()
         return
     go = os.path.join(control, name + ".go")
     while not os.path.exists(go):
