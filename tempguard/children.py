@@ -23,6 +23,7 @@ except ImportError:  # not on this platform: subprocess uses os.posix_spawn or f
     _posixsubprocess = None
 
 from . import inuse as _inuse
+from . import origins as _origins
 from .cleanup import HeldDirectory, own_umask
 
 __all__ = ["ChildScope", "ChildDirs"]
@@ -71,7 +72,12 @@ class ChildScope(object):
     def still_used(self, pid):
         """The note on this dir when *pid* (see user) still runs at the end of the run."""
         return ("%s: still used by pid %s (%s), a child of %s, when the run ended; removed "
-                "once no process uses it" % (self.path, pid, _inuse.command_line(pid), self.owner))
+                "once no process uses it" % (self.path, pid, _command_line(pid), self.owner))
+
+
+def _command_line(pid):
+    argv = _inuse.process_argv(pid)
+    return "gone" if argv is None else _origins.command_line(argv)
 
 
 def wait_until_free(scopes, seconds):

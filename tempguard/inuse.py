@@ -11,11 +11,10 @@ our own user's (the kernel hides the others' open files).
 import collections
 import fcntl
 import os
-import shlex
 import stat
 
-__all__ = ["TEMP_DIR_VARIABLES", "InUse", "command_line", "environ_getter", "environ_temp_dirs",
-           "environ_users", "is_flocked", "process_state"]
+__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_getter", "environ_temp_dirs",
+           "environ_users", "is_flocked", "process_argv", "process_state"]
 
 _PROC = "/proc"
 # The variables that name a process's temp dir (tempfile reads them in this order).
@@ -258,16 +257,13 @@ def environ_users(path, temp_dirs=None):
             if value == prefix or value.startswith(prefix + b"/")]
 
 
-def command_line(pid, proc=_PROC, limit=200):
-    """A process's command line from /proc, shell-quoted and cut to *limit* characters;
-    "gone" if it is."""
+def process_argv(pid, proc=_PROC):
+    """A process's command line from /proc, as a list; None if it is gone."""
     try:
         with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
-            args = handle.read().split(b"\0")[:-1]
+            return [os.fsdecode(arg) for arg in handle.read().split(b"\0")[:-1]]
     except OSError:
-        return "gone"
-    text = " ".join(shlex.quote(os.fsdecode(arg)) for arg in args) or "no command line"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+        return None
 
 
 def process_state(pid, proc=_PROC):

@@ -19,7 +19,7 @@ import unittest
 from . import cleanup as _cleanup
 from . import handoff as _handoff
 
-__all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "describe"]
+__all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "describe"]
 
 # Audit hooks came with Python 3.8 (PEP 578).
 AVAILABLE = hasattr(sys, "addaudithook")
@@ -288,17 +288,19 @@ def describe(origin, cwd=None):
 
 def _describe_child(origin):
     if origin.get("subprocess") is not None or origin.get("pid") is not None:
-        who = ": pid %s (%s)" % (origin["pid"], _command_line(origin["subprocess"]))
+        who = ": pid %s (%s)" % (origin["pid"], command_line(origin["subprocess"]))
     else:
         who = ": one of %d processes" % origin.get("processes", 0)
     return "made by a child process of %s%s%s" % (
         origin["started_by"], " after it ended" if origin.get("after_end") else "", who)
 
 
-def _command_line(argv, limit=100):
+def command_line(argv, limit=100):
     """A child's command line, its program by name; a fork has none."""
     if argv is None:
         return "a fork of this process"
+    if not argv:
+        return "no command line"
     text = " ".join([os.path.basename(argv[0])] + list(argv[1:]))
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
