@@ -274,6 +274,10 @@ def describe(origin, cwd=None):
     """One line for people: "made at tests/x.py:3 in helper  <- tests/y.py:9 in setUp"."""
     if origin is None:
         return "not seen being made (by another process, or a way the audit hook misses)"
+    if "children_alive" in origin:  # a hint, not evidence (see Session._as_unattributed)
+        return ("not seen being made; pid %s of this run was running then: a child's files "
+                "are attributed only in the temp dir it was given"
+                % ", ".join(str(pid) for pid in origin["children_alive"]))
     if "found" in origin:  # no record of its making: where it was found
         return origin["found"]
     if "forked" in origin:

@@ -52,6 +52,14 @@ def _leak_lines(leak, origins):
     return lines
 
 
+def _unattributed_lines(entry):
+    """An unattributed entry's line, and its hint if one of the run's children ran then."""
+    lines = ["%-4s %s" % (entry.kind, entry.path)]
+    if entry.origin is not None:
+        lines.append("  " + _origins.describe(entry.origin))
+    return lines
+
+
 _JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
            "run": "at the end of the run", "exit": "after the interpreter exited",
            "child": "once the child processes that could still write it had exited"}
@@ -162,7 +170,7 @@ def write_section(stream, records, fixture_records, counts=None, origins="off"):
         blocks["(where each was made)"] = [origins]
     _section(stream, "leaked temporary files", blocks)
     unattributed = _blocks(everything, lambda record: [
-        "%-4s %s" % (entry.kind, display(entry.path)) for entry in record.unattributed])
+        line for entry in record.unattributed for line in _unattributed_lines(entry)])
     if unattributed:
         unattributed["(why)"] = [
             _UNATTRIBUTED_WHY if origins == "on" else

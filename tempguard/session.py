@@ -542,6 +542,7 @@ class Session(object):
         self._hand_off_problem = None
         self._phase_children = None
         self._lingering = []  # child scopes whose processes outlived their starter
+        self._started = {}  # id(record) -> pids of the children it started
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.origins = None
         self.children = None
@@ -676,6 +677,7 @@ class Session(object):
         """The starter *record* ended: candidates for what its children left, or none
         yet if one of them (or their children) still runs; that is judged later."""
         scope.owner, scope.record = record.id, record
+        self._started[id(record)] = [pid for _argv, pid in scope.processes]
         try:
             if scope.user() is not None:
                 scope.names_at_end = frozenset(scope.held.names())
@@ -864,7 +866,7 @@ class Session(object):
         by_record = collections.OrderedDict()
         for candidate in candidates:
             if is_unattributed(candidate, self.settings):
-                candidate.record.unattributed.append(self.as_leak(candidate, scope))
+                candidate.record.unattributed.append(self._as_unattributed(candidate, scope))
                 self._list_fixture(candidate.record)
                 continue
             leak = self.as_leak(candidate, scope)
@@ -890,6 +892,17 @@ class Session(object):
     def as_leak(candidate, scope):
         return Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
                     scope, candidate.owner, candidate.origin)
+
+    def _as_unattributed(self, candidate, scope):
+        """*candidate* as an unattributed entry. If children of the run were running
+        meanwhile (its stretch's own, or earlier ones still alive), their pids are a
+        hint in its origin, not evidence: a child's files are attributed only in the
+        temp dir it was given."""
+        pids = set(self._started.get(id(candidate.record), ()))
+        pids.update(pid for scope_, _observation in self._lingering
+                    for _argv, pid in scope_.processes)
+        entry = self.as_leak(candidate, scope)
+        return entry._replace(origin={"children_alive": sorted(pids)}) if pids else entry
 
     def keep_when_confirmed(self, candidate, kept):
         """Move *candidate* into the kept directory *kept* (path, (st_dev, st_ino)) once it

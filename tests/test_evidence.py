@@ -35,7 +35,8 @@ os.unlink(os.path.join(where, "writer-ready"))
 """
 
 
-class ForeignWriterTest(unittest.TestCase):
+class _ForeignWriter(object):
+    """Runs the foreign writer in self.tmp while each test runs."""
 
     def setUp(self):
         self.tmp = support.scratch_dir(self)
@@ -47,6 +48,9 @@ class ForeignWriterTest(unittest.TestCase):
         if writer.poll() is None:
             open(os.path.join(self.tmp, "writer-stop"), "w").close()
             writer.wait(timeout=60)
+
+
+class ForeignWriterTest(_ForeignWriter, unittest.TestCase):
 
     def run_suite(self, *args, command="tempguard.runner", env=None):
         report = os.path.join(support.scratch_dir(self), "report.json")
@@ -98,6 +102,52 @@ class ForeignWriterTest(unittest.TestCase):
                                   planted)])
         self.assertTrue(os.path.exists(planted))  # outside: reported, never removed
         os.unlink(planted)
+
+
+class ConcurrentRunsTest(_ForeignWriter, unittest.TestCase):
+
+    def test_three_concurrent_runs_each_blame_their_own_leaks_only(self):
+        """Three runs share one TMPDIR beside the writer: every other run's files and the
+        writer's appear in each, and used to be blamed on whatever test ran then."""
+        plain = support.run_python(["-m", "unittest", "example_planted"], cwd=EVIDENCE,
+                                   env={"TMPDIR": support.scratch_dir(self),
+                                        "EXAMPLE_TAG": "plain",
+                                        "EXAMPLE_REAL_TMP": support.scratch_dir(self)})
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        runs = {}
+        for tag in ("run0", "run1", "run2"):
+            report = os.path.join(support.scratch_dir(self), "report.json")
+            env = dict(os.environ, TMPDIR=self.tmp, EXAMPLE_TAG=tag, EXAMPLE_REAL_TMP=self.tmp,
+                       PYTHONPATH=support.PROJECT)
+            runs[tag] = (subprocess.Popen(
+                [sys.executable, "-m", "tempguard.runner", "example_planted", "--report", report],
+                cwd=EVIDENCE, env=env, stderr=subprocess.PIPE, universal_newlines=True), report)
+        for tag, (process, report) in runs.items():
+            stderr = process.communicate(timeout=300)[1]
+            self.assertEqual((process.returncode, support.unittest_part(stderr)),
+                             (0, support.unittest_part(plain.stderr)), stderr)
+            report = support.load_json(report)
+            leaks = sorted((test["id"].rsplit(".", 1)[1], os.path.basename(leak["path"]))
+                           for test in report["tests"] for leak in test["leaks"])
+            mkstemp = [name for test, name in leaks if test == "test_1_mkstemp"]
+            self.assertEqual(len(mkstemp), 1, leaks)
+            self.assertTrue(mkstemp[0].startswith(tag + "-mkstemp"), leaks)
+            expected = [("test_1_mkstemp", mkstemp[0]), ("test_5_leaves_a_file", "left-for-later")]
+            if origins.AVAILABLE:  # else nothing outside the sandbox can be attributed
+                expected += [("test_2_open_a_hard_coded_path", tag + "-open"),
+                             ("test_3_a_forked_copy", tag + "-fork")]
+            self.assertEqual(leaks, sorted(expected), stderr)
+            unattributed = {os.path.basename(entry["path"]): entry for test in report["tests"]
+                            for entry in test["unattributed"]}
+            self.assertTrue(all(name.startswith(("foreign-", "run")) for name in unattributed),
+                            unattributed)
+            child = unattributed[tag + "-child"]  # seen by its own run: it appeared there
+            self.assertTrue(child["origin"]["children_alive"], child)
+            self.assertIn("of this run was running then: a child's files are attributed only "
+                          "in the temp dir it was given", stderr)
+        for tag in runs:
+            for name in ("open", "fork", "child"):
+                os.unlink(os.path.join(self.tmp, "%s-%s" % (tag, name)))
 
 
 class JudgedLateRemovedAtTheEndTest(unittest.TestCase):
