@@ -17,7 +17,7 @@ from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      Settings, class_policy)
+                      Session, Settings, class_policy)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -45,15 +45,13 @@ class TempGuardRunner(unittest.TextTestRunner):
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
                                            report=report, watch=watch, origins=origins,
                                            outside=outside)
-        self.tempguard_root = None
-        self.tempguard_channel = None
+        self.tempguard_session = None  # a supervised run's, started before its tests loaded
         self._followed = None
 
     def _makeResult(self):
         result = super()._makeResult()
         result.tempguard_settings = self.tempguard_settings
-        result.tempguard_root = self.tempguard_root
-        result.tempguard_channel = self.tempguard_channel
+        result.tempguard_session = self.tempguard_session
         result.tempguard_followed = self._followed
         return result
 
@@ -66,8 +64,8 @@ class TempGuardRunner(unittest.TextTestRunner):
         except ValueError as error:
             self.stream.writeln("tempguard: error: %s" % error)
             self.stream.flush()
-            if self.tempguard_channel is not None:
-                self.tempguard_channel.send({"usage_error": str(error)})
+            if self.tempguard_session is not None:
+                self.tempguard_session.refuse(str(error))
             raise SystemExit(2)
         self._followed = _FollowedTests(test)
         result = super().run(test)
@@ -144,7 +142,7 @@ def _flatten(suite):
 class TempGuardProgram(unittest.TestProgram):
     """unittest's command line with tempguard's options; runs with TempGuardRunner."""
 
-    run_root = channel = None  # a supervised run's (see _SupervisedProgram)
+    session = None  # a supervised run's (see _SupervisedProgram)
 
     def _getParentArgParser(self):
         parser = super()._getParentArgParser()
@@ -187,18 +185,30 @@ class TempGuardProgram(unittest.TestProgram):
                 report=settings.report, watch=getattr(self, "watch", None),
                 origins=settings.origins, outside=settings.outside,
                 **options)
-            self.testRunner.tempguard_root = self.run_root
-            self.testRunner.tempguard_channel = self.channel
+            self.testRunner.tempguard_session = self.session
         super().runTests()
 
 
 class _SupervisedProgram(TempGuardProgram):
-    """The test process of a supervised run, in the run root its supervisor made."""
+    """The test process of a supervised run, in the run root its supervisor made.
+
+    Its session starts before the test modules are imported, so that what an
+    import makes is in the sandbox, and judged (see Session.end_loading).
+    """
 
     def __init__(self, run_root, channel, **kwargs):
-        self.run_root = run_root
-        self.channel = channel
+        self._run_root = run_root
+        self._channel = channel
         super().__init__(**kwargs)
+
+    def createTests(self, *args, **kwargs):
+        self.session = Session(self.settings(), root=self._run_root,
+                               channel=self._channel).start()
+        self.session.begin_loading()
+        try:
+            super().createTests(*args, **kwargs)
+        finally:
+            self.session.end_loading()
 
 
 class _NoTests(unittest.TestLoader):

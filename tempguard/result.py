@@ -31,8 +31,7 @@ class TempGuardResult(unittest.TextTestResult):
     def __init__(self, stream, descriptions, verbosity, **kwargs):
         super().__init__(stream, descriptions, verbosity, **kwargs)
         self.tempguard_settings = None
-        self.tempguard_root = None
-        self.tempguard_channel = None
+        self.tempguard_session = None  # one started already (see TempGuardRunner)
         self.tempguard_followed = None
         self.session = None
         self._guard = None
@@ -48,7 +47,7 @@ class TempGuardResult(unittest.TextTestResult):
     def startTestRun(self):
         super().startTestRun()
         self._started_at = time.perf_counter()
-        self.session = self._new_session().start()
+        self.session = self.tempguard_session or self._new_session().start()
         self.session.begin_phase()
         _guarded_subtests.append(self.session)
         unittest.TestCase.subTest = _guarded_subtest
@@ -71,8 +70,7 @@ class TempGuardResult(unittest.TextTestResult):
             super().stopTestRun()
 
     def _new_session(self):
-        return Session(self.tempguard_settings or Settings(), root=self.tempguard_root,
-                       channel=self.tempguard_channel)
+        return Session(self.tempguard_settings or Settings())
 
     @contextlib.contextmanager
     def workers_running(self):

@@ -725,6 +725,13 @@ class Session(object):
             return False
         return True
 
+    def refuse(self, error):
+        """No test runs: a usage error (*error*, its text) was found before the first. A
+        supervisor is told, and reports nothing."""
+        self._handed_off = True
+        if self.supervised:
+            self._channel.send({"usage_error": error})
+
     def note(self, text):
         """Add a note to the run's own record."""
         self._run_record().notes.append(text)
@@ -995,6 +1002,34 @@ class Session(object):
             self._saved_fallback = set_fallback(self.context_for_now)
         self._phase = _Observation(self, continuing)
 
+    def begin_loading(self):
+        """Watch the import of the test modules, before the first test: what it leaves is
+        judged at the end of the run, as the importing module's (see end_loading)."""
+        self.begin_phase()
+
+    def end_loading(self):
+        """End the watch begun by begin_loading. Each entry that appeared is blamed on
+        the import of the module whose top level made it, "import (pkg.mod)", or,
+        where that cannot be told, "import (the tests)"; judged at the end of the run,
+        since tests may use what their modules made."""
+        observation, context = self._take_phase()
+        run = self._scope(("run",), "run").record
+        appeared = observation.appeared(run.id, run)
+        appeared += self._take_phase_children(("run",), "run", observation)
+        self.forget_origins()
+        modules = {module.__file__: name for name, module in list(sys.modules.items())
+                   if isinstance(getattr(module, "__file__", None), str)}
+        records = {}
+        blamed = []
+        for candidate in appeared:
+            name = modules.get(_importing_file(candidate.origin), "the tests")
+            record = records.get(name)
+            if record is None:
+                record = records[name] = TestRecord("import (%s)" % name, is_listed=False)
+            blamed.append(candidate._replace(owner=record.id, record=record))
+        if context is not None or blamed:
+            self._attach(("run",), "run", context, blamed)
+
     @property
     def between_tests(self):
         """True while a stretch between tests is watched (see begin_phase)."""
@@ -1155,6 +1190,15 @@ def _summed(records):
         total.bytes += record.bytes
         total.cleanup_seconds += record.cleanup_seconds
     return total
+
+
+def _importing_file(origin):
+    """The file of the outermost module top level among an entry's frames, or None."""
+    if not origin or "file" not in origin:
+        return None
+    frames = [origin] + list(origin.get("stack", ()))
+    return next((frame["file"] for frame in reversed(frames)
+                 if frame["function"] == "<module>"), None)
 
 
 def _scope_rank(key):

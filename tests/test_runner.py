@@ -163,6 +163,30 @@ class ModuleFixtureTest(unittest.TestCase):
         self.assertTrue(all(not entry["leaks"] for entry in support.load_json(report)["tests"]))
 
 
+class TestLoadingTest(unittest.TestCase):
+
+    def test_what_the_import_of_a_test_module_makes_is_its_leak(self):
+        """Made before the first test, in the real temp dir, it was neither reported nor
+        removed (reportlab's suite makes $TMPDIR/reportlab_test at import)."""
+        plain, plain_tmp = run_runner(self, "loading", "example_loading", runner="unittest")
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual(sorted(os.listdir(plain_tmp)), ["made_at_import", "written_at_import"])
+        report = os.path.join(scratch_dir(self), "r.json")
+        completed, tmp = run_runner(self, "loading", "example_loading", "--report", report)
+        self.assertEqual((completed.returncode, _unittest_part(completed.stderr)),
+                         (0, _unittest_part(plain.stderr)))
+        importer = "import (example_loading)" if origins.AVAILABLE else "import (the tests)"
+        entries = by_id(support.load_json(report))
+        self.assertEqual(sorted((os.path.basename(leak["path"]), leak["kind"], leak["judged"])
+                                for leak in entries[importer]["leaks"]),
+                         [("made_at_import", "dir", "run"), ("written_at_import", "file", "run")],
+                         completed.stderr)
+        self.assertEqual(os.listdir(tmp), [])
+        failing, _ = run_runner(self, "loading", "example_loading", "--leaks", "fail")
+        self.assertEqual(failing.returncode, 1, failing.stderr)
+        self.assertIn("FAIL: %s\n" % importer, failing.stderr)
+
+
 class PoliciesTest(unittest.TestCase):
 
     def test_fail_mode_fails_leaking_tests_and_fixtures(self):
