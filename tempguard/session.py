@@ -330,14 +330,15 @@ class TestGuard(object):
         return taken
 
     def find_leaks(self):
-        """Untracked entries that appeared since the test started and exist now: in the
-        sandbox, or outside it with evidence that this run made them (see
-        is_unattributed)."""
-        candidates = self._observation.appeared(self.record.id, self.record, self._tracked(),
-                                                self._owners)
-        return [self.session.as_leak(candidate, "test")
-                for candidate in self.session.settle(candidates)
-                if not is_unattributed(candidate, self.session.settings)]
+        """Untracked entries that appeared since the test started, exist now and that
+        nothing alive will remove: in the sandbox, or outside it with evidence that
+        this run made them (see is_unattributed)."""
+        candidates = self.session.settle(self._observation.appeared(
+            self.record.id, self.record, self._tracked(), self._owners))
+        owned = _ownership.exit_owned(candidates)
+        return [self.session.as_leak(candidate, "test") for candidate in candidates
+                if not is_unattributed(candidate, self.session.settings)
+                and _ownership.candidate_path(candidate) not in owned]
 
     def finish(self, failed, keep_policy, later_owner=lambda: None):
         """Clean (or keep) the test's tracked files, and file what else it left.
@@ -816,15 +817,14 @@ class Session(object):
     # -- judgement ---------------------------------------------------------------
 
     def settle(self, candidates):
-        """The candidates that still exist, after a garbage collection (finalizers may
-        remove temp files); replacements are noted on their owner's record."""
-        if not candidates:
-            return []
-        alive = self._existing(candidates)
-        if alive:
-            gc.collect()
-            alive = self._existing(alive)
-        return alive
+        """The candidates that still exist.
+
+        No garbage collection is forced: finalizers would run at tempguard's
+        moment, not the program's, and what they print (ResourceWarnings) would
+        move to another test's line. An object that will remove an entry when
+        collected is found alive instead, reachable or not (see exit_owned).
+        """
+        return self._existing(candidates) if candidates else []
 
     @staticmethod
     def _existing(candidates):
@@ -855,7 +855,10 @@ class Session(object):
         after us) still own what they name: that is left in place, and True
         is returned with the leaks, so that the run root is left to be pruned.
         """
-        waiting = self._existing(self.ledger.take("exit"))
+        waiting = self.ledger.take("exit")
+        if waiting:
+            gc.collect()  # the tests' output is done: no program's event moves any more
+        waiting = self._existing(waiting)
         owned = _ownership.exit_owned(waiting, handlers=False)
         late = self._confirm([c for c in waiting
                               if _ownership.candidate_path(c) not in owned], "exit")

@@ -278,6 +278,19 @@ class DropInTest(unittest.TestCase):
                 self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
                 self.assertEqual(os.listdir(scratch), [])
 
+    def test_judging_forces_no_collection_so_finalizers_print_where_they_would(self):
+        """A collection forced to judge the earlier test's leak finalized a file lost in
+        a cycle then: its ResourceWarning came before the later test's line, from
+        tempguard's own source line."""
+        for runner in ("unittest", "tempguard.runner"):
+            completed, _ = run_runner(self, "gcmoment", "-v", "example_gc_moment",
+                                      runner=runner)
+            self.assertEqual(completed.returncode, 0, completed.stderr)
+            self.assertRegex(completed.stderr, r"\ntest_collects \(example_gc_moment\.Later"
+                             r"[^\n]*\) \.\.\. \S*example_gc_moment\.py:\d+: ResourceWarning: "
+                             r"unclosed file", runner)
+            self.assertNotIn("tempguard", completed.stderr.split("\ntempguard: ", 1)[0])
+
     def test_no_tests_exit_code_matches_unittest(self):
         ours, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py")
         theirs, _ = run_runner(self, "clean", "discover", "-p", "nothing_*.py", runner="unittest")
