@@ -19,7 +19,7 @@ from django.test.runner import DiscoverRunner, ParallelTestSuite, RemoteTestResu
 
 from .cleanup import HeldDirectory
 from .program import TempGuardRunner
-from .report import Described
+from .output import Described
 from .result import TempGuardResult
 from .sandbox import check_private_dir
 from .session import Session

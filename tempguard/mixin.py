@@ -5,7 +5,7 @@ import os
 import sys
 import warnings
 
-from . import report as _report
+from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError
 from .session import Session, Settings, active_session, checked_policy
 from .tracking import _as_bytes, _check_affix, current_context
@@ -106,10 +106,9 @@ class TempGuardMixin(object):
             record = guard.finish(spy.failed, self._tempguard_policy("keep"))
             record.outcome = "failed" if spy.failed else "passed"
             if record.kept:
-                _report.note_kept(result, self, record.kept)
+                _output.note_kept(result, self, record.kept)
             if record.leaks and leak_policy == "warn":
-                message = _report.leak_message(self.id(), record.leaks,
-                                               _session().settings.origins_mode)
+                message = _output.leak_message(self.id(), record.leaks, _session().settings)
                 _apply_leak_policy("warn", message, self)
             if standalone:
                 result.stopTestRun()
@@ -122,8 +121,8 @@ class TempGuardMixin(object):
     def _tempguard_check_leaks(self, guard):
         leaks = guard.find_leaks()
         if leaks:
-            raise self.failureException(_report.leak_message(
-                self.id(), leaks, _session().settings.origins_mode))
+            raise self.failureException(_output.leak_message(
+                self.id(), leaks, _session().settings))
 
     # -- helpers ---------------------------------------------------------------
 
@@ -162,8 +161,8 @@ class TempGuardMixin(object):
         guard = _session().current_guard()
         leaks = guard.find_leaks() if guard is not None else []
         if leaks:
-            raise self.failureException(_report.leak_message(
-                self.id(), leaks, _session().settings.origins_mode))
+            raise self.failureException(_output.leak_message(
+                self.id(), leaks, _session().settings))
 
     def assertTempCleaned(self, path):
         """Fail if *path* still exists (links are not followed)."""
@@ -261,7 +260,7 @@ def _close_scope(key, test_class):
     for record, leaks in session.close_scopes([key]):
         _apply_leak_policy(
             getattr(test_class, "tempguard_leaks", None) or session.settings.leaks,
-            _report.leak_message(record.id, leaks, session.settings.origins_mode), test_class)
+            _output.leak_message(record.id, leaks, session.settings), test_class)
 
 
 def _wrap_module_fixtures(module):

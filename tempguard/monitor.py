@@ -16,6 +16,7 @@ import time
 
 from . import cleanup as _cleanup
 from . import inuse as _inuse
+from . import output as _output
 from . import report as _report
 from . import sandbox as _sandbox
 from . import scan as _scan
@@ -127,7 +128,7 @@ def main(argv=None):
     if not (args.clean or args.clean_orphans):
         _show(dirs, args)
     for problem in problems:
-        sys.stdout.write("could not remove %s: %s\n" % (_report.display(problem.path),
+        sys.stdout.write("could not remove %s: %s\n" % (_output.display(problem.path),
                                                        problem.reason))
     return 1 if problems else 0
 
@@ -146,21 +147,21 @@ def _show(dirs, args):
     now = time.time()
     for result in results:
         sys.stdout.write("%s: %d entries: %d files, %d dirs, %d links, %s, %d skipped\n" % (
-            _report.display(result.path), len(result), result.files, result.dirs,
-            result.links, _report.size(result.bytes), result.skipped))
+            _output.display(result.path), len(result), result.files, result.dirs,
+            result.links, _output.size(result.bytes), result.skipped))
         for title, entries in (("oldest", result.oldest(args.top)),
                                ("largest", result.largest(args.top))):
             if entries:
                 sys.stdout.write("  %s:\n" % title)
                 for entry in entries:
                     sys.stdout.write("    %10s  %9s  %s\n" % (
-                        _age_text(now - entry.newest), _report.size(entry.size),
-                        _report.display(entry.path)))
+                        _age_text(now - entry.newest), _output.size(entry.size),
+                        _output.display(entry.path)))
         if result.run_roots:
             sys.stdout.write("  tempguard run roots:\n")
             for info in result.run_roots:
                 sys.stdout.write("    %-8s  pid %-7s  %s%s\n" % (
-                    info.state, info.pid, _report.display(info.path),
+                    info.state, info.pid, _output.display(info.path),
                     "  (has kept files)" if info.has_kept else ""))
 
 
@@ -188,13 +189,13 @@ def _clean_orphans(dirs):
                                     st.st_dev, st.st_ino)
                 if why:
                     sys.stdout.write("left %s run root %s: in use: %s\n" % (
-                        info.state, _report.display(info.path), why))
+                        info.state, _output.display(info.path), why))
                     continue
                 result = _cleanup.remove_paths([info.path])
                 problems += result.problems
                 if not os.path.lexists(info.path):
                     sys.stdout.write("removed %s run root %s\n" % (
-                        info.state, _report.display(info.path)))
+                        info.state, _output.display(info.path)))
     return problems
 
 
@@ -236,18 +237,18 @@ def _clean_old(dirs, args):
                 why = in_use.reason(dir_fd, os.path.basename(entry.path), below, entry.kind,
                                     entry.identity[0], entry.identity[1])
                 if why:
-                    sys.stdout.write("left %s: in use: %s\n" % (_report.display(entry.path),
+                    sys.stdout.write("left %s: in use: %s\n" % (_output.display(entry.path),
                                                                  why))
                     continue
                 if not args.yes:
                     sys.stdout.write("would remove %s (%s, %s)\n" % (
-                        _report.display(entry.path), _age_text(now - entry.newest),
-                        _report.size(entry.size)))
+                        _output.display(entry.path), _age_text(now - entry.newest),
+                        _output.size(entry.size)))
                     continue
                 removal = _cleanup.remove_if_unchanged(entry.path, entry.identity)
                 problems += removal.problems
                 if removal.ok:
-                    sys.stdout.write("removed %s\n" % _report.display(entry.path))
+                    sys.stdout.write("removed %s\n" % _output.display(entry.path))
     if not args.yes:
         sys.stdout.write("dry run: nothing was removed; add --yes to remove\n")
     return problems
@@ -267,7 +268,7 @@ def _watch(dirs, args):
             delta = total - previous[1] if previous else 0
             stamp = datetime.datetime.now().strftime("%H:%M:%S")
             sys.stdout.write("%s  %d entries (+%d -%d)  %s (%+d bytes)\n" % (
-                stamp, len(names), len(added), len(removed), _report.size(total), delta))
+                stamp, len(names), len(added), len(removed), _output.size(total), delta))
             sys.stdout.flush()
             if args.log:
                 with open(args.log, "a") as log:

@@ -12,12 +12,13 @@ import unittest
 
 from . import handoff as _handoff
 from . import invocation as _invocation
+from . import output as _output
 from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      Session, Settings, class_policy)
+                      SETTING_NAMES, Session, Settings, class_policy)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -38,13 +39,13 @@ class TempGuardRunner(unittest.TextTestRunner):
     resultclass = TempGuardResult
 
     def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, outside=None, **kwargs):
+                 origins=None, outside=None, all_leaks=None, **kwargs):
         if kwargs.get("resultclass") is not None:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         super().__init__(*args, **kwargs)
         self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
                                            report=report, watch=watch, origins=origins,
-                                           outside=outside)
+                                           outside=outside, all_leaks=all_leaks)
         self.tempguard_session = None  # a supervised run's, started before its tests loaded
         self._followed = None
 
@@ -72,11 +73,11 @@ class TempGuardRunner(unittest.TextTestRunner):
         session = getattr(result, "session", None)
         if session is not None and not session.supervised:
             counts = result.tempguard_counts()
-            _report.write_section(self.stream, session.records, session.fixture_records, counts,
-                                  session.settings.origins_mode)
+            _output.write_section(self.stream, session.records, session.fixture_records, counts,
+                                  session.settings)
             written = session.write_report(counts)
             if written is not None:
-                _report.write_invocation_totals(self.stream, written)
+                _output.write_invocation_totals(self.stream, written)
         return result
 
 
@@ -164,13 +165,14 @@ class TempGuardProgram(unittest.TestProgram):
                            help="what an entry outside the sandbox needs to be a leak: "
                                 "evidence that this run made it (default), or, for a private "
                                 "temp dir, strict: to have appeared during the run")
+        group.add_argument("--all-leaks", action="store_true", default=None,
+                           help="list every leaked path, not a few of each place that made "
+                                "many")
         return parser
 
     def settings(self):
         """The run's Settings from the parsed options."""
-        return Settings(**{name: getattr(self, name, None)
-                           for name in ("leaks", "keep", "keep_runs", "report", "watch",
-                                        "origins", "outside")})
+        return Settings(**{name: getattr(self, name, None) for name in SETTING_NAMES})
 
     def runTests(self):
         if self.testRunner is None:
@@ -179,12 +181,8 @@ class TempGuardProgram(unittest.TestProgram):
             options = {name: getattr(self, name) for name in
                        ("verbosity", "failfast", "buffer", "warnings", "tb_locals", "durations")
                        if hasattr(self, name)}
-            settings = self.settings()
-            self.testRunner = self.testRunner(
-                leaks=settings.leaks, keep=settings.keep, keep_runs=settings.keep_runs,
-                report=settings.report, watch=getattr(self, "watch", None),
-                origins=settings.origins, outside=settings.outside,
-                **options)
+            options.update((name, getattr(self, name, None)) for name in SETTING_NAMES)
+            self.testRunner = self.testRunner(**options)
             self.testRunner.tempguard_session = self.session
         super().runTests()
 

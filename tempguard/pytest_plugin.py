@@ -10,7 +10,7 @@ finalizes it, and xdist workers send their records to the controller, which
 prints one section and writes one report.
 """
 
-import io
+import copy
 import json
 import os
 import warnings
@@ -18,13 +18,13 @@ import warnings
 import pytest
 
 from . import invocation as _invocation
+from . import output as _output
 from . import report as _report
 from .errors import TempLeakWarning
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      Session, Settings,
-                      TestRecord, checked_policy, class_policy, worse_outcome)
+                      SETTING_NAMES, Session, Settings, TestRecord, checked_policy,
+                      class_policy, worse_outcome)
 
-_SETTINGS = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside")
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
@@ -51,8 +51,10 @@ def pytest_addoption(parser):
     group.addoption("--tempguard-outside", choices=OUTSIDE_SETTINGS,
                     help="what an entry outside the sandbox needs to be a leak: evidence "
                          "that this run made it (default), or strict: to have appeared")
+    group.addoption("--tempguard-all-leaks", action="store_true", default=None,
+                    help="list every leaked path, not a few of each place that made many")
     parser.addini("tempguard", "guard every test (as --tempguard)", type="bool", default=False)
-    for name in _SETTINGS:
+    for name in SETTING_NAMES:
         parser.addini("tempguard_" + name, "tempguard's %s setting (as --tempguard-%s)"
                       % (name, name.replace("_", "-")),
                       type="args" if name == "watch" else None)
@@ -79,7 +81,7 @@ def pytest_configure(config):
 def _settings(config):
     """Settings from the command line, then the ini file, then TEMPGUARD_* variables."""
     values = {}
-    for name in _SETTINGS:
+    for name in SETTING_NAMES:
         value = config.getoption("tempguard_" + name)
         if value is None:
             value = config.getini("tempguard_" + name) or None
@@ -181,7 +183,7 @@ class _Guard(object):
         if record.kept:
             for report in self.failed_reports:
                 report.sections.append(("tempguard", "kept this test's temporary files in: %s"
-                                        % _report.display(record.kept)))
+                                        % _output.display(record.kept)))
         return self.guard.confirmed
 
     def _later_owner(self, item):
@@ -243,8 +245,7 @@ class _Guard(object):
         """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
         if policy == "ignore" or not confirmed:
             return
-        messages = [_report.leak_message(leaks[0].owner or record.id, leaks,
-                                         self.settings.origins_mode)
+        messages = [_output.leak_message(leaks[0].owner or record.id, leaks, self.settings)
                     for record, leaks in confirmed]
         if policy == "fail" and not late:
             pytest.fail("\n".join(messages), pytrace=False)
@@ -310,6 +311,26 @@ def _records_json(records, fixture_records):
 
 
 def _write_summary(terminalreporter, records, fixture_records, settings):
-    stream = io.StringIO()
-    _report.write_section(stream, records, fixture_records, None, settings.origins_mode)
-    terminalreporter.write(stream.getvalue())
+    """tempguard's section as pytest's own: under its rule, at its verbosity (-qq: the
+    totals line alone; -vv: every leaked path)."""
+    verbosity = terminalreporter.config.getoption("verbose")
+    terminal = _Terminal(terminalreporter)
+    if verbosity <= -2:
+        _output.write_totals(terminal, records, fixture_records, None, prefix="tempguard: ")
+        return
+    if verbosity >= 2 and not settings.all_leaks:
+        settings = copy.copy(settings)
+        settings.all_leaks = True
+    terminalreporter.write_sep("=", "tempguard")
+    _output.write_section(terminal, records, fixture_records, None, settings,
+                          heading=lambda title: terminalreporter.write_sep("-", title))
+
+
+class _Terminal(object):
+    """pytest's terminal as a stream for tempguard's section."""
+
+    def __init__(self, terminalreporter):
+        self.write = terminalreporter.write
+
+    def flush(self):
+        pass  # pytest's terminal writer flushes as it needs

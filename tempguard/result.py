@@ -8,7 +8,7 @@ import time
 import unittest
 
 from . import ownership as _ownership
-from . import report as _report
+from . import output as _output
 from .mixin import TempGuardMixin
 from .session import Session, Settings, TestRecord, class_policy, worse_outcome
 
@@ -99,9 +99,9 @@ class TempGuardResult(unittest.TextTestResult):
                                             for data in payload.get("fixture_records", ()))
         for record in records:
             if record.kept:
-                _report.note_kept(self, test, record.kept)
+                _output.note_kept(self, test, record.kept)
         for owner, message in payload.get("late_failures", ()):
-            self.addFailure(_report.Described(owner), (AssertionError, AssertionError(message),
+            self.addFailure(_output.Described(owner), (AssertionError, AssertionError(message),
                                                        None))
 
     def _hand_off(self):
@@ -238,7 +238,7 @@ class TempGuardResult(unittest.TextTestResult):
             # What it left may be confirmed later, when only the record is at hand.
             self._policies[id(record)] = self._policy(test, "leaks")
         if record.kept:
-            _report.note_kept(self, test, record.kept)
+            _output.note_kept(self, test, record.kept)
         if (guard.confirmed and self._policy(test, "leaks") == "fail"
                 and self._outcome_name in ("skipped", "expected_failure", "unexpected_success")):
             self._fail_for_leaks(test, guard.confirmed, late=False)
@@ -253,10 +253,9 @@ class TempGuardResult(unittest.TextTestResult):
             for leak in leaks:
                 owners.setdefault(leak.owner or record.id, []).append(leak)
             for owner, owned in owners.items():
-                target = _report.Described(owner) if late else test
+                target = _output.Described(owner) if late else test
                 failure = getattr(target, "failureException", AssertionError)
-                message = _report.leak_message(owner, owned,
-                                               self.session.settings.origins_mode)
+                message = _output.leak_message(owner, owned, self.session.settings)
                 self.addFailure(target, (failure, failure(message), None))
 
     def _report_late(self, confirmed):

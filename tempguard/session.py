@@ -19,6 +19,7 @@ from . import children as _children
 from . import cleanup as _cleanup
 from . import invocation as _invocation
 from . import origins as _origins
+from . import output as _output
 from . import ownership as _ownership
 from . import reaper as _reaper
 from . import report as _report
@@ -28,7 +29,7 @@ from .tracking import TrackingContext, set_fallback
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
            "class_policy", "DirectoryWatch", "TestGuard", "Session", "active_session",
            "still_there", "move_into_kept", "is_unattributed",
-           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "CHILD_GRACE_SECONDS", "worse_outcome"]
+           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "CHILD_GRACE_SECONDS", "worse_outcome"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -51,11 +52,17 @@ OUTSIDE_SETTINGS = ("evidence", "strict")
 CHILD_GRACE_SECONDS = 3.0
 
 
+# The settings of a run, each an option of the runner (--keep-runs) and of pytest
+# (--tempguard-keep-runs), and a TEMPGUARD_* environment variable (TEMPGUARD_KEEP_RUNS).
+SETTING_NAMES = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside",
+                 "all_leaks")
+
+
 class Settings(object):
     """Run settings: explicit arguments win over TEMPGUARD_* environment variables."""
 
     def __init__(self, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, outside=None, environ=None):
+                 origins=None, outside=None, all_leaks=None, environ=None):
         environ = os.environ if environ is None else environ
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
         self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
@@ -64,6 +71,7 @@ class Settings(object):
         self.outside = _choice("outside", outside, environ.get("TEMPGUARD_OUTSIDE"),
                                OUTSIDE_SETTINGS, "evidence")
         self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
+        self.all_leaks = _flag("all_leaks", all_leaks, environ.get("TEMPGUARD_ALL_LEAKS"))
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _report.check_output_file(report, "report")
         self.origins_mode = _report.origins_mode(self.origins)
@@ -101,6 +109,16 @@ def class_policy(cls, name):
     or None; checked (see checked_policy)."""
     return checked_policy(name, getattr(cls, "tempguard_" + name, None),
                           "%s.%s.tempguard_%s" % (cls.__module__, cls.__qualname__, name))
+
+
+def _flag(name, value, env_value):
+    source = name if value is not None else "TEMPGUARD_" + name.upper()
+    value = value if value is not None else env_value or "0"
+    if isinstance(value, bool):
+        return value
+    if value not in ("0", "1"):
+        raise ValueError("%s must be 1 or 0, not %r" % (source, value))
+    return value == "1"
 
 
 def _count_setting(name, value, env_value):
@@ -437,7 +455,7 @@ class TestGuard(object):
         fd = os.open(os.path.join(kept, NOT_KEPT_NOTE),
                      os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with open(fd, "w") as handle:
-            handle.write("".join("%s\n" % _report.display(str(item)) for item in not_kept))
+            handle.write("".join("%s\n" % _output.display(str(item)) for item in not_kept))
 
 
 class _NotCopied(collections.namedtuple("_NotCopied", "path reason is_special")):
@@ -744,7 +762,7 @@ class Session(object):
         stopped_here = not self.stopped
         self.stop()
         if stopped_here and self.children_running and not self.supervised:
-            _report.write_exit_notes(sys.stderr, [(scope.record, scope.still_used(pid))
+            _output.write_exit_notes(sys.stderr, [(scope.record, scope.still_used(pid))
                                                   for scope, pid in self.children_running])
         if self.supervised:
             self.hand_off()
@@ -757,7 +775,7 @@ class Session(object):
             return
         late, still_owned = self.judge_exit()
         if late:
-            _report.write_late_section(sys.stderr, late, self.settings.origins_mode)
+            _output.write_late_section(sys.stderr, late, self.settings)
             self.write_report(self._counts)
         if still_owned:
             self.root.leave()

@@ -16,6 +16,7 @@ import sys
 import unittest
 
 from . import invocation as _invocation
+from . import output as _output
 from . import ownership as _ownership
 from . import report as _report
 from .cleanup import HeldDirectory
@@ -190,12 +191,12 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
             run.notes.append(problem)
     if not (run.notes or run.cleanup_errors or run.leaks):
         fixture_records.remove(run)
-    _report.write_section(sys.stderr, records, fixture_records, counts, settings.origins_mode)
+    _output.write_section(sys.stderr, records, fixture_records, counts, settings)
     if settings.report:
         written = _report.write_json(settings.report, _report.run_report(
             records, fixture_records, counts, settings.origins_mode), root.invocation,
             _invocation.part_id())
-        _report.write_invocation_totals(sys.stderr, written)
+        _output.write_invocation_totals(sys.stderr, written)
     return status
 
 
@@ -275,8 +276,8 @@ def _print_tail(tail, late, settings, verbosity, counts):
     after exit as failures (fail mode); return the exit status unittest would give."""
     runner = unittest.TextTestRunner(verbosity=verbosity)
     result = runner._makeResult()
-    result.errors = [(_report.Described(name), text) for name, text in tail["errors"]]
-    result.failures = [(_report.Described(name), text) for name, text in tail["failures"]]
+    result.errors = [(_output.Described(name), text) for name, text in tail["errors"]]
+    result.failures = [(_output.Described(name), text) for name, text in tail["failures"]]
     owners = {}
     for record, leak in late:
         owners.setdefault(leak.owner or record.id, []).append(leak)
@@ -285,13 +286,13 @@ def _print_tail(tail, late, settings, verbosity, counts):
         if record.outcome is not None:
             record.outcome = "failed"
     for owner, leaks in owners.items():
-        result.failures.append((_report.Described(owner), "AssertionError: %s\n"
-                                % _report.leak_message(owner, leaks, settings.origins_mode)))
+        result.failures.append((_output.Described(owner), "AssertionError: %s\n"
+                                % _output.leak_message(owner, leaks, settings)))
         if verbosity > 1:
             runner.stream.writeln("%s ... FAIL" % owner)
         elif verbosity == 1:
             runner.stream.write("F")
-    result.unexpectedSuccesses = [_report.Described(name) for name in tail["unexpected_successes"]]
+    result.unexpectedSuccesses = [_output.Described(name) for name in tail["unexpected_successes"]]
     result.skipped = [None] * tail["skipped"]
     result.expectedFailures = [None] * tail["expected_failures"]
     result.testsRun = tail["tests_run"]

@@ -70,7 +70,9 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(self.leaks(report), EXPECTED, completed.stdout)
         kept = {entry["id"].rsplit("::", 1)[1] for entry in report["tests"] if entry["kept"]}
         self.assertEqual(kept, KEPT)
-        self.assertIn("tempguard: leaked temporary files\n", completed.stdout)
+        # pytest's own rules: the section's, then each part's.
+        self.assertRegex(completed.stdout, r"\n=+ tempguard =+\n-+ leaked temporary files -+\n")
+        self.assertRegex(completed.stdout, r"\ntempguard: \d+ created, .*\n=+ short test summary")
         self.assertIn("kept this test's temporary files in: ", completed.stdout)
         self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
                       completed.stdout)
@@ -78,6 +80,13 @@ class PytestPluginTest(unittest.TestCase):
                          completed.stdout)
         self.assertIn("1 failed, 16 passed", completed.stdout)
         self.assert_only_pytest_and_kept_files_remain(tmpdir)
+
+    def test_the_section_follows_pytest_s_verbosity(self):
+        """-qq: the totals line alone, as pytest's own summary is one line."""
+        completed, _, _ = self.pytest("--tempguard", "-qq")
+        self.assertNotRegex(completed.stdout, r"=+ tempguard =+")
+        self.assertNotIn("leaked temporary files", completed.stdout)
+        self.assertRegex(completed.stdout, r"(?m)^tempguard: \d+ created, \d+ cleaned, \d+ leaked")
 
     def assert_only_pytest_and_kept_files_remain(self, tmpdir):
         roots = [name for name in os.listdir(tmpdir) if not name.startswith("pytest-of-")]

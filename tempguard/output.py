@@ -1,0 +1,265 @@
+"""What a run tells people: tempguard's section after unittest's summary, and leak messages.
+
+Leaks are grouped by owner (test, subTest, fixture), then by where they were
+made: a place that made a few is listed in full, one that made thousands in
+one line with the count and a few names, so that any run's section fits on
+a screen; the JSON report lists everything. Every name is escaped (see
+display): a file name can neither break a line nor forge one.
+"""
+
+import collections
+import os
+
+from . import origins as _origins
+from . import report as _report
+
+__all__ = ["Described", "display", "leak_message", "note_kept", "size", "write_exit_notes",
+           "write_invocation_totals", "write_late_section", "write_section", "write_totals"]
+
+# Names listed of the leaks one place made, when it made more than this.
+EXAMPLES = 3
+_OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
+_UNATTRIBUTED_WHY = ("each appeared while the test named above it ran, but the audit hook "
+                     "saw no process of this run make it: another program's, most likely")
+_JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
+           "run": "at the end of the run", "exit": "after the interpreter exited",
+           "child": "once the child processes that could still write it had exited"}
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+class Described(object):
+    """Stands for a test or fixture in unittest's failure lists, as its _ErrorHolder does:
+    a late leak failure, or a line the supervisor prints for the test process."""
+
+    failureException = AssertionError
+
+    def __init__(self, description):
+        self.description = description
+
+    def id(self):
+        return self.description
+
+    def shortDescription(self):
+        return None
+
+    def __str__(self):
+        return self.description
+
+
+def display(text):
+    """*text* (a name, a path, a note) fit for any terminal, on one line.
+
+    Control characters (a newline, an escape sequence), other unprintable
+    characters, bytes that are not UTF-8 and backslashes are escaped as
+    Python writes them in a string literal, as ``ls -b`` shows names.
+    """
+    if not isinstance(text, str):
+        text = os.fsdecode(text)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char):
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if 0xdc80 <= code <= 0xdcff:  # a byte that is not UTF-8, as os.fsdecode keeps it
+        return "\\x%02x" % (code - 0xdc00)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 \
+        else "\\U%08x" % code
+
+
+def _grouped_lines(leaks, settings):
+    """The lines of one owner's *leaks*: in full while a place made few of them; else one
+    line per place with the count and kind, EXAMPLES names and where the rest are."""
+    groups = collections.OrderedDict()
+    for leak in leaks:
+        described = (_origins.describe(leak.origin)
+                     if leak.origin is not None or settings.origins_mode == "on" else None)
+        groups.setdefault((leak.where, leak.kind, described), []).append(leak.path)
+    lines = []
+    for (where, kind, described), paths in groups.items():
+        note = "  (%s)" % _OUTSIDE_NOTE if where == "outside" else ""
+        if settings.all_leaks or len(paths) <= EXAMPLES:
+            for path in paths:
+                lines.append("%-7s %-4s %s%s" % (where, kind, display(path), note))
+                if described is not None:
+                    lines.append("  " + display(described))
+            continue
+        lines.append("%s %s %s%s%s" % (format(len(paths), ","), where, _plural_kind(kind),
+                                       " " + display(described) if described else "", note))
+        lines.extend("  " + display(path) for path in paths[:EXAMPLES])
+        lines.append("  and %s more (%s)" % (format(len(paths) - EXAMPLES, ","),
+                                             _where_the_rest_are(settings)))
+    return lines
+
+
+def _plural_kind(kind):
+    return {"file": "files", "dir": "dirs"}.get(kind, "other entries")
+
+
+def _where_the_rest_are(settings):
+    hint = "--all-leaks (TEMPGUARD_ALL_LEAKS=1) lists them here"
+    return ("all in the JSON report %s; %s" % (display(settings.report), hint)
+            if settings.report else hint)
+
+
+def leak_message(test_id, leaks, settings):
+    """The failure message (or warning) of a test that leaked."""
+    judged = _JUDGED[leaks[0].judged] if leaks else ""
+    return "\n".join(["tempguard: %s left %d temporary %s behind%s:"
+                      % (display(test_id), len(leaks), "entry" if len(leaks) == 1 else "entries",
+                         " (confirmed %s)" % judged if judged else "")]
+                     + ["  " + line for line in _grouped_lines(leaks, settings)])
+
+
+def note_kept(result, test, kept):
+    """Add where a failed test's files were kept to its failure report in *result*."""
+    note = "\ntempguard kept this test's temporary files in: %s\n" % display(kept)
+    for reports in (getattr(result, "failures", []), getattr(result, "errors", [])):
+        if not isinstance(reports, list):
+            continue  # a result that keeps no reports (Django's RemoteTestResult)
+        for index, (failed_test, text) in enumerate(reports):
+            if failed_test is test:
+                reports[index] = (failed_test, text + note)
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def size(nbytes):
+    """Bytes for people: 512 B, 4.0 KiB, 1.5 GiB."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return ("%d %s" if unit == "B" else "%.1f %s") % (nbytes, unit)
+        nbytes /= 1024.0
+
+
+def _leak_blocks(records, settings, judged=None):
+    """{owner id: leak lines}: a subTest's leaks under its own id."""
+    owners = collections.OrderedDict()
+    for record in records:
+        for leak in record.leaks:
+            if judged is None or leak.judged == judged:
+                owners.setdefault(leak.owner or record.id, []).append(leak)
+    return collections.OrderedDict((owner, _grouped_lines(leaks, settings))
+                                   for owner, leaks in owners.items())
+
+
+def _blocks(records, lines_of):
+    blocks = collections.OrderedDict()
+    for record in records:
+        lines = [display(line) for line in lines_of(record)]
+        if lines:
+            blocks.setdefault(record.id, []).extend(lines)
+    return blocks
+
+
+def _unattributed_lines(entry):
+    """An unattributed entry's line, and its hint if one of the run's children ran then."""
+    lines = ["%-4s %s" % (entry.kind, entry.path)]
+    if entry.origin is not None:
+        lines.append("  " + _origins.describe(entry.origin))
+    return lines
+
+
+def write_section(stream, records, fixture_records, counts, settings, heading=None):
+    """tempguard's lines after unittest's summary: leaks, kept paths, totals. With
+    --leaks ignore, what was removed is told by the totals line alone.
+
+    *heading(title)* writes a subsection's title (pytest draws its own rules);
+    by default it is a line "tempguard: TITLE" after a blank one.
+    """
+    framed = heading is not None  # the caller draws the section's rule
+    heading = heading or _default_heading(stream)
+    everything = [record for record in list(records) + list(fixture_records)
+                  if record.leaks or record.unattributed or record.kept or record.not_kept
+                  or record.cleanup_errors or record.notes]
+    if settings.leaks != "ignore":
+        blocks = _leak_blocks(everything, settings)
+        if blocks and settings.origins_mode not in ("on", "off"):
+            blocks["(where each was made)"] = [settings.origins_mode]
+        _section(stream, "leaked temporary files", blocks, heading)
+        unattributed = _blocks(everything, lambda record: [
+            line for entry in record.unattributed for line in _unattributed_lines(entry)])
+        if unattributed:
+            unattributed["(why)"] = [
+                _UNATTRIBUTED_WHY if settings.origins_mode == "on" else
+                "origins are %s, so nothing outside the sandbox can be attributed"
+                % settings.origins_mode,
+                "never removed, never a failure; --outside strict (for a private temp dir) "
+                "makes them leaks"]
+        _section(stream, "appeared in the temp dir during the run; nothing shows this run "
+                 "made it", unattributed, heading)
+    _section(stream, "kept temporary files",
+             _blocks(everything, lambda record: ([record.kept] if record.kept else [])
+                     + ["not kept: " + item for item in record.not_kept]), heading)
+    _section(stream, "could not remove", _blocks(everything, lambda r: r.cleanup_errors),
+             heading)
+    _section(stream, "notes", _blocks(everything, lambda r: r.notes), heading)
+    write_totals(stream, records, fixture_records, counts,
+                 "tempguard: " if framed else "\ntempguard: ")
+
+
+def write_totals(stream, records, fixture_records, counts, prefix="\ntempguard: "):
+    """The line of totals that ends tempguard's section."""
+    stream.write("%s%s\n" % (prefix, _totals_line(_report.totals(records, fixture_records,
+                                                                 counts))))
+    stream.flush()
+
+
+def write_invocation_totals(stream, report):
+    """The totals of every process of a parallel run that has written its part so far;
+    nothing for a report of one part (see report.write_json)."""
+    if len(report.get("invocation", {}).get("parts", ())) < 2:
+        return
+    stream.write("tempguard: with the other processes of this run so far (%d parts): %s\n"
+                 % (len(report["invocation"]["parts"]), _totals_line(report["totals"])))
+    stream.flush()
+
+
+def _totals_line(counts):
+    line = "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
+        counts["created"], counts["cleaned"], counts["leaked"],
+        _plural(counts["leaked_files"], "file"), _plural(counts["leaked_dirs"], "dir"),
+        size(counts["bytes"]), counts["cleanup_seconds"])
+    if counts.get("unattributed"):
+        line += ", %d unattributed" % counts["unattributed"]
+    return line
+
+
+def write_late_section(stream, late, settings):
+    """What was judged only at interpreter exit, where no runner prints any more."""
+    if settings.leaks != "ignore":
+        _section(stream, "leaked temporary files (judged at interpreter exit)",
+                 _leak_blocks([record for record, _leaks in late], settings, judged="exit"),
+                 _default_heading(stream))
+    stream.flush()
+
+
+def write_exit_notes(stream, notes):
+    """*notes*, [(record, text)] made at interpreter exit, where no runner prints any more."""
+    blocks = collections.OrderedDict()
+    for record, text in notes:
+        blocks.setdefault(record.id, []).append(display(text))
+    _section(stream, "notes (at interpreter exit)", blocks, _default_heading(stream))
+    stream.flush()
+
+
+def _default_heading(stream):
+    return lambda title: stream.write("\ntempguard: %s\n" % title)
+
+
+def _section(stream, title, blocks, heading):
+    """A titled block: each test (or fixture) id, then its lines, indented."""
+    if not blocks:
+        return
+    heading(title)
+    for name, lines in blocks.items():
+        stream.write("%s\n" % display(name))
+        for line in lines:
+            stream.write("  %s\n" % line)
