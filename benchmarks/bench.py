@@ -30,10 +30,10 @@ from tempguard import cleanup, inuse, origins, scan  # noqa: E402
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
               "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000,
-              "origin_files": 10000},
+              "origin_files": 10000, "leaks": 20000},
     "full": {"repeat": 3, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
              "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000,
-             "origin_files": 100000},
+             "origin_files": 100000, "leaks": 20000},
 }
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _DATA = b"tempguard benchmark payload\n" * 4
@@ -432,23 +432,69 @@ def bench_memory(size, work):
     return [row]
 
 
+_PEAK = """
+import resource, subprocess, sys
+completed = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stderr.buffer.write(completed.stderr[-2000:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB, the largest process
+sys.exit(completed.returncode)
+"""
+
+
+def bench_many_leaks(size, work):
+    """One test forgets 20,000 files made on one line: judging, reporting and removing
+    them must stay linear and small, in time and in memory."""
+    count = size["leaks"]
+    suite = tempfile.mkdtemp(dir=work)
+    _write_suite(suite, "bench_leaks.py", 1,
+                 "for _ in range(%d):\n    os.close(tempfile.mkstemp()[0])" % count)
+    commands = {"unittest": [sys.executable, "-m", "unittest", "bench_leaks"],
+                "tempguard": [sys.executable, "-m", "tempguard.runner", "bench_leaks"]}
+    times, peaks = {name: [] for name in commands}, {name: [] for name in commands}
+    for rep in range(size["repeat"]):
+        for name in sorted(commands, reverse=rep % 2 == 1):
+            tmpdir = tempfile.mkdtemp(dir=work)  # unittest leaves them all: a fresh one
+            env = dict(os.environ, TMPDIR=tmpdir, PYTHONPATH=PROJECT)
+            started = time.perf_counter()
+            completed = subprocess.run([sys.executable, "-c", _PEAK] + commands[name],
+                                       cwd=suite, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, universal_newlines=True)
+            times[name].append(time.perf_counter() - started)
+            if completed.returncode != 0:
+                raise RuntimeError("%s failed:\n%s" % (name, completed.stderr))
+            peaks[name].append(int(completed.stdout) * 1024)
+            sys.stderr.write("  %s: %.3fs, %.1f MiB\n" % (name, times[name][-1],
+                                                          peaks[name][-1] / 2.0 ** 20))
+            cleanup.remove_paths([tmpdir])
+            _settle()
+    label = "%s leaks from one test" % format(count, ",")
+    extra = (statistics.median(peaks["tempguard"]) - statistics.median(peaks["unittest"])) \
+        / float(count)
+    memory = Row(label + ", peak memory", "python -m unittest (leaves them all)", extra, 1.0,
+                 1000, higher_is_better=False, unit="B/leak")
+    memory.ratio = extra  # the bar is in bytes per leak, not a ratio
+    return [Row(label, "python -m unittest (leaves them all)",
+                statistics.median(times["tempguard"]), statistics.median(times["unittest"]),
+                2.0, higher_is_better=False), memory]
+
+
 SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_origins,
-             bench_pytest, bench_scan, bench_in_use, bench_memory]
+             bench_pytest, bench_scan, bench_in_use, bench_memory, bench_many_leaks]
 
 
 def _format_value(value, unit):
     if value is None:
         return "-"
-    return "%.1f B" % value if unit == "B/path" else "%.3fs" % value
+    return "%.1f B" % value if unit.startswith("B/") else "%.3fs" % value
 
 
 def print_table(rows, stream):
     headers = ("scenario", "baseline", "tempguard", "baseline", "ratio", "bar", "result")
     table = []
     for row in rows:
-        if row.unit == "B/path":
-            ratio, bar = "%+.1f B/path" % row.ratio, "<= %d B/path" % row.bar
-            ours, theirs = "%.1f B/path extra" % row.ours, "-"
+        if row.unit.startswith("B/"):
+            ratio, bar = "%+.1f %s" % (row.ratio, row.unit), "<= %d %s" % (row.bar, row.unit)
+            ours, theirs = "%.1f %s extra" % (row.ours, row.unit), "-"
         else:
             ratio = "%.2fx" % row.ratio if row.theirs else "-"
             bar = "-" if row.bar is None else ("%s %.2fx" % (">=" if row.higher_is_better else "<=",

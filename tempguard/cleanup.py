@@ -266,10 +266,20 @@ class HeldDirectory(object):
 
     def stat(self, name):
         """lstat of an entry, or None if it is gone."""
-        try:
-            return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return None
+        return self.stats([name])[0]
+
+    def stats(self, names):
+        """lstat of each entry (None where it is gone), the descriptor checked once."""
+        if not names:
+            return []
+        fd = self.fd
+        found = []
+        for name in names:
+            try:
+                found.append(os.stat(name, dir_fd=fd, follow_symlinks=False))
+            except FileNotFoundError:
+                found.append(None)
+        return found
 
     def remove(self, entries):
         """Remove entries given as (name, (st_dev, st_ino) or None), never through the path.
@@ -284,8 +294,10 @@ class HeldDirectory(object):
         except HandleLostError as lost:
             result.problems.append(CleanupProblem(self.path, lost.strerror))
             return result
+        prefix = self.path if self.path.endswith(os.sep) else self.path + os.sep
         for name, expected in entries:
-            path = os.path.join(self.path, name)
+            path = prefix + name
+            st = None
             if expected is not None:
                 try:
                     st = os.stat(name, dir_fd=fd, follow_symlinks=False)
@@ -298,7 +310,7 @@ class HeldDirectory(object):
                     result.problems.append(CleanupProblem(
                         path, "replaced by another entry since it was seen; left alone"))
                     continue
-            _remove_in_parent(fd, name, path, result)
+            _remove_in_parent(fd, name, path, result, st)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -382,15 +394,17 @@ def _record(result, path, exc):
     result.problems.append(CleanupProblem(os.fspath(path), reason))
 
 
-def _remove_in_parent(parent_fd, name, path, result):
-    """Remove the entry *name* of the open directory *parent_fd*."""
-    try:
-        st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        _record(result, path, exc)
-        return
+def _remove_in_parent(parent_fd, name, path, result, st=None):
+    """Remove the entry *name* of the open directory *parent_fd*; *st* is its lstat if
+    just taken."""
+    if st is None:
+        try:
+            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            _record(result, path, exc)
+            return
     if stat.S_ISDIR(st.st_mode):
         _remove_tree(parent_fd, name, path, result)
         return

@@ -17,6 +17,7 @@ import unittest
 
 from django.test.runner import DiscoverRunner, ParallelTestSuite, RemoteTestResult
 
+from . import wire as _wire
 from .cleanup import HeldDirectory
 from .program import TempGuardRunner
 from .output import Described
@@ -92,13 +93,12 @@ class _WorkerResult(TempGuardResult, _Forwarding):
         for record in self.session.records:
             index = self._indexes.get(id(record))
             if index is None:
-                unstarted.append(record.as_json())
+                unstarted.append(record)
             else:
-                self.events.append((_RECORDS_EVENT, index, {"records": [record.as_json()]}))
-        self.events.append((_RECORDS_EVENT, 0, {
-            "records": unstarted,
-            "fixture_records": [record.as_json() for record in self.session.fixture_records],
-            "late_failures": self._late_failures}))
+                self.events.append((_RECORDS_EVENT, index, _wire.dump([record])))
+        self.events.append((_RECORDS_EVENT, 0, dict(
+            _wire.dump(unstarted, self.session.fixture_records),
+            late_failures=self._late_failures)))
 
 
 class _WorkerRunner(object):

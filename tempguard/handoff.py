@@ -19,6 +19,18 @@ from .errors import HandleLostError
 __all__ = ["Channel", "anonymous_file"]
 
 
+# Pieces of encoded JSON written at a time (see Channel.send).
+_CHUNK_PIECES = 16384
+
+
+def _pwrite_all(fd, data, offset):
+    """Write all of *data* at *offset*; the offset after it."""
+    done = 0
+    while done < len(data):
+        done += os.pwrite(fd, data[done:], offset + done)
+    return offset + done
+
+
 class Channel(object):
     """One hand-off from the test process to the supervisor, as JSON."""
 
@@ -29,14 +41,21 @@ class Channel(object):
         self._supervisor = os.getpid()
 
     def send(self, data):
-        """In the test process: hand *data* over. Raises OSError if it cannot."""
-        payload = json.dumps(data).encode("utf-8")
+        """In the test process: hand *data* over. Raises OSError if it cannot.
+
+        Written in chunks as it is encoded: the records of thousands of leaks
+        are never held as one string besides the data.
+        """
         fd, opened = self._writable()
         try:
             os.ftruncate(fd, 0)
-            done = 0
-            while done < len(payload):
-                done += os.pwrite(fd, payload[done:], done)
+            offset, chunk = 0, []
+            for piece in json.JSONEncoder().iterencode(data):
+                chunk.append(piece)
+                if len(chunk) >= _CHUNK_PIECES:
+                    offset = _pwrite_all(fd, "".join(chunk).encode("utf-8"), offset)
+                    chunk = []
+            _pwrite_all(fd, "".join(chunk).encode("utf-8"), offset)
         finally:
             if opened:
                 os.close(fd)
@@ -44,14 +63,14 @@ class Channel(object):
     def receive(self):
         """In the supervisor, once the test process has exited: what it handed over,
         or None if it handed nothing over."""
-        chunks, offset = [], 0
-        while True:
-            chunk = os.pread(self._fd, 1 << 20, offset)
+        size = os.fstat(self._fd).st_size
+        payload = b""
+        while len(payload) < size:  # one read, unless the kernel gives less
+            chunk = os.pread(self._fd, size - len(payload), len(payload))
             if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-        return json.loads(b"".join(chunks).decode("utf-8")) if chunks else None
+                break  # cut short: json says so (ValueError)
+            payload += chunk
+        return json.loads(payload) if payload else None
 
     def close(self):
         os.close(self._fd)

@@ -11,6 +11,7 @@ origin clears the rest when its stretch of time ends.
 
 import dis
 import fcntl
+import functools
 import os
 import sys
 import sysconfig
@@ -42,6 +43,7 @@ class Recorder(object):
         self.made = {}
         self.forked = {}  # path: pid of the forked copy that made it (see _ForkLog)
         self._real = {}  # parent as spelled: as resolved (see _resolved)
+        self._described = {}  # frames: their origin, shared by the many entries one line made
         self._outer = None
         self._pid = None
         self._forks = None
@@ -73,9 +75,12 @@ class Recorder(object):
                 self.forked.update(self._forks.read_new())
             pid = self.forked.get(path)
             return None if pid is None else {"forked": pid}
-        described = [{"file": code.co_filename, "line": _line_of(code, lasti),
-                      "function": code.co_name} for code, lasti in frames]
-        return dict(described[0], stack=described[1:])
+        origin = self._described.get(frames)
+        if origin is None:
+            described = [{"file": code.co_filename, "line": _line_of(code, lasti),
+                          "function": code.co_name} for code, lasti in frames]
+            origin = self._described[frames] = dict(described[0], stack=described[1:])
+        return origin
 
     def forget(self):
         """Drop what was kept: a stretch of time has been judged."""
@@ -84,6 +89,7 @@ class Recorder(object):
         if self.forked:
             self.forked = {}
         self._real.clear()
+        self._described.clear()
 
     def _resolved(self, parent):
         """*parent* resolved as the kernel would (links, "." and ".."); cached for one
@@ -310,7 +316,12 @@ def command_line(argv, limit=100):
 
 
 def _short(filename, cwd):
-    cwd = cwd or os.getcwd()
+    return _relative(filename, cwd or os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _relative(filename, cwd):
+    """*filename* relative to *cwd* if it is inside it (thousands of leaks share a few)."""
     if filename.startswith(cwd.rstrip(os.sep) + os.sep):
         return os.path.relpath(filename, cwd)
     return filename

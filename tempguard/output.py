@@ -159,12 +159,23 @@ def _blocks(records, lines_of):
     return blocks
 
 
-def _unattributed_lines(entry):
-    """An unattributed entry's line, and its hint if one of the run's children ran then."""
-    lines = ["%-4s %s" % (entry.kind, entry.path)]
-    if entry.origin is not None:
-        lines.append("  " + _origins.describe(entry.origin))
-    return lines
+def _unattributed_lines(entries, settings):
+    """Lines for what appeared during one test and is not the run's: each entry with
+    its hint (the run's children that ran then), or, past EXAMPLES of them, a count,
+    a few names and where the rest are."""
+    if settings.all_leaks or len(entries) <= EXAMPLES:
+        lines = []
+        for entry in entries:
+            lines.append("%-4s %s" % (entry.kind, entry.path))
+            if entry.origin is not None:
+                lines.append("  " + _origins.describe(entry.origin))
+        return lines
+    hints = [entry.origin for entry in entries if entry.origin is not None]
+    return (["%s entries appeared" % format(len(entries), ",")]
+            + ["  %-4s %s" % (entry.kind, entry.path) for entry in entries[:EXAMPLES]]
+            + ["  and %s more (%s)" % (format(len(entries) - EXAMPLES, ","),
+                                       _where_the_rest_are(settings))]
+            + (["  " + _origins.describe(hints[-1])] if hints else []))
 
 
 def write_section(stream, records, fixture_records, counts, settings, heading=None):
@@ -184,8 +195,8 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
         if blocks and settings.origins_mode not in ("on", "off"):
             blocks["(where each was made)"] = [settings.origins_mode]
         _section(stream, "leaked temporary files", blocks, heading)
-        unattributed = _blocks(everything, lambda record: [
-            line for entry in record.unattributed for line in _unattributed_lines(entry)])
+        unattributed = _blocks(everything, lambda record: _unattributed_lines(
+            record.unattributed, settings) if record.unattributed else [])
         if unattributed:
             unattributed["(why)"] = [
                 _UNATTRIBUTED_WHY if settings.origins_mode == "on" else

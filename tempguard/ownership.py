@@ -38,7 +38,12 @@ it at exit), and origin where it was made (see origins), or None.
 
 
 def candidate_path(candidate):
-    return os.path.join(candidate.place.path, candidate.name)
+    return entry_path(candidate.place.path, candidate.name)
+
+
+def entry_path(directory, name):
+    """os.path.join for a name in a directory, faster: thousands of leaks are joined."""
+    return directory + name if directory[-1:] == "/" else directory + "/" + name
 
 
 def state_of(candidate):

@@ -19,11 +19,12 @@ import pytest
 
 from . import invocation as _invocation
 from . import output as _output
+from . import wire as _wire
 from . import report as _report
 from .errors import TempLeakWarning
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      SETTING_NAMES, Session, Settings, TestRecord, checked_policy,
-                      class_policy, worse_outcome)
+                      SETTING_NAMES, Session, Settings, checked_policy, class_policy)
+from .records import TestRecord, worse_outcome
 
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
@@ -129,7 +130,7 @@ class _Guard(object):
             os.environ.pop(_PYTEST_TEMPROOT, None)
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput[_WORKER_OUTPUT] = json.dumps(
-                _records_json(self.session.records, self.session.fixture_records))
+                _wire.dump(self.session.records, self.session.fixture_records))
         else:
             self.session.write_report()
 
@@ -266,9 +267,9 @@ class _Controller(object):
         data = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
         if data:
             data = json.loads(data)
-            self.records += [TestRecord.from_json(entry) for entry in data["records"]]
-            self.fixture_records += [TestRecord.from_json(entry)
-                                     for entry in data["fixture_records"]]
+            records, fixture_records = _wire.load(data)
+            self.records += records
+            self.fixture_records += fixture_records
 
     def pytest_terminal_summary(self, terminalreporter):
         _write_summary(terminalreporter, self.records, self.fixture_records, self.settings)
@@ -303,11 +304,6 @@ def _fixture_id(fixturedef, request):
         node = getattr(request, "node", None)
         where = getattr(node, "nodeid", None) or fixturedef.scope
     return "fixture %s (%s)" % (fixturedef.argname, where)
-
-
-def _records_json(records, fixture_records):
-    return {"records": [record.as_json() for record in records],
-            "fixture_records": [record.as_json() for record in fixture_records]}
 
 
 def _write_summary(terminalreporter, records, fixture_records, settings):

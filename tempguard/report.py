@@ -1,7 +1,6 @@
 """What a run tells programs: the JSON report, its totals, and where it may be written."""
 
 import base64
-import collections
 import fcntl
 import json
 import os

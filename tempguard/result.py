@@ -9,8 +9,10 @@ import unittest
 
 from . import ownership as _ownership
 from . import output as _output
+from . import wire as _wire
 from .mixin import TempGuardMixin
-from .session import Session, Settings, TestRecord, class_policy, worse_outcome
+from .records import TestRecord, worse_outcome
+from .session import Session, Settings, class_policy
 
 __all__ = ["TempGuardResult"]
 
@@ -90,13 +92,12 @@ class TempGuardResult(unittest.TextTestResult):
 
     def tempguard_worker_records(self, test, payload):
         """Replays what a worker's session recorded, as a parallel suite's event: the
-        *payload* holds "records" (as_json) of *test* or of tests that never started,
-        "fixture_records", and "late_failures" ((owner, message) of leaks confirmed after
+        *payload* (see wire) holds the records of *test* or of tests that never started,
+        fixture records, and "late_failures" ((owner, message) of leaks confirmed after
         their test's line, in fail mode)."""
-        records = [TestRecord.from_json(data) for data in payload.get("records", ())]
+        records, fixture_records = _wire.load(payload)
         self.session.records.extend(records)
-        self.session.fixture_records.extend(TestRecord.from_json(data)
-                                            for data in payload.get("fixture_records", ()))
+        self.session.fixture_records.extend(fixture_records)
         for record in records:
             if record.kept:
                 _output.note_kept(self, test, record.kept)

@@ -24,24 +24,19 @@ from . import ownership as _ownership
 from . import reaper as _reaper
 from . import report as _report
 from . import sandbox as _sandbox
+from . import wire as _wire
+from .records import Leak, TestRecord
 from .tracking import TrackingContext, set_fallback
 
-__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Leak", "Settings", "TestRecord", "checked_policy",
-           "class_policy", "DirectoryWatch", "TestGuard", "Session", "active_session",
-           "still_there", "move_into_kept", "is_unattributed",
-           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "CHILD_GRACE_SECONDS", "worse_outcome"]
+__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "Settings", "checked_policy", "class_policy",
+           "DirectoryWatch", "TestGuard", "Session", "active_session", "still_there",
+           "move_into_kept", "is_unattributed", "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS",
+           "SETTING_NAMES", "CHILD_GRACE_SECONDS"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
 DEFAULT_KEEP_RUNS = 3
 
-Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
-Leak.__new__.__defaults__ = (None,)
-Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
-judged is the scope whose end confirmed it (test, class, module, run, exit, or
-child: once the child processes that could still write it had exited);
-owner is the test, subTest or fixture id it is attributed to; origin is
-where it was made (see origins and children), or None."""
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 ORIGINS_SETTINGS = ("on", "off")
@@ -135,58 +130,6 @@ def _count_setting(name, value, env_value):
     return number
 
 
-class TestRecord(object):
-    """What one test (or fixture) made, cleaned, leaked and kept."""
-
-    __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
-
-    def __init__(self, test_id, is_listed=True):
-        self.id = test_id
-        self.is_listed = is_listed  # a fixture's record is listed once it has something to say
-        self.outcome = None
-        self.created = self.cleaned = self.bytes = 0
-        self.cleanup_seconds = 0.0
-        self.leaks = []
-        self.unattributed = []  # Leak-shaped: appeared outside meanwhile, not shown to be ours
-        self.kept = None
-        self.not_kept = []  # "path: reason" of what was left out of the kept directory
-        self.cleanup_errors = []
-        self.notes = []
-
-    def add_cleanup(self, context_stats, result):
-        self.created += context_stats.created + context_stats.adopted
-        self.cleaned += result.removed
-        self.bytes += context_stats.bytes
-        self.add_removal(result)
-
-    def add_removal(self, result):
-        self.cleanup_seconds += result.seconds
-        for problem in result.problems:
-            (self.notes if problem.reason.startswith("replaced") else
-             self.cleanup_errors).append(str(problem))
-
-    def as_json(self):
-        return {"id": self.id, "outcome": self.outcome, "created": self.created,
-                "cleaned": self.cleaned, "bytes": self.bytes,
-                "leaks": [dict(leak._asdict()) for leak in self.leaks],
-                "unattributed": [dict(entry._asdict()) for entry in self.unattributed],
-                "kept": self.kept, "not_kept": list(self.not_kept),
-                "cleanup_errors": list(self.cleanup_errors),
-                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
-
-    @classmethod
-    def from_json(cls, data):
-        record = cls(data["id"])
-        for name in ("outcome", "created", "cleaned", "bytes", "kept", "cleanup_errors",
-                     "notes", "cleanup_seconds"):
-            setattr(record, name, data[name])
-        record.not_kept = list(data.get("not_kept", ()))
-        record.leaks = [Leak(**leak) for leak in data["leaks"]]
-        record.unattributed = [Leak(**entry) for entry in data.get("unattributed", ())]
-        return record
-
-
 class DirectoryWatch(object):
     """Notices entries that appear in a directory, listing it through its descriptor.
 
@@ -260,12 +203,12 @@ class _Observation(object):
         """
         found = []
         for watch, names in zip(self.session.all_watches, self._marks):
-            for name in watch.appeared_since(names):
-                path = os.path.join(watch.path, name)
-                if path in exclude or (watch.where == "outside" and (
-                        _sandbox.is_run_root_name(name) or name.startswith(watch.ignored))):
-                    continue
-                st = watch.held.stat(name)
+            new = [name for name in watch.appeared_since(names)
+                   if _ownership.entry_path(watch.path, name) not in exclude and not (
+                       watch.where == "outside" and (_sandbox.is_run_root_name(name)
+                                                     or name.startswith(watch.ignored)))]
+            for name, st in zip(new, watch.held.stats(new)):
+                path = _ownership.entry_path(watch.path, name)
                 if st is None or self.session.is_judged(watch.held, name,
                                                         (st.st_dev, st.st_ino)):
                     continue
@@ -388,7 +331,8 @@ class TestGuard(object):
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
             if candidates:
-                self.left = self.session.settle(candidates)
+                # Just seen: only tempguard ran since, which removed none of them.
+                self.left = candidates
                 self.confirmed = self.session.judge(self.left, "test",
                                                     later_owner() if self.left else None)
         finally:
@@ -952,7 +896,8 @@ class Session(object):
         """Remove confirmed leaks through their directory's descriptor; never the cwd."""
         by_record = collections.OrderedDict()
         for candidate in candidates:
-            if not allow_cwd and _holds_cwd(_ownership.candidate_path(candidate)):
+            if (not allow_cwd and candidate.kind == "dir"
+                    and _holds_cwd(_ownership.candidate_path(candidate))):
                 self._unremoved.append(candidate)  # removed once the process has left it
                 continue
             if self._moves and self._move_to_kept(candidate):
@@ -997,8 +942,7 @@ class Session(object):
             fixture_records = [r for r in fixture_records if id(r) in waited or _has_news(r)]
             fixture_records.append(_summed(rest))
         index = {id(record): number for number, record in enumerate(records + fixture_records)}
-        return {"records": [record.as_json() for record in records],
-                "fixture_records": [record.as_json() for record in fixture_records],
+        return dict(_wire.dump(records, fixture_records), **{
                 "waiting": [{"where": c.where, "dir": c.place.path, "name": c.name,
                              "identity": list(c.identity), "kind": c.kind, "owner": c.owner,
                              "record": index[id(c.record)], "confirmed": c in self._unremoved,
@@ -1012,7 +956,7 @@ class Session(object):
                     {"path": scope.path, "owner": scope.owner, "record": index[id(scope.record)],
                      "processes": [list(process) for process in scope.processes],
                      "names_at_end": sorted(scope.names_at_end or ())}
-                    for scope, _pid in self.children_running]}
+                    for scope, _pid in self.children_running]})
 
     # -- fixture phases (what happens between tests) --------------------------
 
@@ -1188,13 +1132,7 @@ def still_there(candidate):
     return state == "same"
 
 
-# A test's outcomes, mildest first: a test that had several (subTests, phases) has the worst.
-_OUTCOME_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
 
-
-def worse_outcome(current, new):
-    """The worse of two outcomes of one test."""
-    return new if _OUTCOME_RANK.index(new) > _OUTCOME_RANK.index(current) else current
 
 
 def _has_news(record):

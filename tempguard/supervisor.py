@@ -19,11 +19,13 @@ from . import invocation as _invocation
 from . import output as _output
 from . import ownership as _ownership
 from . import report as _report
+from . import wire as _wire
 from .cleanup import HeldDirectory
 from .children import ChildScope, wait_until_free
-from .session import (CHILD_GRACE_SECONDS, Leak, Session, TestRecord, is_unattributed,
-                      move_into_kept, still_there)
 from .reaper import remove_when_free
+from .records import Leak, TestRecord
+from .session import (CHILD_GRACE_SECONDS, Session, is_unattributed, move_into_kept,
+                      still_there)
 
 __all__ = ["fork", "supervise"]
 
@@ -159,8 +161,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     records, fixture_records, late, counts, reported = [], [], [], None, ()
     still_running = []
     if handoff is not None:
-        records = [TestRecord.from_json(data) for data in handoff["records"]]
-        fixture_records = [TestRecord.from_json(data) for data in handoff["fixture_records"]]
+        records, fixture_records = _wire.load(handoff)
         late = _judge_waiting(root, records + fixture_records, handoff["waiting"], settings)
         still_running = _judge_children(handoff["children_running"],
                                         records + fixture_records, late)

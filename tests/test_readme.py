@@ -1,4 +1,5 @@
-"""README.rst tells the truth: its Python examples run, in order, in a clean child."""
+"""README.rst and the manual in docs/ tell the truth: their Python examples run, in order,
+in a clean child; every test a guarantee names exists; they render cleanly."""
 
 import importlib.util
 import io
@@ -11,6 +12,20 @@ import unittest
 from tests import support
 
 
+DOCS = os.path.join(support.PROJECT, "docs")
+
+
+def documents():
+    """{name: text} of README.rst, CHANGELOG.rst and every page of docs/."""
+    names = ["README.rst", "CHANGELOG.rst"] + sorted(
+        os.path.join("docs", name) for name in os.listdir(DOCS) if name.endswith(".rst"))
+    texts = {}
+    for name in names:
+        with open(os.path.join(support.PROJECT, name)) as handle:
+            texts[name] = handle.read()
+    return texts
+
+
 def python_blocks(text):
     pattern = re.compile(r"^\.\. code-block:: python\n\n((?:    .*\n|\n)+)", re.M)
     return [textwrap.dedent(block) for block in pattern.findall(text)]
@@ -18,41 +33,54 @@ def python_blocks(text):
 
 class ReadmeTest(unittest.TestCase):
 
+    def test_the_readme_is_a_guide_and_names_every_page_of_the_manual(self):
+        texts = documents()
+        self.assertLessEqual(texts["README.rst"].count("\n"), 300)
+        pages = [name for name in texts if name.startswith("docs" + os.sep)]
+        self.assertGreaterEqual(len(pages), 10)
+        for name in pages + ["CHANGELOG.rst"]:
+            self.assertIn("``%s``" % name.replace(os.sep, "/"), texts["README.rst"])
+
     def test_python_examples_run(self):
-        with open(os.path.join(support.PROJECT, "README.rst")) as handle:
-            blocks = python_blocks(handle.read())
-        self.assertGreaterEqual(len(blocks), 4)
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
-        for number, block in enumerate(blocks):
-            with self.subTest(block=number):
-                completed = support.run_python(["-c", block], env={"TMPDIR": scratch})
-                self.assertEqual(completed.returncode, 0, completed.stderr)
+        count = 0
+        for name, text in documents().items():
+            for number, block in enumerate(python_blocks(text)):
+                count += 1
+                with self.subTest(document=name, block=number):
+                    completed = support.run_python(["-c", block], env={"TMPDIR": scratch})
+                    self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertGreaterEqual(count, 4)
         self.assertEqual(os.listdir(scratch), [])
 
     def test_every_test_it_names_exists(self):
-        with open(os.path.join(support.PROJECT, "README.rst")) as handle:
-            # test_runner is Django's setting, not one of our tests.
-            named = set(re.findall(r"``(test_\w+)``", handle.read())) - {"test_runner"}
+        # test_runner is Django's setting, not one of our tests.
+        named = set(re.findall(r"``(test_\w+)``", "".join(documents().values()))) - {
+            "test_runner"}
         defined = set()
         for filename in os.listdir(os.path.join(support.PROJECT, "tests")):
             if filename.startswith("test_") and filename.endswith(".py"):
                 with open(os.path.join(support.PROJECT, "tests", filename)) as handle:
                     defined.update(re.findall(r"def (test_\w+)\(", handle.read()))
         self.assertGreaterEqual(len(named), 15)
-        self.assertEqual(sorted(named - defined), [], "README.rst names tests that do not exist")
+        self.assertEqual(sorted(named - defined), [], "the docs name tests that do not exist")
 
     def test_renders_without_warnings(self):
         if importlib.util.find_spec("docutils") is None:
             self.skipTest("docutils is not installed for this Python (.ci/run installs it)")
         import docutils.core
         import docutils.utils
-        with open(os.path.join(support.PROJECT, "README.rst")) as handle:
-            text = handle.read()
-        try:
-            docutils.core.publish_doctree(text, settings_overrides={
-                "report_level": 2, "halt_level": 2, "warning_stream": io.StringIO(),
-                # Highlighting needs Pygments, which older docutils do not bring along.
-                "syntax_highlight": "none"})
-        except docutils.utils.SystemMessage as problem:
-            self.fail("README.rst does not render cleanly: %s" % problem)
+        for name, text in documents().items():
+            with self.subTest(document=name):
+                try:
+                    docutils.core.publish_doctree(text, settings_overrides={
+                        "report_level": 2, "halt_level": 2, "warning_stream": io.StringIO(),
+                        # Highlighting needs Pygments, which older docutils do not bring.
+                        "syntax_highlight": "none"})
+                except docutils.utils.SystemMessage as problem:
+                    self.fail("%s does not render cleanly: %s" % (name, problem))
+
+
+if __name__ == "__main__":
+    unittest.main()

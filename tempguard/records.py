@@ -1,0 +1,78 @@
+"""What a run records of each test and fixture: what it made, cleaned, leaked and kept.
+
+Records are made in the test process and judged, merged and reported in
+others (see wire); what they hold is JSON-ready.
+"""
+
+import collections
+
+__all__ = ["Leak", "TestRecord", "worse_outcome"]
+
+Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
+Leak.__new__.__defaults__ = (None,)
+Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
+judged is the scope whose end confirmed it (test, class, module, run, exit, or
+child: once the child processes that could still write it had exited);
+owner is the test, subTest or fixture id it is attributed to; origin is
+where it was made (see origins and children), or None."""
+
+
+class TestRecord(object):
+    """What one test (or fixture) made, cleaned, leaked and kept."""
+
+    __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
+                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
+
+    def __init__(self, test_id, is_listed=True):
+        self.id = test_id
+        self.is_listed = is_listed  # a fixture's record is listed once it has something to say
+        self.outcome = None
+        self.created = self.cleaned = self.bytes = 0
+        self.cleanup_seconds = 0.0
+        self.leaks = []
+        self.unattributed = []  # Leak-shaped: appeared outside meanwhile, not shown to be ours
+        self.kept = None
+        self.not_kept = []  # "path: reason" of what was left out of the kept directory
+        self.cleanup_errors = []
+        self.notes = []
+
+    def add_cleanup(self, context_stats, result):
+        self.created += context_stats.created + context_stats.adopted
+        self.cleaned += result.removed
+        self.bytes += context_stats.bytes
+        self.add_removal(result)
+
+    def add_removal(self, result):
+        self.cleanup_seconds += result.seconds
+        for problem in result.problems:
+            (self.notes if problem.reason.startswith("replaced") else
+             self.cleanup_errors).append(str(problem))
+
+    def as_json(self):
+        return {"id": self.id, "outcome": self.outcome, "created": self.created,
+                "cleaned": self.cleaned, "bytes": self.bytes,
+                "leaks": [dict(leak._asdict()) for leak in self.leaks],
+                "unattributed": [dict(entry._asdict()) for entry in self.unattributed],
+                "kept": self.kept, "not_kept": list(self.not_kept),
+                "cleanup_errors": list(self.cleanup_errors),
+                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
+
+    @classmethod
+    def from_json(cls, data):
+        record = cls(data["id"])
+        for name in ("outcome", "created", "cleaned", "bytes", "kept", "cleanup_errors",
+                     "notes", "cleanup_seconds"):
+            setattr(record, name, data[name])
+        record.not_kept = list(data.get("not_kept", ()))
+        record.leaks = [Leak(**leak) for leak in data["leaks"]]
+        record.unattributed = [Leak(**entry) for entry in data.get("unattributed", ())]
+        return record
+
+
+# A test's outcomes, mildest first: a test that had several (subTests, phases) has the worst.
+_OUTCOME_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", "failed", "error")
+
+
+def worse_outcome(current, new):
+    """The worse of two outcomes of one test."""
+    return new if _OUTCOME_RANK.index(new) > _OUTCOME_RANK.index(current) else current
