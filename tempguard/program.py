@@ -1,6 +1,7 @@
 """TempGuardRunner and the command line of ``python -m tempguard.runner``."""
 
 import argparse
+import contextlib
 import functools
 import importlib
 import os
@@ -197,16 +198,49 @@ class _SupervisedProgram(TempGuardProgram):
     def __init__(self, run_root, channel, **kwargs):
         self._run_root = run_root
         self._channel = channel
+        kwargs["testLoader"] = _WatchedLoader(
+            kwargs.get("testLoader") or unittest.defaultTestLoader, self._loading)
         super().__init__(**kwargs)
 
-    def createTests(self, *args, **kwargs):
+    @contextlib.contextmanager
+    def _loading(self):
+        """While the tests load (the options are parsed by then): the session, started
+        and watching."""
+        if self.session is not None:
+            yield
+            return
         self.session = Session(self.settings(), root=self._run_root,
                                channel=self._channel).start()
         self.session.begin_loading()
         try:
-            super().createTests(*args, **kwargs)
+            yield
         finally:
             self.session.end_loading()
+
+
+class _WatchedLoader(object):
+    """The program's test loader, loading inside *loading()*: the one place all of
+    unittest's ways of loading go through on every Python (3.6's discovery does
+    not call createTests)."""
+
+    _LOADING = ("discover", "loadTestsFromModule", "loadTestsFromName", "loadTestsFromNames")
+
+    def __init__(self, loader, loading):
+        object.__setattr__(self, "_loader", loader)
+        object.__setattr__(self, "_loading", loading)
+
+    def __getattr__(self, name):
+        value = getattr(self._loader, name)
+        if name not in self._LOADING:
+            return value
+
+        def load(*args, **kwargs):
+            with self._loading():
+                return value(*args, **kwargs)
+        return load
+
+    def __setattr__(self, name, value):
+        setattr(self._loader, name, value)  # 3.7+ sets testNamePatterns on it
 
 
 class _NoTests(unittest.TestLoader):

@@ -36,7 +36,9 @@ def remove_when_free(root, scopes, keep_runs):
             # 3.12+ warns of fork in a threaded process: the reaper only sleeps and removes.
             warnings.simplefilter("ignore", DeprecationWarning)
             first = os.fork()
-    except OSError as error:  # HandleLostError included: the root is no longer at hand
+    except (OSError, RuntimeError) as error:
+        # HandleLostError included: the root is no longer at hand; RuntimeError: 3.12
+        # refuses to fork in atexit handlers ("can't fork at interpreter shutdown").
         return _left(root, error)
     if first == 0:
         started = False

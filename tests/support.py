@@ -12,7 +12,7 @@ import tempfile
 import textwrap
 import time
 
-from tempguard import cleanup, origins
+from tempguard import cleanup, inuse, origins
 from tempguard.session import active_session
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -213,6 +213,11 @@ def mount_tmpfs(test, mount_point, size="1m"):
 def wait_for(path, seconds=60):
     """Wait until *path* exists; fail the test after *seconds*."""
     wait_until(lambda: os.path.exists(path), seconds, lambda: "gave up waiting for %s" % path)
+
+
+def unused(pid):
+    """True once process *pid* has exited (a zombie counts as exited)."""
+    return inuse.process_state(pid) in (None, "Z")
 
 
 def wait_until(condition, seconds, message):
