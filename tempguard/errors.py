@@ -1,5 +1,8 @@
 """Exceptions and warnings raised by tempguard."""
 
+import contextlib
+import warnings
+
 __unittest = True
 
 
@@ -18,3 +21,16 @@ class HandleLostError(TempGuardError, OSError):
 
 class TempLeakWarning(UserWarning):
     """A test left temporary files or directories behind."""
+
+
+@contextlib.contextmanager
+def leak_warnings_stay_warnings():
+    """While a TempLeakWarning is issued: a filter that makes every warning an error
+    (-W error, pytest's filterwarnings = error) leaves it a warning, since only fail
+    mode may change an outcome. A filter that names TempLeakWarning is the user's
+    choice, and applies."""
+    with warnings.catch_warnings():
+        if not any(isinstance(category, type) and issubclass(category, TempLeakWarning)
+                   for _action, _message, category, _module, _line in warnings.filters):
+            warnings.simplefilter("always", TempLeakWarning)
+        yield

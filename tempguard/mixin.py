@@ -6,7 +6,7 @@ import sys
 import warnings
 
 from . import output as _output
-from .errors import TempLeakWarning, UnsafePathError
+from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .session import Session, Settings, active_session, checked_policy
 from .tracking import _as_bytes, _check_affix, current_context
 
@@ -196,13 +196,14 @@ def _apply_leak_policy(policy, message, test_or_class):
         return
     method = getattr(test_or_class, getattr(test_or_class, "_testMethodName", ""), None)
     code = getattr(method, "__code__", None)
-    if code is None:
-        warnings.warn(TempLeakWarning(message), stacklevel=3)
-        return
-    module = sys.modules.get(test_or_class.__module__)
-    warnings.warn_explicit(TempLeakWarning(message), TempLeakWarning, code.co_filename,
-                           code.co_firstlineno, module=test_or_class.__module__,
-                           module_globals=getattr(module, "__dict__", None))
+    with leak_warnings_stay_warnings():
+        if code is None:
+            warnings.warn(TempLeakWarning(message), stacklevel=3)
+            return
+        module = sys.modules.get(test_or_class.__module__)
+        warnings.warn_explicit(TempLeakWarning(message), TempLeakWarning, code.co_filename,
+                               code.co_firstlineno, module=test_or_class.__module__,
+                               module_globals=getattr(module, "__dict__", None))
 
 
 def _class_scope(cls):

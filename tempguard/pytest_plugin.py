@@ -21,7 +21,7 @@ from . import invocation as _invocation
 from . import output as _output
 from . import wire as _wire
 from . import report as _report
-from .errors import TempLeakWarning
+from .errors import TempLeakWarning, leak_warnings_stay_warnings
 from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
                       SETTING_NAMES, Session, Settings, checked_policy, class_policy)
 from .records import TestRecord, worse_outcome
@@ -251,7 +251,15 @@ class _Guard(object):
         if policy == "fail" and not late:
             pytest.fail("\n".join(messages), pytrace=False)
         for message in messages:
-            warnings.warn(TempLeakWarning(message))
+            _warn(message)
+
+
+def _warn(message):
+    """A TempLeakWarning for pytest's warnings summary, never an error a blanket filter
+    made (see leak_warnings_stay_warnings): not a failed teardown, nor a crashed
+    session end."""
+    with leak_warnings_stay_warnings():
+        warnings.warn(TempLeakWarning(message))
 
 
 class _Controller(object):

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import tempfile
 import threading
 import unittest
@@ -258,6 +259,22 @@ class PlainUnittestTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertIn("test_tempfile_and_tmpdir_are_as_they_were", completed.stderr)
         self.assertEqual(os.listdir(scratch), [], completed.stderr)
+
+    def test_a_leak_warning_stays_a_warning_where_warnings_are_errors(self):
+        """Under python -W error the warn mode's TempLeakWarning was raised in the test:
+        a passing test failed. Only fail mode may change outcomes."""
+        runs = {}
+        for flags in ([], ["-W", "error"]):
+            scratch = support.scratch_dir(self)
+            runs[bool(flags)] = support.run_python(
+                flags + ["-m", "unittest", "-v", "example_mixin"],
+                cwd=os.path.join(support.EXAMPLES, "mixin"), env={"TMPDIR": scratch})
+        def outcomes(completed):
+            return (completed.returncode,
+                    re.findall(r"^(?:FAIL|ERROR): .*$|^(?:OK|FAILED)\b.*$", completed.stderr,
+                               re.M))
+        self.assertEqual(outcomes(runs[True]), outcomes(runs[False]), runs[True].stderr)
+        self.assertIn("TempLeakWarning", runs[True].stderr)
 
     def test_mixin_under_plain_unittest(self):
         scratch = tempfile.mkdtemp(prefix="scratch-")

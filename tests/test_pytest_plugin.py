@@ -81,6 +81,22 @@ class PytestPluginTest(unittest.TestCase):
         self.assertIn("1 failed, 16 passed", completed.stdout)
         self.assert_only_pytest_and_kept_files_remain(tmpdir)
 
+    def test_warn_mode_keeps_pytest_s_outcomes_where_warnings_are_errors(self):
+        """Under filterwarnings = error (click, pytest, jinja2...) each leak warning was
+        raised in the test's teardown: an ERROR, and a crash at session end."""
+        plain, _, _ = self.pytest("--tempguard")
+        strict, report, _ = self.pytest("--tempguard", "-o", "filterwarnings=error")
+        outcome = re.compile(r"=+ (\d+ failed, \d+ passed.*) in [\d.]+s")
+        self.assertEqual(outcome.search(strict.stdout).group(1),
+                         outcome.search(plain.stdout).group(1), strict.stdout)
+        self.assertEqual(strict.returncode, plain.returncode)
+        self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks",
+                      strict.stdout)
+        self.assertGreater(report["totals"]["leaked"], 0)  # reported all the same
+        # A filter that names TempLeakWarning is the user's own choice: it applies.
+        chosen, _, _ = self.pytest("--tempguard", "-W", "error::tempguard.TempLeakWarning")
+        self.assertIn("ERROR at teardown of test_plain_leaks", chosen.stdout)
+
     def test_the_section_follows_pytest_s_verbosity(self):
         """-qq: the totals line alone, as pytest's own summary is one line."""
         completed, _, _ = self.pytest("--tempguard", "-qq")
