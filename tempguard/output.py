@@ -159,23 +159,34 @@ def _blocks(records, lines_of):
     return blocks
 
 
-def _unattributed_lines(entries, settings):
-    """Lines for what appeared during one test and is not the run's: each entry with
-    its hint (the run's children that ran then), or, past EXAMPLES of them, a count,
-    a few names and where the rest are."""
+def _unattributed_blocks(records, settings):
+    """What appeared during the run and is not the run's: by test while there are few;
+    past EXAMPLES of them (a busy machine makes thousands), one summary with the count,
+    the entries that have a hint (the run's children ran then), a few names, and where
+    the rest are."""
+    entries = [(record, entry) for record in records for entry in record.unattributed]
     if settings.all_leaks or len(entries) <= EXAMPLES:
-        lines = []
-        for entry in entries:
-            lines.append("%-4s %s" % (entry.kind, entry.path))
-            if entry.origin is not None:
-                lines.append("  " + _origins.describe(entry.origin))
-        return lines
-    hints = [entry.origin for entry in entries if entry.origin is not None]
-    return (["%s entries appeared" % format(len(entries), ",")]
-            + ["  %-4s %s" % (entry.kind, entry.path) for entry in entries[:EXAMPLES]]
-            + ["  and %s more (%s)" % (format(len(entries) - EXAMPLES, ","),
-                                       _where_the_rest_are(settings))]
-            + (["  " + _origins.describe(hints[-1])] if hints else []))
+        return _blocks(records, lambda record: [
+            line for entry in record.unattributed for line in _unattributed_lines(entry)])
+    hinted = [pair for pair in entries if pair[1].origin is not None]
+    shown = (hinted + [pair for pair in entries if pair[1].origin is None])[:EXAMPLES]
+    lines = []
+    for record, entry in shown:
+        lines.extend(_unattributed_lines(entry, during=record.id))
+    lines.append("and %s more (%s)" % (format(len(entries) - len(shown), ","),
+                                       _where_the_rest_are(settings)))
+    summary = "%s entries, while %s tests and fixtures ran" % (
+        format(len(entries), ","), format(len({id(record) for record, _ in entries}), ","))
+    return collections.OrderedDict([(summary, [display(line) for line in lines])])
+
+
+def _unattributed_lines(entry, during=None):
+    """An unattributed entry's line, and its hint if one of the run's children ran then."""
+    lines = ["%-4s %s%s" % (entry.kind, entry.path,
+                            "  (while %s ran)" % during if during else "")]
+    if entry.origin is not None:
+        lines.append("  " + _origins.describe(entry.origin))
+    return lines
 
 
 def write_section(stream, records, fixture_records, counts, settings, heading=None):
@@ -195,8 +206,7 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
         if blocks and settings.origins_mode not in ("on", "off"):
             blocks["(where each was made)"] = [settings.origins_mode]
         _section(stream, "leaked temporary files", blocks, heading)
-        unattributed = _blocks(everything, lambda record: _unattributed_lines(
-            record.unattributed, settings) if record.unattributed else [])
+        unattributed = _unattributed_blocks(everything, settings)
         if unattributed:
             unattributed["(why)"] = [
                 _UNATTRIBUTED_WHY if settings.origins_mode == "on" else
