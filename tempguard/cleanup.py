@@ -299,12 +299,8 @@ class HeldDirectory(object):
             path = prefix + name
             st = None
             if expected is not None:
-                try:
-                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    _record(result, path, exc)
+                st = _lstat_or_record(fd, name, path, result)
+                if st is None:
                     continue
                 if (st.st_dev, st.st_ino) != expected:
                     result.problems.append(CleanupProblem(
@@ -394,16 +390,24 @@ def _record(result, path, exc):
     result.problems.append(CleanupProblem(os.fspath(path), reason))
 
 
+def _lstat_or_record(dir_fd, name, path, result):
+    """lstat of *name* in *dir_fd*; None if it is gone, or could not be read (the reason
+    goes to *result*)."""
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        _record(result, path, exc)
+        return None
+
+
 def _remove_in_parent(parent_fd, name, path, result, st=None):
     """Remove the entry *name* of the open directory *parent_fd*; *st* is its lstat if
     just taken."""
     if st is None:
-        try:
-            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            _record(result, path, exc)
+        st = _lstat_or_record(parent_fd, name, path, result)
+        if st is None:
             return
     if stat.S_ISDIR(st.st_mode):
         _remove_tree(parent_fd, name, path, result)
