@@ -7,7 +7,8 @@ import warnings
 
 from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
-from .session import Session, Settings, active_session, checked_policy
+from .session import Session, active_session
+from .settings import Settings, checked_policy
 from .tracking import _as_bytes, _check_affix, current_context
 
 __all__ = ["TempGuardMixin"]

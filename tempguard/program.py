@@ -18,8 +18,9 @@ from . import report as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .result import TempGuardResult
-from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      SETTING_NAMES, Session, Settings, class_policy)
+from .session import Session
+from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
+                       SETTING_NAMES, Settings, class_policy)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 

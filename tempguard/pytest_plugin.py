@@ -19,12 +19,13 @@ import pytest
 
 from . import invocation as _invocation
 from . import output as _output
-from . import wire as _wire
 from . import report as _report
+from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
-from .session import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                      SETTING_NAMES, Session, Settings, checked_policy, class_policy)
 from .records import TestRecord, worse_outcome
+from .session import Session
+from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
+                       SETTING_NAMES, Settings, checked_policy, class_policy)
 
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"

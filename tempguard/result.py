@@ -12,7 +12,8 @@ from . import output as _output
 from . import wire as _wire
 from .mixin import TempGuardMixin
 from .records import TestRecord, worse_outcome
-from .session import Session, Settings, class_policy
+from .session import Session
+from .settings import Settings, class_policy
 
 __all__ = ["TempGuardResult"]
 

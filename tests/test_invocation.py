@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from tempguard import invocation, report, sandbox, session
+from tempguard import invocation, report, sandbox, session, settings
 from tests import support
 
 _WRITER = """
@@ -87,9 +87,9 @@ class JoinedReportTest(unittest.TestCase):
         elsewhere = tempfile.mkdtemp()
         self.addCleanup(support._remove, elsewhere)
         # Strict: these files are made here, but not by tests the audit hook watches.
-        settings = session.Settings(report=self.path, watch=[self.dir, elsewhere],
-                                    leaks="warn", outside="strict", environ={})
-        run = session.Session(settings, owns_run=False).start()
+        chosen = settings.Settings(report=self.path, watch=[self.dir, elsewhere],
+                                   leaks="warn", outside="strict", environ={})
+        run = session.Session(chosen, owns_run=False).start()
         try:
             guard = run.begin_test("tests.Writer.test_x")
             for name in ("report.json.4242.partial", "report.json", "stray.txt"):

@@ -5,22 +5,22 @@ import tempfile
 import time
 import unittest
 
-from tempguard import cleanup, session
+from tempguard import cleanup, session, settings
 from tests import support
 
 
 class SettingsTest(unittest.TestCase):
 
     def test_defaults_environment_and_explicit_values(self):
-        defaults = session.Settings(environ={})
+        defaults = settings.Settings(environ={})
         self.assertEqual((defaults.leaks, defaults.keep, defaults.keep_runs, defaults.report),
                          ("warn", "failed", 3, None))
         env = {"TEMPGUARD_LEAKS": "fail", "TEMPGUARD_KEEP": "all", "TEMPGUARD_KEEP_RUNS": "0",
                "TEMPGUARD_REPORT": "r.json"}
-        from_env = session.Settings(environ=env)
+        from_env = settings.Settings(environ=env)
         self.assertEqual((from_env.leaks, from_env.keep, from_env.keep_runs, from_env.report),
                          ("fail", "all", 0, os.path.abspath("r.json")))
-        explicit = session.Settings(leaks="ignore", keep="none", keep_runs=5, environ=env)
+        explicit = settings.Settings(leaks="ignore", keep="none", keep_runs=5, environ=env)
         self.assertEqual((explicit.leaks, explicit.keep, explicit.keep_runs),
                          ("ignore", "none", 5))
 
@@ -32,10 +32,10 @@ class SettingsTest(unittest.TestCase):
                                     ({"keep_runs": "many"}, {}, "keep_runs")):
             with self.subTest(kwargs=kwargs, env=env):
                 with self.assertRaises(ValueError) as caught:
-                    session.Settings(environ=env, **kwargs)
+                    settings.Settings(environ=env, **kwargs)
                 self.assertIn(source, str(caught.exception))
         with self.assertRaises(NotADirectoryError):
-            session.Settings(watch=["/nonexistent/watched"], environ={})
+            settings.Settings(watch=["/nonexistent/watched"], environ={})
 
 
 class DirectoryWatchTest(unittest.TestCase):

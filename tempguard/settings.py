@@ -1,0 +1,102 @@
+"""A run's settings, and the one checker of every policy, wherever it is set.
+
+Options, TEMPGUARD_* environment variables, class attributes and pytest
+markers all go through it, with one message that names where a bad value
+came from; a bad value is an error before anything is created.
+"""
+
+import os
+
+from . import report as _report
+
+__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS",
+           "SETTING_NAMES", "Settings", "checked_policy", "class_policy"]
+
+LEAK_POLICIES = ("ignore", "warn", "fail")
+KEEP_POLICIES = ("none", "failed", "all")
+DEFAULT_KEEP_RUNS = 3
+ORIGINS_SETTINGS = ("on", "off")
+# What an entry outside the sandbox needs to be a leak: evidence that this run made it,
+# or (strict, for a private temp dir) only to have appeared during the run.
+OUTSIDE_SETTINGS = ("evidence", "strict")
+# The settings of a run, each an option of the runner (--keep-runs) and of pytest
+# (--tempguard-keep-runs), and a TEMPGUARD_* environment variable (TEMPGUARD_KEEP_RUNS).
+SETTING_NAMES = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside",
+                 "all_leaks")
+
+
+class Settings(object):
+    """Run settings: explicit arguments win over TEMPGUARD_* environment variables."""
+
+    def __init__(self, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
+                 origins=None, outside=None, all_leaks=None, environ=None):
+        environ = os.environ if environ is None else environ
+        self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
+        self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
+                               ORIGINS_SETTINGS, "on")
+        self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
+        self.outside = _choice("outside", outside, environ.get("TEMPGUARD_OUTSIDE"),
+                               OUTSIDE_SETTINGS, "evidence")
+        self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
+        self.all_leaks = _flag("all_leaks", all_leaks, environ.get("TEMPGUARD_ALL_LEAKS"))
+        report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
+        self.report = None if report is None else _report.check_output_file(report, "report")
+        self.origins_mode = _report.origins_mode(self.origins)
+        given = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
+        for path in given:
+            if not os.path.isdir(path):
+                raise NotADirectoryError("--watch %s: not a directory" % path)
+        # Resolved once: a directory is held by its fd, and a link cannot be held.
+        self.watch = [os.path.realpath(path) for path in given]
+        self.linked = [(path, real) for path, real in zip(given, self.watch) if path != real]
+
+
+def _choice(name, value, env_value, choices, default):
+    source = name if value is not None else "TEMPGUARD_" + name.upper()
+    return _checked(value if value is not None else env_value or default, choices, source)
+
+
+def _checked(value, choices, source):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError("%s must be one of %s, not %r" % (source, ", ".join(choices), value))
+    return value
+
+
+def checked_policy(name, value, source):
+    """*value* as the "leaks" or "keep" policy that *source* (a class attribute, a
+    marker) sets, or None if it sets none. Raises ValueError naming *source* and the
+    value, as bad options and environment variables do (see Settings)."""
+    if value is None:
+        return None
+    return _checked(value, LEAK_POLICIES if name == "leaks" else KEEP_POLICIES, source)
+
+
+def class_policy(cls, name):
+    """The "leaks" or "keep" policy a test class sets (tempguard_leaks, tempguard_keep),
+    or None; checked (see checked_policy)."""
+    return checked_policy(name, getattr(cls, "tempguard_" + name, None),
+                          "%s.%s.tempguard_%s" % (cls.__module__, cls.__qualname__, name))
+
+
+def _flag(name, value, env_value):
+    source = name if value is not None else "TEMPGUARD_" + name.upper()
+    value = value if value is not None else env_value or "0"
+    if isinstance(value, bool):
+        return value
+    if value not in ("0", "1"):
+        raise ValueError("%s must be 1 or 0, not %r" % (source, value))
+    return value == "1"
+
+
+def _count_setting(name, value, env_value):
+    source = name if value is not None else "TEMPGUARD_" + name.upper()
+    value = value if value is not None else env_value
+    if value is None or value == "":
+        return DEFAULT_KEEP_RUNS
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0 or isinstance(value, bool):
+        raise ValueError("%s must be a whole number >= 0, not %r" % (source, value))
+    return number
