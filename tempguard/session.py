@@ -13,7 +13,6 @@ import shutil
 import stat
 import sys
 import tempfile
-import time
 
 from . import children as _children
 from . import cleanup as _cleanup
@@ -24,119 +23,18 @@ from . import ownership as _ownership
 from . import reaper as _reaper
 from . import report as _report
 from . import sandbox as _sandbox
+from . import watch as _watch
 from . import wire as _wire
 from .records import Leak, TestRecord
 from .tracking import TrackingContext, set_fallback
 
-__all__ = ["DirectoryWatch", "TestGuard", "Session", "active_session", "still_there",
+__all__ = ["TestGuard", "Session", "active_session", "still_there",
            "move_into_kept", "is_unattributed", "CHILD_GRACE_SECONDS"]
 
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 # How long the end of a run waits for children still writing in their starter's dir.
 CHILD_GRACE_SECONDS = 3.0
-
-
-class DirectoryWatch(object):
-    """Notices entries that appear in a directory, listing it through its descriptor.
-
-    A full listing is taken only when the directory's mtime moved, or was too
-    recent to trust, so an idle directory with many entries costs one fstat.
-    """
-
-    def __init__(self, held, where, ignored=()):
-        self.held = held
-        self.path = held.path
-        self.where = where
-        self.ignored = ignored  # prefixes of names that belong to the harness
-        self._names = frozenset()
-        self._mtime = None
-        self._trusted = False
-
-    def close(self):
-        self.held.close()
-
-    def mark(self, fresh=True):
-        """The entries now; pass it to appeared_since() later.
-
-        With fresh=False, the entries as of the last check, when a new
-        stretch of time starts exactly where the last one was checked.
-        """
-        if fresh and not self._is_unchanged():
-            self._relist()
-        return self._names
-
-    def appeared_since(self, mark):
-        """Names that exist now and did not at *mark*."""
-        if self._names is mark and self._is_unchanged():
-            return []
-        self._relist()
-        return sorted(self._names - mark)
-
-    def _is_unchanged(self):
-        try:
-            return self._trusted and self.held.fstat().st_mtime_ns == self._mtime
-        except OSError:
-            return False
-
-    def _relist(self):
-        try:
-            before = self.held.fstat().st_mtime_ns
-            names = frozenset(self.held.names())
-            after = self.held.fstat().st_mtime_ns
-        except OSError:
-            self._names, self._mtime, self._trusted = frozenset(), None, False
-            return
-        # An entry added within the filesystem's timestamp granularity of our
-        # listing could leave the mtime unchanged: trust only older mtimes.
-        granularity = 2.0 if after % 1000000000 == 0 else 0.05
-        self._trusted = before == after and time.time() - after / 1e9 > granularity
-        self._names, self._mtime = names, after
-
-
-class _Observation(object):
-    """What appeared in the sandbox and the watched directories during one stretch of time."""
-
-    def __init__(self, session, continuing=False):
-        self.session = session
-        fresh = not continuing
-        self._marks = [watch.mark(fresh) for watch in session.all_watches]
-        self._atexit_mark = _ownership.atexit_mark()
-
-    def appeared(self, owner, record, exclude=(), owners=None):
-        """Candidates seen now: entries new since the start, minus the paths in *exclude*.
-
-        *owners* maps a path to a more precise owner id (a subTest's).
-        """
-        found = []
-        for watch, names in zip(self.session.all_watches, self._marks):
-            new = [name for name in watch.appeared_since(names)
-                   if _ownership.entry_path(watch.path, name) not in exclude and not (
-                       watch.where == "outside" and (_sandbox.is_run_root_name(name)
-                                                     or name.startswith(watch.ignored)))]
-            for name, st in zip(new, watch.held.stats(new)):
-                path = _ownership.entry_path(watch.path, name)
-                if st is None or self.session.is_judged(watch.held, name,
-                                                        (st.st_dev, st.st_ino)):
-                    continue
-                found.append(_ownership.Candidate(
-                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
-                    watch.where,
-                    (owners or {}).get(path, owner), record, self._atexit_mark,
-                    self.session.origin_of(path)))
-        return found
-
-    def children_of(self, scope):
-        """Candidates for what stands in a child scope's dir now."""
-        found = []
-        for name in scope.held.names():
-            st = scope.held.stat(name)
-            if st is not None:
-                found.append(_ownership.Candidate(
-                    scope.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
-                    "sandbox", scope.owner, scope.record, self._atexit_mark,
-                    scope.origin(name)))
-        return found
 
 
 _NOTHING = frozenset()
@@ -161,7 +59,7 @@ class TestGuard(object):
         self._saved_tempdir = (session.tempdir_state if observation is not None
                                and session.tempdir_state is not None
                                else session.redirect.snapshot())
-        self._observation = observation or _Observation(session, continuing)
+        self._observation = observation or _watch.Observation(session, continuing)
         # A test run inside another guarded test is that test's business, not the run's.
         self.nested = bool(session._guards)
         session._guards.append(self)
@@ -182,7 +80,7 @@ class TestGuard(object):
         """Entries that appear from now until end_part() belong to *owner* (a subTest)."""
         if self._parts is None:
             self._parts, self._owners = [], {}
-        self._parts.append((owner, _Observation(self.session)))
+        self._parts.append((owner, _watch.Observation(self.session)))
 
     def end_part(self):
         owner, observation = self._parts.pop()
@@ -434,8 +332,8 @@ class Session(object):
                                                 inside=self._inside)
         self._report_part = _invocation.part_id()
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp)
-        self.sandbox_watch = DirectoryWatch(self.root.sandbox, "sandbox")
-        self.watches = [DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
+        self.sandbox_watch = _watch.DirectoryWatch(self.root.sandbox, "sandbox")
+        self.watches = [_watch.DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
                                        self.ignored_prefixes)
                         for path in _unique([self.system_tempdir] + self.settings.watch)]
         self._ignore_report()
@@ -872,7 +770,7 @@ class Session(object):
         if not self.owns_run:
             self.redirect.apply()
             self._saved_fallback = set_fallback(self.context_for_now)
-        self._phase = _Observation(self, continuing)
+        self._phase = _watch.Observation(self, continuing)
 
     def begin_loading(self):
         """Watch the import of the test modules, before the first test: what it leaves is

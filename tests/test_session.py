@@ -1,11 +1,12 @@
-"""Session pieces: settings and the outside-directory watch."""
+"""Session pieces: settings (tempguard.settings) and the directory watch (tempguard.watch)."""
 
 import os
 import tempfile
 import time
 import unittest
 
-from tempguard import cleanup, session, settings
+from tempguard import cleanup, settings
+from tempguard.watch import DirectoryWatch
 from tests import support
 
 
@@ -48,7 +49,7 @@ class DirectoryWatchTest(unittest.TestCase):
         open(os.path.join(self.path, name), "w").close()
 
     def test_entry_made_right_after_the_mark_is_seen(self):
-        watch = session.DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         self.touch("quick")
         self.assertEqual(watch.appeared_since(mark), ["quick"])
@@ -57,7 +58,7 @@ class DirectoryWatchTest(unittest.TestCase):
         self.touch("old")
         past = time.time() - 60
         os.utime(self.path, (past, past))
-        watch = session.DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         self.assertEqual(watch.appeared_since(mark), [])
         self.touch("new")
@@ -65,7 +66,7 @@ class DirectoryWatchTest(unittest.TestCase):
 
     def test_removed_entries_are_not_reported(self):
         self.touch("gone")
-        watch = session.DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         os.remove(os.path.join(self.path, "gone"))
         self.assertEqual(watch.appeared_since(mark), [])

@@ -1,0 +1,115 @@
+"""What appears in the sandbox and the watched directories, seen through their descriptors.
+
+A DirectoryWatch lists one directory only when its mtime says something may
+have changed; an Observation is one stretch of time over all of a session's
+watches, and turns what appeared in it into candidates for judgement.
+"""
+
+import time
+
+from . import ownership as _ownership
+from . import sandbox as _sandbox
+
+__all__ = ["DirectoryWatch", "Observation"]
+
+
+class DirectoryWatch(object):
+    """Notices entries that appear in a directory, listing it through its descriptor.
+
+    A full listing is taken only when the directory's mtime moved, or was too
+    recent to trust, so an idle directory with many entries costs one fstat.
+    """
+
+    def __init__(self, held, where, ignored=()):
+        self.held = held
+        self.path = held.path
+        self.where = where
+        self.ignored = ignored  # prefixes of names that belong to the harness
+        self._names = frozenset()
+        self._mtime = None
+        self._trusted = False
+
+    def close(self):
+        self.held.close()
+
+    def mark(self, fresh=True):
+        """The entries now; pass it to appeared_since() later.
+
+        With fresh=False, the entries as of the last check, when a new
+        stretch of time starts exactly where the last one was checked.
+        """
+        if fresh and not self._is_unchanged():
+            self._relist()
+        return self._names
+
+    def appeared_since(self, mark):
+        """Names that exist now and did not at *mark*."""
+        if self._names is mark and self._is_unchanged():
+            return []
+        self._relist()
+        return sorted(self._names - mark)
+
+    def _is_unchanged(self):
+        try:
+            return self._trusted and self.held.fstat().st_mtime_ns == self._mtime
+        except OSError:
+            return False
+
+    def _relist(self):
+        try:
+            before = self.held.fstat().st_mtime_ns
+            names = frozenset(self.held.names())
+            after = self.held.fstat().st_mtime_ns
+        except OSError:
+            self._names, self._mtime, self._trusted = frozenset(), None, False
+            return
+        # An entry added within the filesystem's timestamp granularity of our
+        # listing could leave the mtime unchanged: trust only older mtimes.
+        granularity = 2.0 if after % 1000000000 == 0 else 0.05
+        self._trusted = before == after and time.time() - after / 1e9 > granularity
+        self._names, self._mtime = names, after
+
+
+class Observation(object):
+    """What appeared in the sandbox and the watched directories during one stretch of time."""
+
+    def __init__(self, session, continuing=False):
+        self.session = session
+        fresh = not continuing
+        self._marks = [watch.mark(fresh) for watch in session.all_watches]
+        self._atexit_mark = _ownership.atexit_mark()
+
+    def appeared(self, owner, record, exclude=(), owners=None):
+        """Candidates seen now: entries new since the start, minus the paths in *exclude*.
+
+        *owners* maps a path to a more precise owner id (a subTest's).
+        """
+        found = []
+        for watch, names in zip(self.session.all_watches, self._marks):
+            new = [name for name in watch.appeared_since(names)
+                   if _ownership.entry_path(watch.path, name) not in exclude and not (
+                       watch.where == "outside" and (_sandbox.is_run_root_name(name)
+                                                     or name.startswith(watch.ignored)))]
+            for name, st in zip(new, watch.held.stats(new)):
+                path = _ownership.entry_path(watch.path, name)
+                if st is None or self.session.is_judged(watch.held, name,
+                                                        (st.st_dev, st.st_ino)):
+                    continue
+                found.append(_ownership.Candidate(
+                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    watch.where,
+                    (owners or {}).get(path, owner), record, self._atexit_mark,
+                    self.session.origin_of(path)))
+        return found
+
+    def children_of(self, scope):
+        """Candidates for what stands in a child scope's dir now."""
+        found = []
+        for name in scope.held.names():
+            st = scope.held.stat(name)
+            if st is not None:
+                found.append(_ownership.Candidate(
+                    scope.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    "sandbox", scope.owner, scope.record, self._atexit_mark,
+                    scope.origin(name)))
+        return found
