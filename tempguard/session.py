@@ -141,14 +141,16 @@ class TestGuard(object):
                 self.confirmed = self.session.judge(self.left, "test",
                                                     later_owner() if self.left else None)
         finally:
+            # Listed whatever happened: a second Ctrl-C may cut judging short, and what
+            # it judged so far is removed at the end of the run, so it must be reported.
+            if not self.nested:
+                self.session.records.append(record)
             self.session.redirect.put_back(self._saved_tempdir)
             if not self.nested:
                 self.session.tempdir_state = self._saved_tempdir
             if not self.session.owns_run:
                 self.session.redirect.restore()
                 set_fallback(self._saved_fallback)
-        if not self.nested:
-            self.session.records.append(record)
         return record
 
     def _keep(self, candidates):

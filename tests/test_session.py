@@ -6,6 +6,7 @@ import time
 import unittest
 
 from tempguard import cleanup, settings
+from tempguard.session import Session
 from tempguard.watch import DirectoryWatch
 from tests import support
 
@@ -70,6 +71,28 @@ class DirectoryWatchTest(unittest.TestCase):
         mark = watch.mark()
         os.remove(os.path.join(self.path, "gone"))
         self.assertEqual(watch.appeared_since(mark), [])
+
+
+
+class GuardTest(unittest.TestCase):
+    """A test's guard, in process: its session's run root is made in this test's temp dir."""
+
+    def test_a_record_is_listed_even_when_its_judging_is_cut_short(self):
+        """A second Ctrl-C while a test's leaks were judged: the record was never listed,
+        yet what was judged of it was removed at the end of the run, unreported (seen
+        under load on 3.10: 1,329 of 3,000 leaks reported)."""
+        run = Session(settings.Settings(environ={}), owns_run=False).start()
+        try:
+            guard = run.begin_test("tests.Cut.test_short")
+            os.close(tempfile.mkstemp(prefix="cut")[0])  # in the guard's sandbox
+
+            def interrupted():
+                raise KeyboardInterrupt
+            with self.assertRaises(KeyboardInterrupt):
+                guard.finish(False, "none", later_owner=interrupted)
+            self.assertEqual([record.id for record in run.records], ["tests.Cut.test_short"])
+        finally:
+            run.stop()
 
 
 if __name__ == "__main__":
