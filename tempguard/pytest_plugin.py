@@ -120,6 +120,9 @@ class _Guard(object):
         self.session = Session(self.settings)
         self.session.ignored_prefixes += (_PYTEST_DIR_PREFIX,)
         self.session.start()
+        basetemp = self.config.getoption("basetemp", None)
+        if basetemp:  # pytest's, wherever it is: resolved as pytest resolves it
+            self.session.ignore_entry(os.path.realpath(os.fspath(basetemp)))
         if self._saved_temproot is None:
             os.environ[_PYTEST_TEMPROOT] = self.session.system_tempdir
         self.session.begin_phase()

@@ -399,16 +399,25 @@ class Session(object):
 
     def _ignore_report(self):
         """The report is no leak where it is written: the other processes of a parallel
-        run write it while this one watches its directory."""
-        if not self.settings.report:
-            return
-        try:
-            st = os.stat(os.path.dirname(self.settings.report))
-        except OSError:
-            return
-        for watch in self.watches:
-            if watch.held.identity == (st.st_dev, st.st_ino):
+        run write it (and its partial files) while this one watches its directory."""
+        if self.settings.report:
+            for watch in self._watches_of(os.path.dirname(self.settings.report)):
                 watch.ignored += (os.path.basename(self.settings.report),)
+
+    def ignore_entry(self, path):
+        """*path*, an entry of a watched directory that the harness owns (pytest's
+        --basetemp), is never a candidate."""
+        for watch in self._watches_of(os.path.dirname(path)):
+            watch.ignored_names.add(os.path.basename(path))
+
+    def _watches_of(self, directory):
+        """The watches of *directory*, matched by identity, not by spelling."""
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return []
+        return [watch for watch in self.watches
+                if watch.held.identity == (st.st_dev, st.st_ino)]
 
     def waits_for_exit(self):
         """True if some entry can be judged (or removed) only after interpreter exit."""

@@ -25,6 +25,7 @@ class DirectoryWatch(object):
         self.path = held.path
         self.where = where
         self.ignored = ignored  # prefixes of names that belong to the harness
+        self.ignored_names = set()  # names that belong to the harness (see ignore_entry)
         self._names = frozenset()
         self._mtime = None
         self._trusted = False
@@ -89,7 +90,8 @@ class Observation(object):
             new = [name for name in watch.appeared_since(names)
                    if _ownership.entry_path(watch.path, name) not in exclude and not (
                        watch.where == "outside" and (_sandbox.is_run_root_name(name)
-                                                     or name.startswith(watch.ignored)))]
+                                                     or name.startswith(watch.ignored)
+                                                     or name in watch.ignored_names))]
             for name, st in zip(new, watch.held.stats(new)):
                 path = _ownership.entry_path(watch.path, name)
                 if st is None or self.session.is_judged(watch.held, name,

@@ -45,7 +45,8 @@ class PytestPluginTest(unittest.TestCase):
         _require("pytest")
 
     def pytest(self, *args, plugin=True, env=None):
-        """Run pytest on the example suite; returns (completed, report or None, scratch)."""
+        """Run pytest on the example suite; returns (completed, report or None, scratch).
+        "{tmpdir}" in *args is the run's TMPDIR."""
         scratch = support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
         tmpdir = os.path.join(scratch, "tmp")
@@ -54,7 +55,8 @@ class PytestPluginTest(unittest.TestCase):
                    "--doctest-modules", "test_pytest_suite.py"]
         if plugin:
             command += ["-p", "tempguard.pytest_plugin", "--tempguard-report", report]
-        completed = support.run_python(command + list(args), cwd=SUITE,
+        args = [arg.replace("{tmpdir}", tmpdir) for arg in args]
+        completed = support.run_python(command + args, cwd=SUITE,
                                        env=dict({"TMPDIR": tmpdir}, **(env or {})))
         loaded = support.load_json(report) if os.path.exists(report) else None
         return completed, loaded, tmpdir
@@ -119,6 +121,15 @@ class PytestPluginTest(unittest.TestCase):
         for folder, _dirs, files in os.walk(os.path.join(tmpdir, pytest_dir)):
             made += [name for name in files if name == "kept-by-pytest"]
         self.assertEqual(made, ["kept-by-pytest"])
+
+    def test_a_basetemp_in_the_temp_dir_is_pytest_s_too(self):
+        """--basetemp inside the temp dir was reported as a leak of the tmp_path fixture:
+        only pytest-of-* was exempt."""
+        completed, report, tmpdir = self.pytest("--tempguard", "-k", "tmp_path",
+                                                "--basetemp", "{tmpdir}/base")
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        self.assertEqual(report["totals"]["leaked"], 0, completed.stdout)
+        self.assertIn("base", os.listdir(tmpdir))  # kept by pytest, as pytest keeps it
 
     def test_fail_mode_errors_where_the_leak_was_confirmed(self):
         completed, report, _ = self.pytest("--tempguard", "--tempguard-leaks", "fail")
