@@ -30,6 +30,7 @@ from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_S
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
+_PYTEST_TEMP_FIXTURES = ("tmp_path_factory", "tmpdir_factory")
 _WORKER_OUTPUT = "tempguard"
 _LEVELS = {"function": "test", "class": "class", "module": "module", "package": "module",
            "session": "run"}
@@ -193,9 +194,11 @@ class _Guard(object):
 
     def _later_owner(self, item):
         """The narrowest wider fixture the test used that pytest has not finalized yet:
-        its teardown may still remove what the test left."""
+        its teardown may still remove what the test left. pytest's own temp fixtures
+        remove nothing outside their basetemp, which is never judged: they own nothing."""
         used = [fixturedef for fixturedef in self.wide.values()
-                if fixturedef.argname in getattr(item, "fixturenames", ())]
+                if fixturedef.argname in getattr(item, "fixturenames", ())
+                and fixturedef.argname not in _PYTEST_TEMP_FIXTURES]
         if not used:
             return None
         narrowest = min(used, key=lambda fixturedef: _SCOPE_ORDER.index(fixturedef.scope))

@@ -122,6 +122,22 @@ class PytestPluginTest(unittest.TestCase):
             made += [name for name in files if name == "kept-by-pytest"]
         self.assertEqual(made, ["kept-by-pytest"])
 
+    def test_tmp_path_is_no_later_owner_of_what_a_test_leaves_beside_it(self):
+        """tmp_path pulls in the session-scoped tmp_path_factory, which counted as a later
+        owner: the leak waited for the session's end, and in fail mode the innocent last
+        test errored."""
+        scratch = support.scratch_dir(self)
+        report = os.path.join(scratch, "report.json")
+        completed = support.run_python(
+            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+             "tmp_path_blame_suite.py", "-p", "tempguard.pytest_plugin", "--tempguard",
+             "--tempguard-leaks", "fail", "--tempguard-report", report], cwd=SUITE,
+            env={"TMPDIR": scratch})
+        self.assertIn("ERROR at teardown of test_uses_tmp_path_and_leaks", completed.stdout)
+        self.assertNotIn("ERROR at teardown of test_innocent_last", completed.stdout)
+        self.assertEqual(self.leaks(support.load_json(report)), {
+            ("tmp_path_blame_suite.py::test_uses_tmp_path_and_leaks", "file", "test")})
+
     def test_a_basetemp_in_the_temp_dir_is_pytest_s_too(self):
         """--basetemp inside the temp dir was reported as a leak of the tmp_path fixture:
         only pytest-of-* was exempt."""
