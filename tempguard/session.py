@@ -493,15 +493,20 @@ class Session(object):
     def hand_off(self, tail=None, counts=None):
         """Give the supervisor what it must judge after exit, unittest's *counts*, and
         the deferred *tail* (unittest's closing lines) if any. False if the
-        channel was lost (the test process then says so at exit)."""
+        channel was lost (the test process then says so at exit).
+
+        Done only once it is done: cut short (a second Ctrl-C), it is made again
+        at exit, since what was judged is removed and must be reported.
+        """
         if not self.supervised or self._handed_off:
             return False
-        self._handed_off = True
         try:
             self._channel.send(self._handoff(tail, counts))
         except OSError as error:
+            self._handed_off = True
             self._hand_off_problem = error
             return False
+        self._handed_off = True
         return True
 
     def refuse(self, error):

@@ -5,7 +5,9 @@ import tempfile
 import time
 import unittest
 
-from tempguard import cleanup, settings
+from tempguard import cleanup, settings, wire
+from tempguard.handoff import Channel
+from tempguard.sandbox import RunRoot
 from tempguard.session import Session
 from tempguard.watch import DirectoryWatch
 from tests import support
@@ -93,6 +95,41 @@ class GuardTest(unittest.TestCase):
             self.assertEqual([record.id for record in run.records], ["tests.Cut.test_short"])
         finally:
             run.stop()
+
+    def test_a_hand_off_cut_short_is_made_again(self):
+        """A second Ctrl-C while the records were handed over: the hand-off counted as
+        made, what was judged had been removed, and the supervisor reported 0 of 3,000
+        leaks (seen under load on 3.11)."""
+        root = RunRoot.create(tempfile.gettempdir())
+        channel = Channel()
+        run = Session(settings.Settings(environ={}), root=root, channel=channel).start()
+        try:
+            guard = run.begin_test("tests.Cut.test_hand_off")
+            os.close(tempfile.mkstemp(prefix="cut")[0])
+            guard.finish(False, "none")
+            with self.assertRaises(KeyboardInterrupt):
+                run.hand_off(counts=_Interrupting())
+            self.assertTrue(run.hand_off())
+            (record,) = wire.load(channel.receive())[0]
+            self.assertEqual([os.path.basename(leak.path)[:3] for leak in record.leaks],
+                             ["cut"])
+        finally:
+            run.stop()
+            channel.close()
+            root.close(0)
+
+
+class _Interrupting(object):
+    """unittest's counts, as a second Ctrl-C meets them: while they are read."""
+
+    def __len__(self):
+        return 1
+
+    def keys(self):
+        raise KeyboardInterrupt
+
+    def __getitem__(self, key):
+        raise KeyError(key)
 
 
 if __name__ == "__main__":
