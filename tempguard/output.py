@@ -19,8 +19,9 @@ __all__ = ["Described", "display", "leak_message", "note_kept", "size", "write_e
 # Names listed of the leaks one place made, when it made more than this.
 EXAMPLES = 3
 _OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
-_UNATTRIBUTED_WHY = ("each appeared while the test named above it ran, but the audit hook "
-                     "saw no process of this run make it: another program's, most likely")
+_UNATTRIBUTED_WHY = ("each appeared while the test it is listed under (or names) ran, but "
+                     "the audit hook saw no process of this run make it: another program's, "
+                     "most likely")
 _JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
            "run": "at the end of the run", "exit": "after the interpreter exited",
            "child": "once the child processes that could still write it had exited"}

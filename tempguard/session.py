@@ -804,7 +804,7 @@ class Session(object):
         appeared += self._take_phase_children(("run",), "run", observation)
         self.forget_origins()
         modules = {module.__file__: name for name, module in list(sys.modules.items())
-                   if isinstance(getattr(module, "__file__", None), str)}
+                   if isinstance(getattr(module, "__file__", None), str)} if appeared else {}
         records = {}
         blamed = []
         for candidate in appeared:
