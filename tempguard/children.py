@@ -24,7 +24,7 @@ except ImportError:  # not on this platform: subprocess uses os.posix_spawn or f
 
 from . import inuse as _inuse
 from . import origins as _origins
-from .cleanup import HeldDirectory, own_umask
+from .held import HeldDirectory, own_umask
 
 __all__ = ["ChildScope", "ChildDirs"]
 

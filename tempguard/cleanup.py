@@ -8,22 +8,18 @@ listed, chmod-ed or deleted (the bug class of CVE-2023-6597).
 """
 
 import collections
-import contextlib
 import errno
-import fcntl
 import os
-import resource
 import stat
 import time
 
-from .errors import HandleLostError
-
-__all__ = ["CleanupProblem", "CleanupResult", "HeldDirectory", "high_fd", "holds", "identity",
-           "fd_headroom", "own_umask", "remove_if_unchanged", "remove_paths"]
+__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "remove_entries",
+           "remove_if_unchanged", "remove_paths", "version_key"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-              | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC)
+# How tempguard opens a directory it works in: never through a link, never inherited.
+DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+             | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC)
 _use_fd_functions = (
     {os.open, os.stat, os.unlink, os.rmdir} <= os.supports_dir_fd
     and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"))
@@ -31,19 +27,19 @@ _use_fd_functions = (
 _chmod_via_o_path = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
 _chmod_has_nofollow = os.chmod in os.supports_follow_symlinks
 
-# Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
-# out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
-# catch the rest). Capped: a fork copies the fd table up to the highest fd.
-_HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
 # Directory fds one walk may hold; deeper parents are reopened through "..".
 _MAX_HELD_FDS = 64
 _REPAIRED_MODE = 0o700
 
 
-class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason")):
-    """A path that could not be removed, and why."""
+class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason replaced")):
+    """A path that could not be removed, and why; *replaced* when it is not a failure but
+    an entry that another one took the place of, left alone on purpose."""
 
     __slots__ = ()
+
+    def __new__(cls, path, reason, replaced=False):
+        return super(CleanupProblem, cls).__new__(cls, path, reason, replaced)
 
     def __str__(self):
         return "%s: %s" % (self.path, self.reason)
@@ -71,7 +67,7 @@ class CleanupResult(object):
 
     def replaced(self):
         """The problems that are entries replaced under tempguard, not failures to remove."""
-        return [problem for problem in self.problems if problem.reason.startswith("replaced")]
+        return [problem for problem in self.problems if problem.replaced]
 
     def add(self, other):
         """Fold another result into this one."""
@@ -120,7 +116,7 @@ def remove_paths(paths, parents=None):
             if replaced:
                 result.problems.append(CleanupProblem(
                     path, "replaced: its directory is no longer the one it was made in; "
-                          "left alone"))
+                          "left alone", True))
             elif parent_fd is not None:
                 _remove_in_parent(parent_fd, name, path, result)
             elif not _use_fd_functions and parent_path is not None:
@@ -140,35 +136,35 @@ def _open_parent(parent, expected):
     """
     if not _use_fd_functions:
         is_link = os.path.islink(parent or ".")
-        return None, is_link or (expected is not None and _identity_of(parent) != expected)
+        return None, is_link or (expected is not None and inode_key(os.stat(parent or ".")) != expected)
     fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
     if expected is not None:
         st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != expected:
+        if inode_key(st) != expected:
             os.close(fd)
             return None, True
     return fd, False
 
 
-def _identity_of(path):
-    st = os.stat(path or ".")
+def inode_key(st):
+    """Which file a stat result is of: (st_dev, st_ino), the identity tempguard checks."""
     return (st.st_dev, st.st_ino)
 
 
-def identity(st):
-    """What tells an entry apart from a replacement: (st_dev, st_ino, st_mtime_ns)."""
+def version_key(st):
+    """Which file, as it was: (st_dev, st_ino, st_mtime_ns); a file modified since differs."""
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
 
 def remove_if_unchanged(path, expected):
     """Remove *path* as remove_paths does, unless it is no longer the entry that was checked.
 
-    *expected* is identity() of an earlier lstat: an entry replaced or modified
+    *expected* is version_key() of an earlier lstat: an entry replaced or modified
     since then is left alone and reported as a problem.
     """
     path = os.fspath(path)
     try:
-        current = identity(os.lstat(path))
+        current = version_key(os.lstat(path))
     except FileNotFoundError:
         return CleanupResult()
     except OSError as exc:
@@ -177,212 +173,33 @@ def remove_if_unchanged(path, expected):
         return result
     if current != expected:
         result = CleanupResult()
-        result.problems.append(CleanupProblem(path, "changed since it was checked; left alone"))
+        result.problems.append(CleanupProblem(path, "changed since it was checked; left alone",
+                                              True))
         return result
     return remove_paths([path])
 
 
-class HeldDirectory(object):
-    """A directory held by its file descriptor: listed and emptied through it, never by path.
-
-    A test may swap the path for a link to somewhere else; the descriptor still
-    names the directory that was opened, and is_replaced() tells that the path
-    no longer does. A test may also close the descriptor and open something
-    else at its number (a daemonizing test closes every fd from 3 up), so the
-    descriptor is checked to still be the directory before each use. Needs the
-    fd functions (see _use_fd_functions).
-    """
-
-    def __init__(self, path, dir_fd=None, lock=False):
-        """Open *path* (relative to *dir_fd* if given) without following a link; with
-        *lock*, hold a shared flock on it for as long as it is held."""
-        self.path = os.fspath(path)
-        self._lock = lock
-        target = os.path.basename(self.path) if dir_fd is not None else self.path
-        fd = high_fd(os.open(target, _DIR_FLAGS, dir_fd=dir_fd))
-        st = os.fstat(fd)
-        self._fd = fd
-        self.identity = (st.st_dev, st.st_ino)
-        self.uid = st.st_uid
-        if lock:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-
-    @property
-    def fd(self):
-        """The descriptor, checked to still be the directory held; None once closed.
-
-        Raises HandleLostError when it is not, and the path no longer leads to
-        the same directory either.
-        """
-        if self._fd is None:
-            return None
-        if self._holds(self._fd):
-            return self._fd
-        self._fd = self._reopen()  # the old number is somebody else's now: never closed
-        return self._fd
-
-    def fstat(self):
-        """fstat of the held directory, through its checked descriptor (see fd)."""
-        if self._fd is not None:
-            try:
-                st = os.fstat(self._fd)
-            except OSError:
-                st = None
-            if st is not None and (st.st_dev, st.st_ino) == self.identity:
-                return st
-        return os.fstat(self.fd)
-
-    def _holds(self, fd):
-        return holds(fd, self.identity)
-
-    def _reopen(self):
-        """A new descriptor by path, only if the path still leads to the directory held."""
-        try:
-            fd = high_fd(os.open(self.path, _DIR_FLAGS))
-        except OSError:
-            raise HandleLostError(errno.EBADF, self._lost_message(), self.path) from None
-        if not self._holds(fd):
-            os.close(fd)
-            raise HandleLostError(errno.EBADF, self._lost_message(), self.path)
-        if self._lock:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        return fd
-
-    def _lost_message(self):
-        return ("a test closed tempguard's handle of %s and the path no longer leads to it; "
-                "nothing was done there" % self.path)
-
-    def is_replaced(self):
-        """True when the path no longer names the directory held (gone, moved, or a link)."""
-        try:
-            st = os.lstat(self.path)
-        except OSError:
-            return True
-        return (st.st_dev, st.st_ino) != self.identity
-
-    def names(self):
-        """The entries, listed through the descriptor."""
-        return os.listdir(self.fd)
-
-    def stat(self, name):
-        """lstat of an entry, or None if it is gone."""
-        return self.stats([name])[0]
-
-    def stats(self, names):
-        """lstat of each entry (None where it is gone), the descriptor checked once."""
-        if not names:
-            return []
-        fd = self.fd
-        found = []
-        for name in names:
-            try:
-                found.append(os.stat(name, dir_fd=fd, follow_symlinks=False))
-            except FileNotFoundError:
-                found.append(None)
-        return found
-
-    def remove(self, entries):
-        """Remove entries given as (name, (st_dev, st_ino) or None), never through the path.
-
-        An entry that is no longer the one identified is left alone and reported;
-        so is everything, when the directory is no longer at hand (see fd).
-        """
-        result = CleanupResult()
-        started = time.perf_counter()
-        try:
-            fd = self.fd
-        except HandleLostError as lost:
-            result.problems.append(CleanupProblem(self.path, lost.strerror))
-            return result
-        prefix = self.path if self.path.endswith(os.sep) else self.path + os.sep
-        for name, expected in entries:
-            path = prefix + name
-            st = None
-            if expected is not None:
-                st = _lstat_or_record(fd, name, path, result)
-                if st is None:
-                    continue
-                if (st.st_dev, st.st_ino) != expected:
-                    result.problems.append(CleanupProblem(
-                        path, "replaced by another entry since it was seen; left alone"))
-                    continue
-            _remove_in_parent(fd, name, path, result, st)
-        result.seconds = time.perf_counter() - started
-        return result
-
-    def empty(self):
-        """Remove everything inside the held directory."""
-        try:
-            names = self.names()
-        except OSError as exc:
-            result = CleanupResult()
-            _record(result, self.path, exc)
-            return result
-        return self.remove([(name, None) for name in names])
-
-    def close(self):
-        """Let go of the descriptor; one a test closed and reused stays the test's."""
-        if self._fd is not None:
-            if self._holds(self._fd):
-                os.close(self._fd)
-            self._fd = None
-
-
-def holds(fd, identity):
-    """True if *fd* is still the file whose (st_dev, st_ino) is *identity*: a test may
-    have closed it, or reused its number for a file of its own."""
-    try:
-        st = os.fstat(fd)
-    except OSError:
-        return False
-    return (st.st_dev, st.st_ino) == identity
-
-
-@contextlib.contextmanager
-def own_umask():
-    """While tempguard makes its own files and dirs: the modes it asks for, whatever
-    umask a test left (under 0o777 a kept dir would be mode 000, unusable)."""
-    previous = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-@contextlib.contextmanager
-def fd_headroom():
-    """At exit: the fd limit raised to its hard limit, if a test lowered it to what it holds
-    (listing a directory needs a new descriptor)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (OSError, ValueError):
-            soft = hard
-    try:
-        yield
-    finally:
-        if soft != hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-def high_fd(fd):
-    """*fd*, moved to a high number (see _HIGH_FD_FLOOR), close-on-exec."""
-    try:
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD_FLOOR)
-    except OSError:
-        # A test lowered the fd limit under the floor (EINVAL) or to what is open (EMFILE).
-        return fd if fd > 2 else _dup_above_stdio(fd)
-    os.close(fd)
-    return high
-
-
-def _dup_above_stdio(fd):
-    """Tests close and dup2 over stdio: a directory held as fd 0 would then be swapped."""
-    try:
-        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
-    finally:
-        os.close(fd)
+def remove_entries(dir_fd, dir_path, entries):
+    """Remove entries of the open directory *dir_fd* (at *dir_path*), given as (name,
+    (st_dev, st_ino) or None), never through a path: one that is no longer the
+    entry identified is left alone and reported."""
+    result = CleanupResult()
+    started = time.perf_counter()
+    prefix = dir_path if dir_path.endswith(os.sep) else dir_path + os.sep
+    for name, expected in entries:
+        path = prefix + name
+        st = None
+        if expected is not None:
+            st = _lstat_or_record(dir_fd, name, path, result)
+            if st is None:
+                continue
+            if inode_key(st) != expected:
+                result.problems.append(CleanupProblem(
+                    path, "replaced by another entry since it was seen; left alone", True))
+                continue
+        _remove_in_parent(dir_fd, name, path, result, st)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _record(result, path, exc):
@@ -527,11 +344,11 @@ def _open_subdir(dir_fd, name, describe, result, parent_is_ours):
     """
     try:
         try:
-            return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+            return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
         except PermissionError:
             if not _repair(dir_fd, name, parent_is_ours):
                 raise
-            return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+            return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -670,7 +487,7 @@ else:
 def _release(frame):
     """Close a frame's fd to bound open fds, remembering which directory it was."""
     st = os.fstat(frame.fd)
-    frame.identity = (st.st_dev, st.st_ino)
+    frame.identity = inode_key(st)
     os.close(frame.fd)
     frame.fd = None
 
@@ -678,12 +495,12 @@ def _release(frame):
 def _reopen_parent(child, parent, result):
     """Reopen a released parent through "..", refusing a directory that moved."""
     try:
-        fd = os.open("..", _DIR_FLAGS, dir_fd=child.fd)
+        fd = os.open("..", DIR_FLAGS, dir_fd=child.fd)
     except OSError as exc:
         _record(result, parent.path, exc)
         return None
     st = os.fstat(fd)
-    if (st.st_dev, st.st_ino) != parent.identity:
+    if inode_key(st) != parent.identity:
         os.close(fd)
         result.problems.append(CleanupProblem(
             parent.path, "directory was moved during cleanup; left in place"))

@@ -18,7 +18,7 @@ import unittest
 from django.test.runner import DiscoverRunner, ParallelTestSuite, RemoteTestResult
 
 from . import wire as _wire
-from .cleanup import HeldDirectory
+from .held import HeldDirectory
 from .program import TempGuardRunner
 from .output import Described
 from .result import TempGuardResult

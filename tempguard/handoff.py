@@ -13,7 +13,8 @@ import json
 import os
 import tempfile
 
-from .cleanup import high_fd, holds
+from .cleanup import inode_key
+from .held import high_fd, holds
 from .errors import HandleLostError
 
 __all__ = ["Channel", "anonymous_file"]
@@ -37,7 +38,7 @@ class Channel(object):
     def __init__(self):
         self._fd = high_fd(anonymous_file())
         st = os.fstat(self._fd)
-        self._identity = (st.st_dev, st.st_ino)
+        self._identity = inode_key(st)
         self._supervisor = os.getpid()
 
     def send(self, data):

@@ -13,6 +13,8 @@ import fcntl
 import os
 import stat
 
+from .cleanup import inode_key
+
 __all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_getter", "environ_temp_dirs",
            "environ_users", "is_flocked", "process_argv", "process_state"]
 
@@ -207,7 +209,7 @@ def _open_frame(dir_fd, name, locked):
             st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
         except OSError:
             continue
-        if (st.st_dev, st.st_ino) in locked:
+        if inode_key(st) in locked:
             os.close(fd)
             return True
         if stat.S_ISDIR(st.st_mode):

@@ -19,6 +19,7 @@ import unittest
 
 from . import cleanup as _cleanup
 from . import handoff as _handoff
+from . import held as _held
 
 __all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "describe"]
 
@@ -136,15 +137,15 @@ class _ForkLog(object):
     checked by identity before each write (a copy may have closed or reused it)."""
 
     def __init__(self):
-        self._fd = _cleanup.high_fd(_handoff.anonymous_file())
+        self._fd = _held.high_fd(_handoff.anonymous_file())
         fcntl.fcntl(self._fd, fcntl.F_SETFL, os.O_APPEND)
         st = os.fstat(self._fd)
-        self._identity = (st.st_dev, st.st_ino)
+        self._identity = _cleanup.inode_key(st)
         self._read = 0
 
     def append(self, path):
         try:
-            if _cleanup.holds(self._fd, self._identity):
+            if _held.holds(self._fd, self._identity):
                 os.write(self._fd, ("%d %s\n" % (os.getpid(), path)).encode("utf-8",
                                                                           "surrogateescape"))
         except OSError:

@@ -19,6 +19,8 @@ import tempfile
 import unittest
 import weakref
 
+from .cleanup import inode_key
+
 __all__ = ["SCOPES", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
            "class_may_own", "exit_owned", "kind_of", "module_may_own", "state_of"]
 
@@ -51,7 +53,7 @@ def state_of(candidate):
     st = candidate.place.stat(candidate.name)
     if st is None:
         return "gone"
-    return "same" if (st.st_dev, st.st_ino) == candidate.identity else "replaced"
+    return "same" if inode_key(st) == candidate.identity else "replaced"
 
 
 def kind_of(mode):

@@ -10,6 +10,7 @@ import tempfile
 import time
 
 from . import cleanup as _cleanup
+from . import held as _held
 from . import inuse as _inuse
 from . import invocation as _invocation
 from .errors import HandleLostError, UnsafePathError
@@ -83,10 +84,10 @@ class RunRoot(object):
             break
         else:
             raise FileExistsError("no unused run root name in %s" % parent)
-        held = _cleanup.HeldDirectory(path, lock=True)
+        held = _held.HeldDirectory(path, lock=True)
         check_private_dir(path, held)
         os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
-        root = cls(path, held, _cleanup.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
+        root = cls(path, held, _held.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
                    invocation, inside)
         root._write_marker(finished=False)
         return root
@@ -98,7 +99,7 @@ class RunRoot(object):
                  "process_start": _invocation.process_start(os.getpid()),
                  "invocation": self.invocation}
         partial = MARKER + ".new"
-        with _cleanup.own_umask():
+        with _held.own_umask():
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
                          dir_fd=self.held.fd)
         with open(fd, "w") as handle:
@@ -110,12 +111,12 @@ class RunRoot(object):
         home = self._kept_in or self.held
         if home.fd is None or home.is_replaced():
             return None
-        with _cleanup.own_umask():
+        with _held.own_umask():
             try:
                 os.mkdir("kept", 0o700, dir_fd=home.fd)
             except FileExistsError:
                 pass
-            kept = _cleanup.HeldDirectory(self.kept, home.fd)
+            kept = _held.HeldDirectory(self.kept, home.fd)
             try:
                 base = _safe_name(test_id)
                 name, number = base, 1
@@ -245,7 +246,7 @@ def check_shared_parent(parent):
 def check_private_dir(path, held=None):
     """A run root must be ours, a real directory, and closed to group and others."""
     st = os.lstat(path)
-    if held is not None and (st.st_dev, st.st_ino) != held.identity:
+    if held is not None and _cleanup.inode_key(st) != held.identity:
         raise UnsafePathError("%s was replaced while it was opened" % path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError("%s is not a real directory" % path)
@@ -405,7 +406,7 @@ def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False, 
                if name not in _KEPT_NAMES]
     replaced = [_cleanup.CleanupProblem(
         os.path.join(info.path, "kept"),
-        "replaced by a link; the link was removed, what it points to left alone")
+        "replaced by a link; the link was removed, what it points to left alone", True)
         for info in dead if os.path.islink(os.path.join(info.path, "kept"))]
     result = _cleanup.remove_paths(doomed)
     result.problems.extend(replaced)

@@ -9,6 +9,7 @@ import os
 import stat
 
 from . import sandbox as _sandbox
+from .cleanup import inode_key
 
 __all__ = ["AGE_BY", "AGE_FIELDS", "Entry", "ScanResult", "scan"]
 
@@ -22,7 +23,7 @@ _FORMAT_MASK = 0o170000
 class Entry(collections.namedtuple("Entry", "path kind size newest uid identity")):
     """A top-level entry: kind (file, dir, link, other), bytes within it, the
     newest age stamp within it, its owner, and its identity (see
-    cleanup.identity), which tells it apart from a replacement made after the scan."""
+    cleanup.version_key), which tells it apart from a replacement made after the scan."""
 
     __slots__ = ()
 
@@ -146,7 +147,7 @@ def _scan(directory, patterns, excludes, age_by):
 
 def _first_sight(st, seen_inodes):
     """True the first time a hard-linked inode is met."""
-    inode = (st.st_dev, st.st_ino)
+    inode = inode_key(st)
     if inode in seen_inodes:
         return False
     seen_inodes.add(inode)

@@ -16,6 +16,7 @@ import tempfile
 
 from . import children as _children
 from . import cleanup as _cleanup
+from . import held as _held
 from . import invocation as _invocation
 from . import origins as _origins
 from . import output as _output
@@ -129,7 +130,7 @@ class TestGuard(object):
                 self.session.forget_origins()
             if keep_policy == "all" or (keep_policy == "failed" and failed):
                 try:
-                    with _cleanup.own_umask():
+                    with _held.own_umask():
                         self._keep(candidates)
                 except OSError as error:
                     record.notes.append("its files could not be kept: %s" % error)
@@ -171,7 +172,7 @@ class TestGuard(object):
             return
         not_kept, moves = [], False
         st = os.lstat(kept)
-        kept_identity = (st.st_dev, st.st_ino)
+        kept_identity = _cleanup.inode_key(st)
         for path in tracked:
             target = os.path.join(kept, os.path.basename(path))
             try:
@@ -335,7 +336,7 @@ class Session(object):
         self._report_part = _invocation.part_id()
         self.redirect = _sandbox.TempdirRedirect(self.root.tmp)
         self.sandbox_watch = _watch.DirectoryWatch(self.root.sandbox, "sandbox")
-        self.watches = [_watch.DirectoryWatch(_cleanup.HeldDirectory(path), "outside",
+        self.watches = [_watch.DirectoryWatch(_held.HeldDirectory(path), "outside",
                                        self.ignored_prefixes)
                         for path in _unique([self.system_tempdir] + self.settings.watch)]
         self._ignore_report()
@@ -417,7 +418,7 @@ class Session(object):
         except OSError:
             return []
         return [watch for watch in self.watches
-                if watch.held.identity == (st.st_dev, st.st_ino)]
+                if watch.held.identity == _cleanup.inode_key(st)]
 
     def waits_for_exit(self):
         """True if some entry can be judged (or removed) only after interpreter exit."""
@@ -925,7 +926,7 @@ def move_into_kept(candidate, kept):
     could not be copied into; True if nothing is left to remove."""
     kept_path, kept_identity = kept
     try:
-        held = _cleanup.HeldDirectory(kept_path)
+        held = _held.HeldDirectory(kept_path)
     except OSError as error:
         return _not_moved(candidate, error.strerror or str(error))
     try:
@@ -1012,7 +1013,7 @@ _started = []
 def _at_exit():
     """Each session's last word. Registered when tempguard is imported, so that it runs
     after the exit handlers of what is imported later (atexit runs the last first)."""
-    with _cleanup.fd_headroom():
+    with _held.fd_headroom():
         for session in reversed(_started):
             try:
                 session._at_exit()

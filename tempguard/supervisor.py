@@ -20,7 +20,7 @@ from . import output as _output
 from . import ownership as _ownership
 from . import report as _report
 from . import wire as _wire
-from .cleanup import HeldDirectory
+from .held import HeldDirectory
 from .children import ChildScope, wait_until_free
 from .reaper import remove_when_free
 from .records import Leak, TestRecord

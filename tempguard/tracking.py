@@ -262,7 +262,7 @@ class TrackingContext(object):
         parent = os.path.dirname(path)
         if parent not in self._parents:
             st = os.stat(parent)
-            self._parents[parent] = (st.st_dev, st.st_ino)
+            self._parents[parent] = _cleanup.inode_key(st)
         with self._lock:
             if not self._closed:
                 (self._dirs if is_dir else self._files).append(path)

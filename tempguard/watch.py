@@ -9,6 +9,7 @@ import time
 
 from . import ownership as _ownership
 from . import sandbox as _sandbox
+from .cleanup import inode_key
 
 __all__ = ["DirectoryWatch", "Observation"]
 
@@ -95,10 +96,10 @@ class Observation(object):
             for name, st in zip(new, watch.held.stats(new)):
                 path = _ownership.entry_path(watch.path, name)
                 if st is None or self.session.is_judged(watch.held, name,
-                                                        (st.st_dev, st.st_ino)):
+                                                        inode_key(st)):
                     continue
                 found.append(_ownership.Candidate(
-                    watch.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    watch.held, name, inode_key(st), _ownership.kind_of(st.st_mode),
                     watch.where,
                     (owners or {}).get(path, owner), record, self._atexit_mark,
                     self.session.origin_of(path)))
@@ -111,7 +112,7 @@ class Observation(object):
             st = scope.held.stat(name)
             if st is not None:
                 found.append(_ownership.Candidate(
-                    scope.held, name, (st.st_dev, st.st_ino), _ownership.kind_of(st.st_mode),
+                    scope.held, name, inode_key(st), _ownership.kind_of(st.st_mode),
                     "sandbox", scope.owner, scope.record, self._atexit_mark,
                     scope.origin(name)))
         return found

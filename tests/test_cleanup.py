@@ -228,7 +228,7 @@ class UnprivilegedCleanupTest(unittest.TestCase):
             result = cleanup.remove_paths([t, os.path.join(locked, "stuck")])
             print(json.dumps({
                 "t_exists": os.path.lexists(t),
-                "problems": [list(p) for p in result.problems],
+                "problems": [[p.path, p.reason] for p in result.problems],
                 "sentinel_mode": stat.S_IMODE(os.lstat(sentinel).st_mode),
                 "sentinel_files": os.listdir(sentinel),
                 "locked_mode": stat.S_IMODE(os.lstat(locked).st_mode),

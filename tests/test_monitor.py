@@ -161,14 +161,14 @@ class CleanTest(MonitorTestCase):
 
     def test_entry_replaced_after_the_check_is_not_deleted(self):
         write(self.path("victim.tmp"), b"old", age=OLD)
-        checked = cleanup.identity(os.lstat(self.path("victim.tmp")))
+        checked = cleanup.version_key(os.lstat(self.path("victim.tmp")))
         os.remove(self.path("victim.tmp"))
         write(self.path("victim.tmp"), b"someone else's new file")
         result = cleanup.remove_if_unchanged(self.path("victim.tmp"), checked)
         self.assertEqual(len(result.problems), 1)
         self.assertIn("changed since it was checked", result.problems[0].reason)
         self.assertTrue(os.path.exists(self.path("victim.tmp")))
-        same = cleanup.identity(os.lstat(self.path("victim.tmp")))
+        same = cleanup.version_key(os.lstat(self.path("victim.tmp")))
         self.assertTrue(cleanup.remove_if_unchanged(self.path("victim.tmp"), same).ok)
         self.assertFalse(os.path.exists(self.path("victim.tmp")))
 

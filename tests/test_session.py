@@ -5,7 +5,7 @@ import tempfile
 import time
 import unittest
 
-from tempguard import cleanup, settings, wire
+from tempguard import held, settings, wire
 from tempguard.handoff import Channel
 from tempguard.sandbox import RunRoot
 from tempguard.session import Session
@@ -52,7 +52,7 @@ class DirectoryWatchTest(unittest.TestCase):
         open(os.path.join(self.path, name), "w").close()
 
     def test_entry_made_right_after_the_mark_is_seen(self):
-        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(held.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         self.touch("quick")
         self.assertEqual(watch.appeared_since(mark), ["quick"])
@@ -61,7 +61,7 @@ class DirectoryWatchTest(unittest.TestCase):
         self.touch("old")
         past = time.time() - 60
         os.utime(self.path, (past, past))
-        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(held.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         self.assertEqual(watch.appeared_since(mark), [])
         self.touch("new")
@@ -69,7 +69,7 @@ class DirectoryWatchTest(unittest.TestCase):
 
     def test_removed_entries_are_not_reported(self):
         self.touch("gone")
-        watch = DirectoryWatch(cleanup.HeldDirectory(self.path), "outside")
+        watch = DirectoryWatch(held.HeldDirectory(self.path), "outside")
         mark = watch.mark()
         os.remove(os.path.join(self.path, "gone"))
         self.assertEqual(watch.appeared_since(mark), [])

@@ -1,0 +1,211 @@
+"""Descriptors tempguard holds: directories held by fd and checked before each use.
+
+A test shares the process's descriptor table: it may close a descriptor of
+ours, reuse its number, lower the fd limit or change the umask. What is held
+here is moved out of the way (high numbers, close-on-exec) and checked to
+still be what was opened before anything is done through it.
+"""
+
+import contextlib
+import errno
+import fcntl
+import os
+import resource
+
+from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
+from .errors import HandleLostError
+
+__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "own_umask"]
+
+# Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
+# out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
+# catch the rest). Capped: a fork copies the fd table up to the highest fd.
+_HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
+
+
+class HeldDirectory(object):
+    """A directory held by its file descriptor: listed and emptied through it, never by path.
+
+    A test may swap the path for a link to somewhere else; the descriptor still
+    names the directory that was opened, and is_replaced() tells that the path
+    no longer does. A test may also close the descriptor and open something
+    else at its number (a daemonizing test closes every fd from 3 up), so the
+    descriptor is checked to still be the directory before each use. Needs the
+    fd functions (see _use_fd_functions).
+    """
+
+    def __init__(self, path, dir_fd=None, lock=False):
+        """Open *path* (relative to *dir_fd* if given) without following a link; with
+        *lock*, hold a shared flock on it for as long as it is held."""
+        self.path = os.fspath(path)
+        self._lock = lock
+        target = os.path.basename(self.path) if dir_fd is not None else self.path
+        fd = high_fd(os.open(target, DIR_FLAGS, dir_fd=dir_fd))
+        st = os.fstat(fd)
+        self._fd = fd
+        self.identity = inode_key(st)
+        self.uid = st.st_uid
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+
+    @property
+    def fd(self):
+        """The descriptor, checked to still be the directory held; None once closed.
+
+        Raises HandleLostError when it is not, and the path no longer leads to
+        the same directory either.
+        """
+        if self._fd is None:
+            return None
+        if self._holds(self._fd):
+            return self._fd
+        self._fd = self._reopen()  # the old number is somebody else's now: never closed
+        return self._fd
+
+    def fstat(self):
+        """fstat of the held directory, through its checked descriptor (see fd)."""
+        if self._fd is not None:
+            try:
+                st = os.fstat(self._fd)
+            except OSError:
+                st = None
+            if st is not None and inode_key(st) == self.identity:
+                return st
+        return os.fstat(self.fd)
+
+    def _holds(self, fd):
+        return holds(fd, self.identity)
+
+    def _reopen(self):
+        """A new descriptor by path, only if the path still leads to the directory held."""
+        try:
+            fd = high_fd(os.open(self.path, DIR_FLAGS))
+        except OSError:
+            raise HandleLostError(errno.EBADF, self._lost_message(), self.path) from None
+        if not self._holds(fd):
+            os.close(fd)
+            raise HandleLostError(errno.EBADF, self._lost_message(), self.path)
+        if self._lock:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        return fd
+
+    def _lost_message(self):
+        return ("a test closed tempguard's handle of %s and the path no longer leads to it; "
+                "nothing was done there" % self.path)
+
+    def is_replaced(self):
+        """True when the path no longer names the directory held (gone, moved, or a link)."""
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return True
+        return inode_key(st) != self.identity
+
+    def names(self):
+        """The entries, listed through the descriptor."""
+        return os.listdir(self.fd)
+
+    def stat(self, name):
+        """lstat of an entry, or None if it is gone."""
+        return self.stats([name])[0]
+
+    def stats(self, names):
+        """lstat of each entry (None where it is gone), the descriptor checked once."""
+        if not names:
+            return []
+        fd = self.fd
+        found = []
+        for name in names:
+            try:
+                found.append(os.stat(name, dir_fd=fd, follow_symlinks=False))
+            except FileNotFoundError:
+                found.append(None)
+        return found
+
+    def remove(self, entries):
+        """Remove entries given as (name, (st_dev, st_ino) or None), never through the path.
+
+        An entry that is no longer the one identified is left alone and reported;
+        so is everything, when the directory is no longer at hand (see fd).
+        """
+        try:
+            fd = self.fd
+        except HandleLostError as lost:
+            result = CleanupResult()
+            result.problems.append(CleanupProblem(self.path, lost.strerror))
+            return result
+        return remove_entries(fd, self.path, entries)
+
+    def empty(self):
+        """Remove everything inside the held directory."""
+        try:
+            names = self.names()
+        except OSError as exc:
+            result = CleanupResult()
+            result.problems.append(CleanupProblem(self.path, exc.strerror or str(exc)))
+            return result
+        return self.remove([(name, None) for name in names])
+
+    def close(self):
+        """Let go of the descriptor; one a test closed and reused stays the test's."""
+        if self._fd is not None:
+            if self._holds(self._fd):
+                os.close(self._fd)
+            self._fd = None
+
+
+def holds(fd, identity):
+    """True if *fd* is still the file whose (st_dev, st_ino) is *identity*: a test may
+    have closed it, or reused its number for a file of its own."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return False
+    return inode_key(st) == identity
+
+
+@contextlib.contextmanager
+def own_umask():
+    """While tempguard makes its own files and dirs: the modes it asks for, whatever
+    umask a test left (under 0o777 a kept dir would be mode 000, unusable)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@contextlib.contextmanager
+def fd_headroom():
+    """At exit: the fd limit raised to its hard limit, if a test lowered it to what it holds
+    (listing a directory needs a new descriptor)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (OSError, ValueError):
+            soft = hard
+    try:
+        yield
+    finally:
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def high_fd(fd):
+    """*fd*, moved to a high number (see _HIGH_FD_FLOOR), close-on-exec."""
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD_FLOOR)
+    except OSError:
+        # A test lowered the fd limit under the floor (EINVAL) or to what is open (EMFILE).
+        return fd if fd > 2 else _dup_above_stdio(fd)
+    os.close(fd)
+    return high
+
+
+def _dup_above_stdio(fd):
+    """Tests close and dup2 over stdio: a directory held as fd 0 would then be swapped."""
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        os.close(fd)
