@@ -1,4 +1,8 @@
-"""The hand-off: how a supervised run's test process passes its records to the supervisor.
+"""The hand-off: what a supervised run's test process passes to its supervisor, and how.
+
+The payload's one writer (dump) and one reader (load) are here: the records
+(see wire), what waits to be judged after exit, the children still running,
+unittest's counts and its deferred closing lines.
 
 The channel is an anonymous file in memory (a memfd), made before the fork
 and held by both processes. Nothing a test can break is needed to use it:
@@ -8,20 +12,92 @@ and is checked to still be the file made before it is written). If a test
 closed the test process's copy, it is reopened through the supervisor's.
 """
 
+import collections
 import errno
 import json
 import os
 import tempfile
 
+from . import wire as _wire
 from .cleanup import inode_key
-from .held import high_fd, holds
 from .errors import HandleLostError
+from .held import high_fd, holds
+from .records import has_news, summed
 
-__all__ = ["Channel", "anonymous_file"]
+__all__ = ["Channel", "Handoff", "Lingering", "Waiting", "anonymous_file", "dump", "load",
+           "refusal"]
 
 
 # Pieces of encoded JSON written at a time (see Channel.send).
 _CHUNK_PIECES = 16384
+
+# An entry left to be judged after exit; *confirmed* if it was judged already and waits
+# only to be removed, *kept* the kept dir (path, identity) it waits to be moved into.
+Waiting = collections.namedtuple(
+    "Waiting", "where dir name identity kind owner record confirmed origin kept")
+# The dir of children that still ran when the test process ended.
+Lingering = collections.namedtuple("Lingering", "path owner record processes names_at_end")
+# What load() returns; usage_error is the text of a usage error, when no test ran.
+Handoff = collections.namedtuple(
+    "Handoff", "records fixture_records waiting children_running counts tail reported "
+               "usage_error")
+
+
+def dump(records, fixture_records, waiting, children_running, counts=None, tail=None,
+         complete=True):
+    """The payload for load(): the run's records; *waiting*, [Waiting] with candidates'
+    records; *children_running*, [ChildScope]; unittest's *counts* and *tail*.
+
+    Unless *complete* (a JSON report is to be written), only the records with
+    something to say travel; the rest are summed into one, which keeps the totals.
+    """
+    counts = dict(counts or {}, passed=sum(1 for r in records if r.outcome == "passed"))
+    reported = sorted(set(os.path.basename(leak.path) for record in records + fixture_records
+                          for leak in record.leaks if leak.where == "sandbox"))
+    if not complete:
+        waited = set(id(entry.record) for entry in waiting).union(
+            id(scope.record) for scope in children_running)
+        rest = [r for r in records + fixture_records if not has_news(r) and id(r) not in waited]
+        records = [r for r in records if id(r) in waited or has_news(r)]
+        fixture_records = [r for r in fixture_records if id(r) in waited or has_news(r)]
+        fixture_records.append(summed(rest))
+    index = {id(record): number for number, record in enumerate(records + fixture_records)}
+    return dict(_wire.dump(records, fixture_records), **{
+        "waiting": [dict(entry._asdict(), identity=list(entry.identity),
+                         record=index[id(entry.record)]) for entry in waiting],
+        "children_running": [
+            {"path": scope.path, "owner": scope.owner, "record": index[id(scope.record)],
+             "processes": [list(process) for process in scope.processes],
+             "names_at_end": sorted(scope.names_at_end or ())}
+            for scope in children_running],
+        "counts": counts, "tail": tail, "reported": reported})
+
+
+def refusal(error):
+    """The payload of a run that found a usage error (*error*, its text) before any test."""
+    return {"version": _wire.VERSION, "usage_error": error}
+
+
+def load(payload):
+    """A Handoff from a payload of dump() or refusal(). Raises ValueError if it is of
+    another version (see wire.load)."""
+    if isinstance(payload, dict) and "usage_error" in payload:
+        if payload.get("version") != _wire.VERSION:
+            raise ValueError("a hand-off of another tempguard (version %r, not %d)"
+                             % (payload.get("version"), _wire.VERSION))
+        return Handoff([], [], [], [], None, None, (), payload["usage_error"])
+    records, fixture_records = _wire.load(payload)
+    every = records + fixture_records
+    waiting = [Waiting(entry["where"], entry["dir"], entry["name"], tuple(entry["identity"]),
+                       entry["kind"], entry["owner"], every[entry["record"]],
+                       entry["confirmed"], entry["origin"], entry["kept"])
+               for entry in payload["waiting"]]
+    children = [Lingering(entry["path"], entry["owner"], every[entry["record"]],
+                          [tuple(process) for process in entry["processes"]],
+                          frozenset(entry["names_at_end"]))
+                for entry in payload["children_running"]]
+    return Handoff(records, fixture_records, waiting, children, payload["counts"],
+                   payload["tail"], frozenset(payload["reported"]), None)
 
 
 def _pwrite_all(fd, data, offset):

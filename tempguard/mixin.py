@@ -224,23 +224,23 @@ def _module_scope(module_name):
 def _wrap_set_up_class(set_up_class):
     def setUpClass(cls):
         session = active_session()
-        if _observes_fixtures(session) and not session.between_tests:
+        if _observes_fixtures(session) and not session.scopes.between_tests:
             return set_up_class(cls)  # called by hand, inside a test
         if _observes_fixtures(session):
             # The runner sees one stretch before the first test: mark where the class's begins.
             module = sys.modules.get(cls.__module__)
             if module is not None and hasattr(module, "setUpModule"):
-                session.end_phase(*_module_scope(cls.__module__))
-                session.begin_phase(continuing=True)
+                session.scopes.end_phase(*_module_scope(cls.__module__))
+                session.scopes.begin_phase(continuing=True)
         else:
             session = _session()
-            session.begin_phase()
+            session.scopes.begin_phase()
         try:
             return set_up_class(cls)
         finally:
-            session.end_phase(*_class_scope(cls))
+            session.scopes.end_phase(*_class_scope(cls))
             if _observes_fixtures(session):
-                session.begin_phase(continuing=True)
+                session.scopes.begin_phase(continuing=True)
     setUpClass.__doc__ = set_up_class.__doc__
     return setUpClass
 
@@ -259,7 +259,7 @@ def _wrap_tear_down_class(tear_down_class):
 
 def _close_scope(key, test_class):
     session = _session()
-    for record, leaks in session.close_scopes([key]):
+    for record, leaks in session.scopes.close_scopes([key]):
         _apply_leak_policy(
             getattr(test_class, "tempguard_leaks", None) or session.settings.leaks,
             _output.leak_message(record.id, leaks, session.settings), test_class)
@@ -282,11 +282,11 @@ def _wrap_set_up_module(set_up_module, module_name):
         if _observes_fixtures(active_session()):
             return set_up_module(*args, **kwargs)
         session = _session()
-        session.begin_phase()
+        session.scopes.begin_phase()
         try:
             return set_up_module(*args, **kwargs)
         finally:
-            session.end_phase(*_module_scope(module_name))
+            session.scopes.end_phase(*_module_scope(module_name))
     return setUpModule
 
 

@@ -11,6 +11,7 @@ import collections
 import os
 
 from . import origins as _origins
+from . import ownership as _ownership
 from . import report as _report
 
 __all__ = ["Described", "display", "leak_message", "note_kept", "size", "write_exit_notes",
@@ -22,9 +23,11 @@ _OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another 
 _UNATTRIBUTED_WHY = ("each appeared while the test it is listed under (or names) ran, but "
                      "the audit hook saw no process of this run make it: another program's, "
                      "most likely")
-_JUDGED = {"test": "", "class": "at the end of its class", "module": "at the end of its module",
-           "run": "at the end of the run", "exit": "after the interpreter exited",
-           "child": "once the child processes that could still write it had exited"}
+# How each judgement level (see ownership.LEVELS) reads after a leak's line.
+_JUDGED = dict(zip(_ownership.LEVELS, (
+    "", "at the end of its class", "at the end of its module", "at the end of the run",
+    "once the child processes that could still write it had exited",
+    "after the interpreter exited")))
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -21,10 +21,12 @@ import weakref
 
 from .cleanup import inode_key
 
-__all__ = ["SCOPES", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
+__all__ = ["LEVELS", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
            "class_may_own", "exit_owned", "kind_of", "module_may_own", "state_of"]
 
-SCOPES = ("test", "class", "module", "run", "child", "exit")
+# The levels an entry is judged at, innermost first: the end of a test, of its class,
+# of its module, of the run; once a child's processes exited; after interpreter exit.
+LEVELS = ("test", "class", "module", "run", "child", "exit")
 
 Candidate = collections.namedtuple("Candidate",
                                    "place name identity kind where owner record mark origin")
@@ -223,7 +225,7 @@ def _strings(values):
 
 class Ledger(object):
     """Entries waiting for judgement, filed under the scope whose end judges them next:
-    one of SCOPES, or a key of the harness's own (a pytest fixture)."""
+    one of LEVELS, or a key of the harness's own (a pytest fixture)."""
 
     def __init__(self):
         self._waiting = collections.defaultdict(list)

@@ -193,7 +193,7 @@ class _SupervisedProgram(TempGuardProgram):
     """The test process of a supervised run, in the run root its supervisor made.
 
     Its session starts before the test modules are imported, so that what an
-    import makes is in the sandbox, and judged (see Session.end_loading).
+    import makes is in the sandbox, and judged (see FixtureScopes.end_loading).
     """
 
     def __init__(self, run_root, channel, **kwargs):
@@ -212,11 +212,11 @@ class _SupervisedProgram(TempGuardProgram):
             return
         self.session = Session(self.settings(), root=self._run_root,
                                channel=self._channel).start()
-        self.session.begin_loading()
+        self.session.scopes.begin_loading()
         try:
             yield
         finally:
-            self.session.end_loading()
+            self.session.scopes.end_loading()
 
 
 class _WatchedLoader(object):

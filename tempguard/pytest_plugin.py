@@ -32,8 +32,9 @@ _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
 _PYTEST_TEMP_FIXTURES = ("tmp_path_factory", "tmpdir_factory")
 _WORKER_OUTPUT = "tempguard"
-_LEVELS = {"function": "test", "class": "class", "module": "module", "package": "module",
-           "session": "run"}
+# The judgement level (see ownership.LEVELS) at the end of each pytest fixture scope.
+_LEVEL_OF_SCOPE = {"function": "test", "class": "class", "module": "module",
+                   "package": "module", "session": "run"}
 
 
 def pytest_addoption(parser):
@@ -126,7 +127,7 @@ class _Guard(object):
             self.session.ignore_entry(os.path.realpath(os.fspath(basetemp)))
         if self._saved_temproot is None:
             os.environ[_PYTEST_TEMPROOT] = self.session.system_tempdir
-        self.session.begin_phase()
+        self.session.scopes.begin_phase()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -153,7 +154,7 @@ class _Guard(object):
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        self.session.end_phase(None, None)
+        self.session.scopes.end_phase(None, None)
         self.guard = self.session.begin_test(item.nodeid, continuing=True)
         self.item, self.outcome, self.failed_reports = item, "passed", []
         item.tempguard_handles_tests = True  # a TempGuardMixin test leaves its guard to us
@@ -164,7 +165,7 @@ class _Guard(object):
                 self._finish(item, failed=True)
             self.guard.record.outcome = self.outcome
             self.guard = self.item = None
-            self.session.begin_phase(continuing=True)
+            self.session.scopes.begin_phase(continuing=True)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -222,17 +223,16 @@ class _Guard(object):
             taken = guard.take_part(record)
             if taken:
                 self.fixtures.setdefault(id(fixturedef), []).append(
-                    (record, _LEVELS.get(fixturedef.scope, "test"), taken))
+                    (record, _LEVEL_OF_SCOPE.get(fixturedef.scope, "test"), taken))
 
     def pytest_fixture_post_finalizer(self, fixturedef, request):
         """The fixture's teardown ran: judge what it made."""
         self.wide.pop(id(fixturedef), None)
-        level = _LEVELS.get(fixturedef.scope, "test")
-        confirmed = self.session.judge(
-            self.session.settle(self.session.ledger.take(("fixture", id(fixturedef)))),
-            level, None)
+        level = _LEVEL_OF_SCOPE.get(fixturedef.scope, "test")
+        judge = self.session.judge
+        confirmed = judge.judge_held(("fixture", id(fixturedef)), level)
         for record, level, candidates in self.fixtures.pop(id(fixturedef), ()):
-            confirmed += self.session.judge(self.session.settle(candidates), level, None)
+            confirmed += judge.judge(judge.settle(candidates), level, None)
         self._apply(self.settings.leaks, confirmed)
 
     # -- policies ----------------------------------------------------------------

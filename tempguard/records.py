@@ -6,19 +6,21 @@ others (see wire); what they hold is JSON-ready.
 
 import collections
 
-__all__ = ["Leak", "TestRecord", "worse_outcome"]
+__all__ = ["Leak", "TestRecord", "has_news", "summed", "worse_outcome"]
 
 Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
 Leak.__new__.__defaults__ = (None,)
 Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
-judged is the scope whose end confirmed it (test, class, module, run, exit, or
-child: once the child processes that could still write it had exited);
+judged is the level it was confirmed at (one of ownership.LEVELS: test, class,
+module, run, child once the processes that could still write it had exited, exit);
 owner is the test, subTest or fixture id it is attributed to; origin is
 where it was made (see origins and children), or None."""
 
 
 class TestRecord(object):
     """What one test (or fixture) made, cleaned, leaked and kept."""
+
+    __test__ = False  # a Test*-named class that pytest must not collect
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
                  "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
@@ -76,3 +78,20 @@ _OUTCOME_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", 
 def worse_outcome(current, new):
     """The worse of two outcomes of one test."""
     return new if _OUTCOME_RANK.index(new) > _OUTCOME_RANK.index(current) else current
+
+
+def has_news(record):
+    """True if *record* has more to say than what it made and cleaned."""
+    return bool(record.leaks or record.unattributed or record.kept or record.not_kept
+                or record.cleanup_errors or record.notes)
+
+
+def summed(records):
+    """One record holding what *records* made and cleaned: they count, nothing else to say."""
+    total = TestRecord("(the other tests)")
+    for record in records:
+        total.created += record.created
+        total.cleaned += record.cleaned
+        total.bytes += record.bytes
+        total.cleanup_seconds += record.cleanup_seconds
+    return total

@@ -51,7 +51,7 @@ class TempGuardResult(unittest.TextTestResult):
         super().startTestRun()
         self._started_at = time.perf_counter()
         self.session = self.tempguard_session or self._new_session().start()
-        self.session.begin_phase()
+        self.session.scopes.begin_phase()
         _guarded_subtests.append(self.session)
         unittest.TestCase.subTest = _guarded_subtest
 
@@ -81,7 +81,7 @@ class TempGuardResult(unittest.TextTestResult):
         own (a parallel suite): this result only replays their outcomes and records
         (see tempguard_worker_records), and its session judges nothing the workers did."""
         session = self.session
-        session.end_phase(None, None)
+        session.scopes.end_phase(None, None)
         session.children.uninstall()
         self._replaying = True
         try:
@@ -89,7 +89,7 @@ class TempGuardResult(unittest.TextTestResult):
         finally:
             self._replaying = False
             session.children.install()
-            session.begin_phase()
+            session.scopes.begin_phase()
 
     def tempguard_worker_records(self, test, payload):
         """Replays what a worker's session recorded, as a parallel suite's event: the
@@ -113,7 +113,7 @@ class TempGuardResult(unittest.TextTestResult):
         printed here after all."""
         if not self.session.supervised:
             return
-        deferred = self.session.settings.leaks == "fail" and self.session.waits_for_exit()
+        deferred = self.session.settings.leaks == "fail" and self.session.judge.waits_for_exit()
         handed = self.session.hand_off(self._tail() if deferred else None,
                                        self.tempguard_counts())
         if handed and deferred:
@@ -159,7 +159,7 @@ class TempGuardResult(unittest.TextTestResult):
             super().stopTest(test)
             if test is self._test:
                 self._guard = self._test = None
-                self.session.begin_phase(continuing=True)
+                self.session.scopes.begin_phase(continuing=True)
 
     def addSuccess(self, test):
         if test is self._test and self._policy(test, "leaks") == "fail":
@@ -276,19 +276,19 @@ class TempGuardResult(unittest.TextTestResult):
         module_changed = module != previous_module
         class_changed = module_changed or cls is not previous_class
         if not class_changed:
-            return self.session.begin_test(test.id(), observation=self.session.merge_phase())
+            return self.session.begin_test(test.id(), observation=self.session.scopes.merge_phase())
         class_key = ("class", module, cls.__qualname__)
         if module_changed and (_has_module_fixture(module) or not _has_class_fixture(cls)):
             key, scope_id = ("module", module), "setUpModule (%s)" % module
         else:
             key, scope_id = class_key, "setUpClass (%s.%s)" % (module, cls.__qualname__)
-        self.session.end_phase(key, scope_id)
+        self.session.scopes.end_phase(key, scope_id)
         ended = []
         if class_changed and previous_class is not None:
             ended.append(("class", previous_module, previous_class.__qualname__))
         if module_changed and previous_module is not None:
             ended.append(("module", previous_module))
-        self._report_late(self.session.close_scopes(ended))
+        self._report_late(self.session.scopes.close_scopes(ended))
         self._previous_scope = (module, cls)
         return self.session.begin_test(test.id(), continuing=True)
 

@@ -14,6 +14,7 @@ from . import held as _held
 from . import inuse as _inuse
 from . import invocation as _invocation
 from .errors import HandleLostError, UnsafePathError
+from .tracking import set_fallback
 
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
            "find_run_roots", "is_locked", "is_run_root_name", "prune_runs"]
@@ -420,24 +421,52 @@ def _run_key(info, invocation):
 
 
 class TempdirRedirect(object):
-    """Points tempfile and TMPDIR/TEMP/TMP at a directory, and restores them exactly.
+    """Points tempfile, TMPDIR/TEMP/TMP and the tracking fallback at a run, and restores
+    them exactly.
 
     apply() and restore() nest: each restore() undoes the latest apply() (a
-    mixin test may run another inside it).
+    mixin test may run another inside it). *fallback* is the provider of
+    the context that files made outside any context go to (see set_fallback).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, fallback=None):
         self.path = path
+        self._fallback = fallback
         self._saved = []
+        self._left = None  # where the last test left tempfile and TMPDIR (see test_began)
 
     def apply(self):
         # Not tempfile.gettempdir(): with tempdir unset it probes the disk by
         # writing a file, which would cost every test a create and a delete.
         self._saved.append((tempfile.tempdir,
-                            {name: os.environ.get(name) for name in _ENV_NAMES}))
+                            {name: os.environ.get(name) for name in _ENV_NAMES},
+                            set_fallback(self._fallback)))
         tempfile.tempdir = self.path
         for name in _ENV_NAMES:
             os.environ[name] = self.path
+
+    def restore(self):
+        """Undo the latest apply()."""
+        tempdir, env, fallback = self._saved.pop()
+        tempfile.tempdir = tempdir
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        set_fallback(fallback)
+
+    def test_began(self, continuing):
+        """Where tempfile and TMPDIR point as a test begins, for test_ended(): where the
+        last test left them if only unittest ran since (*continuing*)."""
+        return self._left if continuing and self._left is not None else self.snapshot()
+
+    def test_ended(self, saved, nested=False):
+        """Undo what the test changed since test_began() gave *saved*; a fixture's
+        changes made before it hold. Unless *nested*, what the next test finds."""
+        self.put_back(saved)
+        if not nested:
+            self._left = saved
 
     @staticmethod
     def snapshot():
@@ -457,12 +486,3 @@ class TempdirRedirect(object):
             else:
                 os.environ[name] = os.fsdecode(value)
         return True
-
-    def restore(self):
-        tempdir, env = self._saved.pop()
-        tempfile.tempdir = tempdir
-        for name, value in env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -15,17 +15,18 @@ import signal
 import sys
 import unittest
 
+from . import handoff as _handoff
 from . import invocation as _invocation
 from . import output as _output
 from . import ownership as _ownership
 from . import report as _report
-from . import wire as _wire
-from .held import HeldDirectory
 from .children import ChildScope, wait_until_free
+from .held import HeldDirectory
+from .judge import existing, is_unattributed, leak_of
+from .kept import move_into_kept
 from .reaper import remove_when_free
 from .records import Leak, TestRecord
-from .session import (CHILD_GRACE_SECONDS, Session, is_unattributed, move_into_kept,
-                      still_there)
+from .session import CHILD_GRACE_SECONDS
 
 __all__ = ["fork", "supervise"]
 
@@ -113,7 +114,7 @@ def _terminal_foreground():
         os.close(fd)
 
 
-def _judge_children(entries, records, late):
+def _judge_children(entries, late):
     """The dirs of children that outlived the test process (pool workers often exit
     only after it): wait CHILD_GRACE_SECONDS for them, then judge what they left as
     leaks of their starter, added to *late*. The scopes of those that still run, each
@@ -121,13 +122,13 @@ def _judge_children(entries, records, late):
     scopes = []
     for entry in entries:
         try:
-            held = HeldDirectory(entry["path"])
+            held = HeldDirectory(entry.path)
         except OSError:
             continue  # gone, or replaced: nothing of ours is there to judge
-        scope = ChildScope(os.path.basename(entry["path"]), entry["path"], held)
-        scope.owner, scope.record = entry["owner"], records[entry["record"]]
-        scope.processes = [tuple(process) for process in entry["processes"]]
-        scope.names_at_end = frozenset(entry["names_at_end"])
+        scope = ChildScope(os.path.basename(entry.path), entry.path, held)
+        scope.owner, scope.record = entry.owner, entry.record
+        scope.processes = entry.processes
+        scope.names_at_end = entry.names_at_end
         scopes.append(scope)
     running = wait_until_free(scopes, CHILD_GRACE_SECONDS)
     for scope in scopes:
@@ -147,7 +148,8 @@ def _judge_children(entries, records, late):
 
 def _received(channel):
     try:
-        return channel.receive()
+        received = channel.receive()
+        return _handoff.load(received) if received is not None else None
     except ValueError:  # cut short: the test process died while handing over
         return None
     finally:
@@ -155,21 +157,19 @@ def _received(channel):
 
 
 def _judge_after_exit(root, handoff, settings, verbosity, status):
-    if handoff is not None and "usage_error" in handoff:
+    if handoff is not None and handoff.usage_error is not None:
         root.close(settings.keep_runs)  # no test ran: the test process said why
         return status
     records, fixture_records, late, counts, reported = [], [], [], None, ()
     still_running = []
     if handoff is not None:
-        records, fixture_records = _wire.load(handoff)
-        late = _judge_waiting(root, records + fixture_records, handoff["waiting"], settings)
-        still_running = _judge_children(handoff["children_running"],
-                                        records + fixture_records, late)
-        counts = handoff["counts"]
-        reported = set(handoff["reported"]).union(os.path.basename(leak.path)
-                                                  for _, leak in late)
-        if handoff["tail"] is not None:
-            status = _print_tail(handoff["tail"], late, settings, verbosity, counts)
+        records, fixture_records = handoff.records, handoff.fixture_records
+        late = _judge_waiting(root, handoff.waiting, settings)
+        still_running = _judge_children(handoff.children_running, late)
+        counts = handoff.counts
+        reported = set(handoff.reported).union(os.path.basename(leak.path) for _, leak in late)
+        if handoff.tail is not None:
+            status = _print_tail(handoff.tail, late, settings, verbosity, counts)
     run = _run_record(fixture_records)
     if handoff is None:
         how = ("was killed by signal %d" % -status if status < 0
@@ -228,32 +228,32 @@ def _unjudged(root, run, reported):
     return paths
 
 
-def _judge_waiting(root, records, waiting, settings):
-    """Judge what the child left waiting for exit; remove the sandbox's leaks."""
+def _judge_waiting(root, waiting, settings):
+    """Judge what the child left waiting for exit ([handoff.Waiting]); remove the
+    sandbox's leaks."""
     places = {}
     late = []
     for entry in waiting:
-        record = records[entry["record"]]
-        place = root.sandbox if entry["where"] == "sandbox" else places.get(entry["dir"])
+        record = entry.record
+        place = root.sandbox if entry.where == "sandbox" else places.get(entry.dir)
         if place is None:
             try:
-                place = places[entry["dir"]] = HeldDirectory(entry["dir"])
+                place = places[entry.dir] = HeldDirectory(entry.dir)
             except OSError:
                 continue
-        candidate = _ownership.Candidate(place, entry["name"], tuple(entry["identity"]),
-                                         entry["kind"], entry["where"], entry["owner"],
-                                         record, 0, entry["origin"])
-        if not still_there(candidate):
+        candidate = _ownership.Candidate(place, entry.name, entry.identity, entry.kind,
+                                         entry.where, entry.owner, record, 0, entry.origin)
+        if not existing([candidate]):
             continue
-        if not entry["confirmed"] and is_unattributed(candidate, settings):
-            record.unattributed.append(Session.as_leak(candidate, "exit"))
-        elif not entry["confirmed"]:
-            leak = Session.as_leak(candidate, "exit")
+        if not entry.confirmed and is_unattributed(candidate, settings):
+            record.unattributed.append(leak_of(candidate, "exit"))
+        elif not entry.confirmed:
+            leak = leak_of(candidate, "exit")
             record.leaks.append(leak)
             late.append((record, leak))
         if candidate.where != "sandbox":
             continue
-        if entry["kept"] is None or not move_into_kept(candidate, entry["kept"]):
+        if entry.kept is None or not move_into_kept(candidate, entry.kept):
             record.add_removal(place.remove([(candidate.name, candidate.identity)]))
     for place in places.values():
         place.close()

@@ -95,7 +95,7 @@ class Observation(object):
                                                      or name in watch.ignored_names))]
             for name, st in zip(new, watch.held.stats(new)):
                 path = _ownership.entry_path(watch.path, name)
-                if st is None or self.session.is_judged(watch.held, name,
+                if st is None or self.session.judge.is_judged(watch.held, name,
                                                         inode_key(st)):
                     continue
                 found.append(_ownership.Candidate(
