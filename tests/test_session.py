@@ -1,14 +1,18 @@
-"""Session pieces: settings (tempguard.settings) and the directory watch (tempguard.watch)."""
+"""Session pieces: settings, the directory watch, the guard, and a session's start and stop."""
 
+import atexit
 import os
+import subprocess
 import tempfile
 import time
 import unittest
+from unittest import mock
 
-from tempguard import held, settings, wire
+from tempguard import held, origins, ownership, settings, wire
 from tempguard.handoff import Channel
 from tempguard.sandbox import RunRoot
-from tempguard.session import Session
+from tempguard.session import Session, active_session
+from tempguard.tracking import set_fallback
 from tempguard.watch import DirectoryWatch
 from tests import support
 
@@ -117,6 +121,44 @@ class GuardTest(unittest.TestCase):
             run.stop()
             channel.close()
             root.close(0)
+
+
+class StartTest(unittest.TestCase):
+    """A session's process-wide changes are undone as a stack."""
+
+    def _process_state(self):
+        fallback = set_fallback(None)
+        set_fallback(fallback)
+        return {"tempdir": tempfile.tempdir, "fallback": fallback,
+                "env": [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")],
+                "recorder": origins._running, "fork": os.fork,
+                "fork_exec": getattr(subprocess, "_fork_exec", None),
+                "atexit": atexit.register, "active": active_session(),
+                "temp dir": sorted(os.listdir(tempfile.gettempdir()))}
+
+    def test_a_start_that_fails_halfway_leaves_the_process_as_it_found_it(self):
+        """A start that raised after redirecting tempfile, starting the audit recorder and
+        wrapping fork left all of them in place, and its run root in the temp dir."""
+        before = self._process_state()
+        run = Session(settings.Settings(environ={}), owns_run=True)
+        with mock.patch.object(ownership.atexit_log, "start",
+                               side_effect=RuntimeError("the atexit patch failed")):
+            with self.assertRaisesRegex(RuntimeError, "the atexit patch failed"):
+                run.start()
+        self.assertEqual(self._process_state(), before)
+        self.assertFalse(run.started)
+        self.assertEqual(run.stop(), [])
+
+    def test_stop_undoes_the_changes_last_first(self):
+        before = self._process_state()
+        run = Session(settings.Settings(environ={}), owns_run=True).start()
+        during = self._process_state()
+        self.assertEqual((during["tempdir"], during["env"]), (run.root.tmp, [run.root.tmp] * 3))
+        self.assertIs(during["active"], run)
+        self.assertIsNot(during["fork"], before["fork"])
+        self.assertEqual(during["fallback"], run.context_for_now)
+        run.stop()
+        self.assertEqual(self._process_state(), before)
 
 
 class _Interrupting(object):

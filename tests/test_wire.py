@@ -1,11 +1,14 @@
-"""The records cross processes unchanged (tempguard.wire), and the JSON report is UTF-8."""
+"""What crosses processes comes back unchanged (tempguard.wire, tempguard.handoff), and the
+JSON report is UTF-8."""
 
 import base64
 import json
 import os
+import pickle
 import unittest
 
-from tempguard import report, wire
+from tempguard import handoff, report, wire
+from tempguard.children import ChildScope
 from tempguard.records import Leak, TestRecord
 
 
@@ -44,6 +47,15 @@ class WireTest(unittest.TestCase):
         origins = {id(leak.origin) for leak in loaded[0].leaks[:3]}
         self.assertEqual(len(origins), 1)  # one object again, as in the test process
 
+    def test_records_survive_django_s_pickling_and_xdist_s_json(self):
+        records = [_record("t.T.test_x", [Leak("/tmp/tgx/t/a", "file", "sandbox", "test",
+                                               "t.T.test_x", {"file": "/src/t.py"})])]
+        for trip in (lambda data: pickle.loads(pickle.dumps(data)),
+                     lambda data: json.loads(json.dumps(data))):
+            loaded, _fixtures = wire.load(trip(wire.dump(records)))
+            self.assertEqual([_fields(record) for record in loaded],
+                             [_fields(record) for record in records])
+
     def test_a_payload_of_another_version_is_refused(self):
         payload = wire.dump([_record("t.T.test_x")])
         payload["version"] = wire.VERSION + 1
@@ -52,6 +64,51 @@ class WireTest(unittest.TestCase):
             wire.load(payload)
         with self.assertRaisesRegex(ValueError, "wire version None"):
             wire.load({"records": []})
+
+
+class HandoffTest(unittest.TestCase):
+
+    def test_the_hand_off_survives_the_trip_through_json(self):
+        quiet, busy, fixture = _record("t.T.quiet"), _record("t.T.busy"), _record("setUpClass")
+        quiet.leaks = quiet.unattributed = quiet.not_kept = quiet.notes = []
+        quiet.cleanup_errors, quiet.kept, quiet.outcome = [], None, "passed"
+        busy.leaks = [Leak("/tmp/tgx/t/left", "file", "sandbox", "test", "t.T.busy", None)]
+        waiting = [handoff.Waiting("sandbox", "/tmp/tgx/t", "late", (1, 2), "file", "t.T.busy",
+                                   busy, False, {"file": "/src/t.py", "line": 3},
+                                   ["/tmp/tgx/kept/t.T.busy", [1, 9]]),
+                   handoff.Waiting("outside", "/tmp", "cwd", (1, 3), "dir", "setUpClass",
+                                   fixture, True, None, None)]
+        child = ChildScope("ab1", "/tmp/tgx/ab1", None)
+        child.owner, child.record = "t.T.quiet", quiet
+        child.processes, child.names_at_end = [(["python3", "w.py"], 77)], frozenset(["x"])
+        for complete in (True, False):
+            with self.subTest(complete=complete):
+                payload = handoff.dump([quiet, busy], [fixture], waiting, [child],
+                                       counts={"run": 2}, tail="OK\n", complete=complete)
+                loaded = handoff.load(json.loads(json.dumps(payload)))
+                every = loaded.records + loaded.fixture_records
+                self.assertEqual([entry._replace(record=entry.record.id)
+                                  for entry in loaded.waiting],
+                                 [entry._replace(record=entry.record.id,
+                                                 kept=entry.kept and list(entry.kept))
+                                  for entry in waiting])
+                self.assertTrue(all(entry.record in every for entry in loaded.waiting))
+                (lingering,) = loaded.children_running
+                self.assertEqual((lingering.path, lingering.owner, lingering.record.id,
+                                  lingering.processes, lingering.names_at_end),
+                                 ("/tmp/tgx/ab1", "t.T.quiet", "t.T.quiet",
+                                  [(["python3", "w.py"], 77)], frozenset(["x"])))
+                self.assertEqual((loaded.counts, loaded.tail, loaded.reported,
+                                  loaded.usage_error),
+                                 ({"run": 2, "passed": 1}, "OK\n", frozenset(["left"]), None))
+                self.assertEqual(sum(record.created for record in every), 9)  # totals kept
+        self.assertEqual(handoff.load(handoff.refusal("bad -k")).usage_error, "bad -k")
+
+    def test_a_hand_off_of_another_version_is_refused(self):
+        for payload in (dict(handoff.dump([], [], [], []), version=wire.VERSION + 1),
+                        dict(handoff.refusal("x"), version=wire.VERSION + 1)):
+            with self.assertRaises(ValueError):
+                handoff.load(payload)
 
 
 class ReportEncodingTest(unittest.TestCase):
