@@ -136,7 +136,8 @@ def _open_parent(parent, expected):
     """
     if not _use_fd_functions:
         is_link = os.path.islink(parent or ".")
-        return None, is_link or (expected is not None and inode_key(os.stat(parent or ".")) != expected)
+        replaced = expected is not None and inode_key(os.stat(parent or ".")) != expected
+        return None, is_link or replaced
     fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
     if expected is not None:
         st = os.fstat(fd)

@@ -18,6 +18,7 @@ import unittest
 from django.test.runner import DiscoverRunner, ParallelTestSuite, RemoteTestResult
 
 from . import wire as _wire
+from .guard import guarding_session
 from .held import HeldDirectory
 from .program import TempGuardRunner
 from .output import Described
@@ -132,8 +133,8 @@ class TempGuardParallelTestSuite(ParallelTestSuite):
     """Django's parallel suite, with tempguard guarding the tests in every worker."""
 
     def run(self, result):
-        session = getattr(result, "session", None)
-        if not getattr(result, "tempguard_handles_tests", False) or session is None:
+        session = guarding_session(result)
+        if session is None:
             return super().run(result)
         self.runner_class = functools.partial(_WorkerRunner, session.settings,
                                               session.root.path)

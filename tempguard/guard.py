@@ -17,9 +17,15 @@ from .judge import is_unattributed, leak_of
 from .records import TestRecord
 from .tracking import TrackingContext
 
-__all__ = ["TestGuard"]
+__all__ = ["TestGuard", "guarding_session"]
 
 _NOTHING = frozenset()
+
+
+def guarding_session(result):
+    """The session that guards the tests reporting to *result* (the runner's result, a
+    pytest item), or None: a TempGuardMixin test then leaves its guard to it."""
+    return getattr(result, "tempguard_guarding", None)
 
 
 class TestGuard(object):

@@ -16,7 +16,7 @@ import stat
 from .cleanup import inode_key
 
 __all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_getter", "environ_temp_dirs",
-           "environ_users", "is_flocked", "process_argv", "process_state"]
+           "environ_users", "is_flocked", "process_argv", "process_start", "process_state"]
 
 _PROC = "/proc"
 # The variables that name a process's temp dir (tempfile reads them in this order).
@@ -270,8 +270,25 @@ def process_argv(pid, proc=_PROC):
 
 def process_state(pid, proc=_PROC):
     """A process's state letter from /proc (Z for a zombie), or None if it is gone."""
+    fields = _stat_fields(pid, proc)
+    return fields[0].decode() if fields else None
+
+
+def process_start(pid, proc=_PROC):
+    """The start time of a process in clock ticks, to tell a reused pid apart; None if it
+    is gone."""
+    fields = _stat_fields(pid, proc)
+    try:
+        return int(fields[19]) if fields else None
+    except (IndexError, ValueError):
+        return None
+
+
+def _stat_fields(pid, proc):
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces and
+    parentheses), from the state on; None if the process is gone."""
     try:
         with open(os.path.join(proc, str(pid), "stat"), "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
+            return handle.read().rsplit(b")", 1)[1].split() or None
     except (OSError, IndexError):
         return None

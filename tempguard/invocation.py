@@ -11,6 +11,8 @@ import itertools
 import os
 import sys
 
+from .inuse import process_start
+
 __all__ = ["INVOCATION_ENV", "current_id", "part_id"]
 
 INVOCATION_ENV = "TEMPGUARD_INVOCATION"
@@ -43,12 +45,3 @@ def part_id():
     """A new id for one session's part of the invocation's report: pid and a number."""
     return "%d-%d" % (os.getpid(), next(_part_numbers))
 
-
-def process_start(pid):
-    """The start time of a process in clock ticks (Linux), to tell a reused pid apart."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-        return int(fields[19])
-    except (OSError, IndexError, ValueError):
-        return None

@@ -7,6 +7,7 @@ import warnings
 
 from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
+from .guard import guarding_session
 from .session import Session, active_session
 from .settings import Settings, checked_policy
 from .tracking import _as_bytes, _check_affix, current_context
@@ -89,7 +90,7 @@ class TempGuardMixin(object):
         _wrap_module_fixtures(sys.modules.get(cls.__module__))
 
     def run(self, result=None):
-        if getattr(result, "tempguard_handles_tests", False) and result.session is not None:
+        if guarding_session(result) is not None:
             return super().run(result)
         standalone = result is None
         if standalone:

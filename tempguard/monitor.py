@@ -20,6 +20,7 @@ from . import output as _output
 from . import report as _report
 from . import sandbox as _sandbox
 from . import scan as _scan
+from . import settings as _settings
 
 __all__ = ["main", "parse_age"]
 
@@ -36,14 +37,6 @@ def parse_age(text):
         raise argparse.ArgumentTypeError(
             "%r is not an age: use a whole number and a unit, like 90s, 30m, 2h or 7d" % text)
     return int(match.group(1)) * _AGE_UNITS[match.group(2)]
-
-
-def _directory(text):
-    if not os.path.exists(text):
-        raise argparse.ArgumentTypeError("%s does not exist" % text)
-    if not os.path.isdir(text):
-        raise argparse.ArgumentTypeError("%s is not a directory" % text)
-    return os.path.abspath(text)
 
 
 def _log_file(text):
@@ -69,7 +62,7 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog=PROG, description="Show what sits in temp directories, follow it over time, "
         "and remove orphans safely. Links are never followed.")
-    parser.add_argument("dirs", nargs="*", type=_directory, metavar="DIR",
+    parser.add_argument("dirs", nargs="*", type=_settings.directory_argument, metavar="DIR",
                         help="directories to look at (default: the system temp dir)")
     parser.add_argument("--pattern", action="append", default=[], metavar="GLOB",
                         help="only entries whose name matches GLOB (repeatable)")

@@ -21,7 +21,8 @@ from . import cleanup as _cleanup
 from . import handoff as _handoff
 from . import held as _held
 
-__all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "describe"]
+__all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "describe",
+           "is_library_file"]
 
 # Audit hooks came with Python 3.8 (PEP 578).
 AVAILABLE = hasattr(sys, "addaudithook")
@@ -260,16 +261,22 @@ _STDLIB, _USERS_IN_STDLIB = _library_dirs()
 
 
 # Test harnesses whose frames end a chain, as unittest's do: pytest and its hooks.
-_HARNESSES = tuple(os.sep + name + os.sep for name in ("_pytest", "pluggy"))
+_HARNESS_FRAMES = tuple(os.sep + name + os.sep for name in ("_pytest", "pluggy"))
+
+
+def is_library_file(filename):
+    """True for a file of the standard library (an absolute path, or <frozen ...>), not
+    of the user's code: installed packages and CPython's test suite are the user's."""
+    return filename.startswith("<frozen") or (filename.startswith(_STDLIB)
+                                              and not filename.startswith(_USERS_IN_STDLIB))
 
 
 def _kind_of(filename):
-    if filename.startswith(_UNITTEST) or any(part in filename for part in _HARNESSES):
+    if filename.startswith(_UNITTEST) or any(part in filename for part in _HARNESS_FRAMES):
         kind = _BOUNDARY
     elif filename.startswith(_TEMPGUARD):
         kind = _TEMPGUARD_CODE
-    elif filename.startswith("<frozen") or (filename.startswith(_STDLIB)
-                                            and not filename.startswith(_USERS_IN_STDLIB)):
+    elif is_library_file(filename):
         kind = _LIBRARY
     else:
         kind = _USER

@@ -13,6 +13,7 @@ import os
 from . import origins as _origins
 from . import ownership as _ownership
 from . import report as _report
+from .records import by_owner
 
 __all__ = ["Described", "display", "leak_message", "note_kept", "size", "write_exit_notes",
            "write_invocation_totals", "write_late_section", "write_section", "write_totals"]
@@ -145,11 +146,8 @@ def size(nbytes):
 
 def _leak_blocks(records, settings, judged=None):
     """{owner id: leak lines}: a subTest's leaks under its own id."""
-    owners = collections.OrderedDict()
-    for record in records:
-        for leak in record.leaks:
-            if judged is None or leak.judged == judged:
-                owners.setdefault(leak.owner or record.id, []).append(leak)
+    owners = by_owner((record, leak) for record in records for leak in record.leaks
+                      if judged is None or leak.judged == judged)
     return collections.OrderedDict((owner, _grouped_lines(leaks, settings))
                                    for owner, leaks in owners.items())
 

@@ -19,6 +19,7 @@ import tempfile
 import unittest
 import weakref
 
+from . import origins as _origins
 from .cleanup import inode_key
 
 __all__ = ["LEVELS", "Candidate", "Ledger", "atexit_log", "atexit_mark", "candidate_path",
@@ -120,8 +121,9 @@ def exit_owned(candidates, handlers=True):
     user's own code (it may remove it some other way), a live finalizer
     (weakref.finalize with atexit, as TemporaryDirectory uses, or
     multiprocessing's) whose arguments name it, a live NamedTemporaryFile
-    that will remove it, and multiprocessing's per-process temp dir. Without *handlers*, atexit handlers are not asked
-    (from an atexit handler: those registered since have run).
+    that will remove it, and multiprocessing's per-process temp dir. Without
+    *handlers*, atexit handlers are not asked (from an atexit handler: those
+    registered since have run).
     """
     if not candidates:
         return set()
@@ -141,17 +143,17 @@ def exit_owned(candidates, handlers=True):
 
 def _may_remove(handler, path):
     func, args, kwargs = handler
-    if not (_is_stdlib(func) or _is_harness(func)):
+    if not (_is_library(func) or _is_harness(func)):
         return True
     return path in set(_strings(_values(func, args, kwargs)))
 
 
 # Test harnesses whose exit handlers own only what they name, as the stdlib's do.
-_HARNESSES = ("_pytest", "pluggy", "xdist", "tempguard")
+_HARNESS_PACKAGES = ("_pytest", "pluggy", "xdist", "tempguard")
 
 
 def _is_harness(func):
-    return (getattr(func, "__module__", None) or "").partition(".")[0] in _HARNESSES
+    return (getattr(func, "__module__", None) or "").partition(".")[0] in _HARNESS_PACKAGES
 
 
 def _values(func, args, kwargs):
@@ -171,17 +173,13 @@ def _values(func, args, kwargs):
     return flat
 
 
-def _is_stdlib(func):
+def _is_library(func):
+    """True for a function of the standard library (see origins.is_library_file)."""
     module = sys.modules.get((getattr(func, "__module__", None) or "").partition(".")[0])
-    path = getattr(module, "__file__", None)
     if module is None:
         return False
-    if path is None:
-        return True
-    return os.path.dirname(path).startswith(_STDLIB) and "-packages" not in path
-
-
-_STDLIB = os.path.dirname(os.__file__)
+    path = getattr(module, "__file__", None)
+    return path is None or _origins.is_library_file(os.path.abspath(path))
 
 
 def _paths_finalizers_name():

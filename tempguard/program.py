@@ -20,7 +20,7 @@ from . import supervisor as _supervisor
 from .result import TempGuardResult
 from .session import Session
 from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                       SETTING_NAMES, Settings, class_policy)
+                       SETTING_NAMES, Settings, class_policy, directory_argument, whole_number)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -158,7 +158,7 @@ class TempGuardProgram(unittest.TestProgram):
                            help="runs whose kept files are kept (default 3)")
         group.add_argument("--report", type=_report_file, metavar="PATH",
                            help="write a JSON report to PATH")
-        group.add_argument("--watch", action="append", type=_directory, metavar="DIR",
+        group.add_argument("--watch", action="append", type=directory_argument, metavar="DIR",
                            help="also watch DIR for leaks (repeatable)")
         group.add_argument("--origins", choices=ORIGINS_SETTINGS,
                            help="name the line of code that made each leak: on (default, "
@@ -261,11 +261,8 @@ class _OptionsOnly(TempGuardProgram):
 
 
 def _whole_number(text):
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if number < 0:
+    number = whole_number(text)
+    if number is None:
         raise argparse.ArgumentTypeError("%r is not a whole number >= 0" % text)
     return number
 
@@ -275,12 +272,6 @@ def _report_file(text):
         return _report.check_output_file(text, "report")
     except OSError as problem:
         raise argparse.ArgumentTypeError(str(problem))
-
-
-def _directory(text):
-    if not os.path.isdir(text):
-        raise argparse.ArgumentTypeError("%r is not an existing directory" % text)
-    return os.path.abspath(text)
 
 
 def main(argv=None):

@@ -22,7 +22,7 @@ from . import output as _output
 from . import report as _report
 from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
-from .records import TestRecord, worse_outcome
+from .records import TestRecord, by_owner, worse_outcome
 from .session import Session
 from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
                        SETTING_NAMES, Settings, checked_policy, class_policy)
@@ -157,7 +157,7 @@ class _Guard(object):
         self.session.scopes.end_phase(None, None)
         self.guard = self.session.begin_test(item.nodeid, continuing=True)
         self.item, self.outcome, self.failed_reports = item, "passed", []
-        item.tempguard_handles_tests = True  # a TempGuardMixin test leaves its guard to us
+        item.tempguard_guarding = self.session  # a TempGuardMixin test leaves its guard to us
         try:
             yield
         finally:
@@ -253,8 +253,9 @@ class _Guard(object):
         """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
         if policy == "ignore" or not confirmed:
             return
-        messages = [_output.leak_message(leaks[0].owner or record.id, leaks, self.settings)
-                    for record, leaks in confirmed]
+        messages = [_output.leak_message(owner, leaks, self.settings) for owner, leaks in
+                    by_owner((record, leak) for record, leaks in confirmed
+                             for leak in leaks).items()]
         if policy == "fail" and not late:
             pytest.fail("\n".join(messages), pytrace=False)
         for message in messages:

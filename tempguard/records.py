@@ -6,7 +6,7 @@ others (see wire); what they hold is JSON-ready.
 
 import collections
 
-__all__ = ["Leak", "TestRecord", "has_news", "summed", "worse_outcome"]
+__all__ = ["Leak", "TestRecord", "by_owner", "has_news", "summed", "worse_outcome"]
 
 Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
 Leak.__new__.__defaults__ = (None,)
@@ -78,6 +78,15 @@ _OUTCOME_RANK = ("passed", "skipped", "expected_failure", "unexpected_success", 
 def worse_outcome(current, new):
     """The worse of two outcomes of one test."""
     return new if _OUTCOME_RANK.index(new) > _OUTCOME_RANK.index(current) else current
+
+
+def by_owner(pairs):
+    """{owner id: [leaks]} of (record, leak) *pairs*, in their order: a subTest's or a
+    fixture's leaks under its own id, the rest under their record's."""
+    owners = collections.OrderedDict()
+    for record, leak in pairs:
+        owners.setdefault(leak.owner or record.id, []).append(leak)
+    return owners
 
 
 def has_news(record):

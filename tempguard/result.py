@@ -1,6 +1,5 @@
 """TempGuardResult: unittest's text result, with every test in its own tracking context."""
 
-import collections
 import contextlib
 import io
 import sys
@@ -11,7 +10,7 @@ from . import ownership as _ownership
 from . import output as _output
 from . import wire as _wire
 from .mixin import TempGuardMixin
-from .records import TestRecord, worse_outcome
+from .records import TestRecord, by_owner, worse_outcome
 from .session import Session
 from .settings import Settings, class_policy
 
@@ -29,8 +28,6 @@ class TempGuardResult(unittest.TextTestResult):
     ``setUpClass (mod.Class)`` or ``setUpModule (mod)``.
     """
 
-    tempguard_handles_tests = True
-
     def __init__(self, stream, descriptions, verbosity, **kwargs):
         super().__init__(stream, descriptions, verbosity, **kwargs)
         self.tempguard_settings = None
@@ -41,7 +38,8 @@ class TempGuardResult(unittest.TextTestResult):
         self._test = None
         self._outcome_name = None
         self._previous_scope = (None, None)
-        self._policies = {}
+        self._class_policies = {}  # (class, name): its policy, checked once
+        self._leak_policy_of_record = {}  # id(record): the leaks policy of its test
         self._started_at = None
         self._replaying = False
 
@@ -131,16 +129,17 @@ class TempGuardResult(unittest.TextTestResult):
                 "durations_option": getattr(self, "durations", None),
                 "seconds": time.perf_counter() - self._started_at}
 
+    @property
+    def tempguard_guarding(self):
+        """The session guarding the tests that report here (see guarding_session)."""
+        return self.session
+
     def tempguard_counts(self):
         """unittest's own outcome counts, for the report's totals."""
         return {"tests": self.testsRun, "failed": len(self.failures),
                 "error": len(self.errors), "skipped": len(self.skipped),
                 "expected_failure": len(self.expectedFailures),
                 "unexpected_success": len(self.unexpectedSuccesses)}
-
-    def tempguard_report(self):
-        """The run's JSON-ready report (see README: JSON report)."""
-        return self.session.report(self.tempguard_counts())
 
     # -- each test -------------------------------------------------------------
 
@@ -210,10 +209,10 @@ class TempGuardResult(unittest.TextTestResult):
     def _policy(self, test, name):
         """A class attribute (tempguard_leaks, tempguard_keep) wins over the run's setting."""
         key = (type(test), name)
-        policy = self._policies.get(key)
+        policy = self._class_policies.get(key)
         if policy is None:
             value = class_policy(type(test), name)
-            policy = self._policies[key] = (
+            policy = self._class_policies[key] = (
                 value if value is not None else getattr(self.session.settings, name))
         return policy
 
@@ -238,7 +237,7 @@ class TempGuardResult(unittest.TextTestResult):
         record.outcome = self._outcome_name
         if guard.left:
             # What it left may be confirmed later, when only the record is at hand.
-            self._policies[id(record)] = self._policy(test, "leaks")
+            self._leak_policy_of_record[id(record)] = self._policy(test, "leaks")
         if record.kept:
             _output.note_kept(self, test, record.kept)
         if (guard.confirmed and self._policy(test, "leaks") == "fail"
@@ -251,10 +250,7 @@ class TempGuardResult(unittest.TextTestResult):
         for record, leaks in confirmed:
             if record.outcome is not None:
                 record.outcome = "failed"
-            owners = collections.OrderedDict()
-            for leak in leaks:
-                owners.setdefault(leak.owner or record.id, []).append(leak)
-            for owner, owned in owners.items():
+            for owner, owned in by_owner((record, leak) for leak in leaks).items():
                 target = _output.Described(owner) if late else test
                 failure = getattr(target, "failureException", AssertionError)
                 message = _output.leak_message(owner, owned, self.session.settings)
@@ -263,7 +259,8 @@ class TempGuardResult(unittest.TextTestResult):
     def _report_late(self, confirmed):
         """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""
         failing = [(record, leaks) for record, leaks in confirmed
-                   if self._policies.get(id(record), self.session.settings.leaks) == "fail"]
+                   if self._leak_policy_of_record.get(id(record), self.session.settings.leaks)
+                   == "fail"]
         if failing:
             self._fail_for_leaks(None, failing, late=True)
 
@@ -276,7 +273,8 @@ class TempGuardResult(unittest.TextTestResult):
         module_changed = module != previous_module
         class_changed = module_changed or cls is not previous_class
         if not class_changed:
-            return self.session.begin_test(test.id(), observation=self.session.scopes.merge_phase())
+            return self.session.begin_test(test.id(),
+                                           observation=self.session.scopes.merge_phase())
         class_key = ("class", module, cls.__qualname__)
         if module_changed and (_has_module_fixture(module) or not _has_class_fixture(cls)):
             key, scope_id = ("module", module), "setUpModule (%s)" % module

@@ -12,7 +12,6 @@ import time
 from . import cleanup as _cleanup
 from . import held as _held
 from . import inuse as _inuse
-from . import invocation as _invocation
 from .errors import HandleLostError, UnsafePathError
 from .tracking import set_fallback
 
@@ -26,14 +25,12 @@ RUN_PREFIX = "tg"
 SANDBOX_NAME = "t"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 _NAME_LENGTH = 5
-# Run roots of tempguard 0.2 (tgXXXXXXX), still recognised and pruned.
-_OLD_NAME_LENGTH = 7
 # Run roots of tempguard 0.1 (tempguard-run-PID-XXXXXXXX/tmp), still pruned.
 _LEGACY_PREFIX = "tempguard-run-"
 MARKER = "tempguard-run.json"
 # What a finished run root keeps: everything else in it goes when the run ends.
 _KEPT_NAMES = ("kept", MARKER)
-_ENV_NAMES = ("TMPDIR", "TEMP", "TMP")
+_ENV_NAMES = tuple(os.fsdecode(name) for name in _inuse.TEMP_DIR_VARIABLES)
 # Children find the real temp dir here while TMPDIR points into a sandbox.
 
 RunRootInfo = collections.namedtuple(
@@ -97,7 +94,7 @@ class RunRoot(object):
         owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
                  "uid": os.geteuid(), "started": self.started, "finished": finished,
                  "ended": time.time() if finished else None,
-                 "process_start": _invocation.process_start(os.getpid()),
+                 "process_start": _inuse.process_start(os.getpid()),
                  "invocation": self.invocation}
         partial = MARKER + ".new"
         with _held.own_umask():
@@ -276,7 +273,7 @@ def _owner_state(owner):
     except PermissionError:
         pass
     recorded = owner.get("process_start")
-    if recorded is not None and _invocation.process_start(pid) not in (None, recorded):
+    if recorded is not None and _inuse.process_start(pid) not in (None, recorded):
         return "orphaned"
     return "live"
 
@@ -286,7 +283,7 @@ def is_run_root_name(name):
     if name.startswith(_LEGACY_PREFIX):
         return True
     suffix = name[len(RUN_PREFIX):]
-    return (name.startswith(RUN_PREFIX) and len(suffix) in (_NAME_LENGTH, _OLD_NAME_LENGTH)
+    return (name.startswith(RUN_PREFIX) and len(suffix) == _NAME_LENGTH
             and all(c in _NAME_CHARS for c in suffix))
 
 
@@ -383,7 +380,8 @@ def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False, 
     """
     roots = find_run_roots(parent)
     own = [info for info in roots if invocation is not None and info.invocation == invocation
-           and (since is None or info.state == "live" or (info.ended or info.started or 0) >= since)]
+           and (since is None or info.state == "live"
+                or (info.ended or info.started or 0) >= since)]
     if kept_here or any(info.has_kept for info in own):
         keep_runs -= 1
     dead = [info for info in roots if info.state in ("orphaned", "finished")
@@ -472,7 +470,7 @@ class TempdirRedirect(object):
     def snapshot():
         """Where tempfile and TMPDIR/TEMP/TMP point now (encoded), for put_back()."""
         get = _inuse.environ_getter()  # this runs twice a test
-        return (tempfile.tempdir, get(b"TMPDIR"), get(b"TEMP"), get(b"TMP"))
+        return (tempfile.tempdir,) + tuple(map(get, _inuse.TEMP_DIR_VARIABLES))
 
     @staticmethod
     def put_back(saved):

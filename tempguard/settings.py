@@ -5,12 +5,14 @@ markers all go through it, with one message that names where a bad value
 came from; a bad value is an error before anything is created.
 """
 
+import argparse
 import os
 
 from . import report as _report
 
 __all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS",
-           "SETTING_NAMES", "Settings", "checked_policy", "class_policy"]
+           "SETTING_NAMES", "Settings", "checked_policy", "class_policy", "directory_argument",
+           "whole_number"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -93,10 +95,27 @@ def _count_setting(name, value, env_value):
     value = value if value is not None else env_value
     if value is None or value == "":
         return DEFAULT_KEEP_RUNS
+    number = whole_number(value)
+    if number is None:
+        raise ValueError("%s must be a whole number >= 0, not %r" % (source, value))
+    return number
+
+
+def whole_number(value):
+    """*value* (an int, or its text) as a whole number >= 0; None if it is not one."""
+    if isinstance(value, bool):
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError):
-        number = -1
-    if number < 0 or isinstance(value, bool):
-        raise ValueError("%s must be a whole number >= 0, not %r" % (source, value))
-    return number
+        return None
+    return number if number >= 0 else None
+
+
+def directory_argument(text):
+    """An argparse type: an existing directory, as an absolute path."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError("%s does not exist" % text)
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%s is not a directory" % text)
+    return os.path.abspath(text)

@@ -25,7 +25,7 @@ from .held import HeldDirectory
 from .judge import existing, is_unattributed, leak_of
 from .kept import move_into_kept
 from .reaper import remove_when_free
-from .records import Leak, TestRecord
+from .records import Leak, TestRecord, by_owner
 from .session import CHILD_GRACE_SECONDS
 
 __all__ = ["fork", "supervise"]
@@ -261,7 +261,11 @@ def _judge_waiting(root, waiting, settings):
 
 
 class _ChildClock(object):
-    """unittest.runner's clock while it prints the child's lines: the child's run time."""
+    """unittest.runner's clock while it prints the child's lines: the child's run time.
+
+    TextTestRunner.run reads its clock exactly twice, before and after running
+    the tests (3.6 to 3.13; test_owners checks the time printed).
+    """
 
     def __init__(self, seconds):
         self._readings = [0.0, seconds]
@@ -279,9 +283,8 @@ def _print_tail(tail, late, settings, verbosity, counts):
     result = runner._makeResult()
     result.errors = [(_output.Described(name), text) for name, text in tail["errors"]]
     result.failures = [(_output.Described(name), text) for name, text in tail["failures"]]
-    owners = {}
-    for record, leak in late:
-        owners.setdefault(leak.owner or record.id, []).append(leak)
+    owners = by_owner(late)
+    for record, _leak in late:
         if record.outcome == "passed":
             counts["passed"] -= 1
         if record.outcome is not None:

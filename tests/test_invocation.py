@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from tempguard import invocation, report, sandbox, session, settings
+from tempguard import inuse, invocation, report, sandbox, session, settings
 from tests import support
 
 _WRITER = """
@@ -131,7 +131,7 @@ class KeepRunsTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.parent), [os.path.basename(ours)])
         sandbox.prune_runs(self.parent, keep_runs=0)
         self.assertEqual(os.listdir(self.parent), [])
-        self.assertEqual(invocation.process_start(os.getpid()) is None, not os.path.exists(
+        self.assertEqual(inuse.process_start(os.getpid()) is None, not os.path.exists(
             "/proc/self/stat"))
 
 

@@ -1,4 +1,4 @@
-"""The judge in process (tempguard.judge): real directories, held by fd, and hand-made candidates."""
+"""The judge in process (tempguard.judge): real directories held by fd, hand-made candidates."""
 
 import os
 import tempfile

@@ -9,6 +9,7 @@ reported, attributed to whoever made it.
 """
 
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -104,6 +105,9 @@ class OwnersTest(unittest.TestCase):
         for test in ("test_by_argument", "test_by_closure"):
             self.assertIn("FAIL: example_atexit.HandsToAtexit.%s\n" % test, summary)
         self.assertIn("(confirmed after the interpreter exited)", summary)
+        # The supervisor prints unittest's closing lines with the test process's run time.
+        seconds = float(re.search(r"\nRan 3 tests in ([0-9.]+)s\n", summary).group(1))
+        self.assertTrue(0.3 <= seconds < 60, summary)
         outcomes = {entry["id"].rsplit(".", 1)[1]: entry["outcome"] for entry in report["tests"]}
         self.assertEqual(outcomes, {"test_2_after": "passed", "test_by_argument": "failed",
                                     "test_by_closure": "failed"})
