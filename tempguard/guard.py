@@ -32,16 +32,17 @@ class TestGuard(object):
     """One test's tracking context and leak watch, from its start to its finish."""
 
     __test__ = False  # a Test*-named class that pytest must not collect
+    __slots__ = ("session", "record", "finished", "left", "confirmed", "child_scope", "nested",
+                 "_context", "_taken", "_parts", "_owners", "_saved_tempdir", "_observation")
 
     def __init__(self, session, test_id, continuing=False, observation=None):
         self.session = session
         self.record = TestRecord(test_id)
         self.finished = False
-        self.left = []
-        self.confirmed = []
+        self.left = self.confirmed = ()  # what it left, what of that was confirmed now
         self._context = None
         self.child_scope = None  # made when the test first starts a process
-        self._taken = set()  # paths of what the test's fixtures made (see take_part)
+        self._taken = _NOTHING  # paths of what the test's fixtures made (see take_part)
         self._parts = self._owners = None  # made by the first subTest
         if not session.owns_run:
             session.redirect.apply()
@@ -60,7 +61,7 @@ class TestGuard(object):
 
     def _tracked(self):
         if self._context is None:
-            return self._taken or _NOTHING
+            return self._taken
         return set(str(path) for path in self._context.tracked_paths()) | self._taken
 
     def begin_part(self, owner):
@@ -79,7 +80,8 @@ class TestGuard(object):
         test's; returns those candidates, for whoever judges the fixture's end."""
         _owner, observation = self._parts.pop()
         taken = observation.appeared(record.id, record, self._tracked())
-        self._taken.update(_ownership.candidate_path(candidate) for candidate in taken)
+        self._taken = self._taken.union(_ownership.candidate_path(candidate)
+                                        for candidate in taken)
         return taken
 
     def find_leaks(self):

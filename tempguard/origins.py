@@ -90,8 +90,10 @@ class Recorder(object):
             self.made = {}
         if self.forked:
             self.forked = {}
-        self._real.clear()
-        self._described.clear()
+        if self._real:
+            self._real.clear()
+        if self._described:
+            self._described.clear()
 
     def _resolved(self, parent):
         """*parent* resolved as the kernel would (links, "." and ".."); cached for one

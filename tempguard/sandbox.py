@@ -469,8 +469,9 @@ class TempdirRedirect(object):
     @staticmethod
     def snapshot():
         """Where tempfile and TMPDIR/TEMP/TMP point now (encoded), for put_back()."""
-        get = _inuse.environ_getter()  # this runs twice a test
-        return (tempfile.tempdir,) + tuple(map(get, _inuse.TEMP_DIR_VARIABLES))
+        get = _inuse.environ_getter()  # this runs once a test: three gets, no loop
+        tmpdir, temp, tmp = _inuse.TEMP_DIR_VARIABLES
+        return (tempfile.tempdir, get(tmpdir), get(temp), get(tmp))
 
     @staticmethod
     def put_back(saved):

@@ -116,6 +116,8 @@ class FixtureScopes(object):
         there is the next test's business; this saves two stats a test.
         """
         observation, context = self._take_phase()
+        if context is None and self._phase_children is None:
+            return observation  # once a test: nothing ran that made anything
         children = self._take_phase_children(self._innermost(), "run", observation)
         if context is not None or children:
             self._attach(self._innermost(), "run", context, children)

@@ -202,7 +202,9 @@ class Session(object):
         return len(self._guards) > 1
 
     def pop_guard(self, guard):
-        if guard in self._guards:
+        if self._guards and self._guards[-1] is guard:
+            self._guards.pop()
+        elif guard in self._guards:
             self._guards.remove(guard)
 
     def current_guard(self):

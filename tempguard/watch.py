@@ -34,20 +34,20 @@ class DirectoryWatch(object):
     def close(self):
         self.held.close()
 
-    def mark(self, fresh=True):
-        """The entries now; pass it to appeared_since() later.
-
-        With fresh=False, the entries as of the last check, when a new
-        stretch of time starts exactly where the last one was checked.
-        """
-        if fresh and not self._is_unchanged():
+    def mark(self):
+        """The entries now; pass it to appeared_since() later."""
+        if not self._is_unchanged():
             self._relist()
         return self._names
 
     def appeared_since(self, mark):
         """Names that exist now and did not at *mark*."""
-        if self._names is mark and self._is_unchanged():
-            return []
+        if self._names is mark and self._trusted:  # _is_unchanged(), written out: twice a test
+            try:
+                if self.held.fstat().st_mtime_ns == self._mtime:
+                    return []
+            except OSError:
+                pass
         self._relist()
         return sorted(self._names - mark)
 
@@ -69,7 +69,9 @@ class DirectoryWatch(object):
         # listing could leave the mtime unchanged: trust only older mtimes.
         granularity = 2.0 if after % 1000000000 == 0 else 0.05
         self._trusted = before == after and time.time() - after / 1e9 > granularity
-        self._names, self._mtime = names, after
+        # The same entries keep the same set: marks taken before still match it (is).
+        self._names = self._names if names == self._names else names
+        self._mtime = after
 
 
 class Observation(object):
@@ -77,8 +79,9 @@ class Observation(object):
 
     def __init__(self, session, continuing=False):
         self.session = session
-        fresh = not continuing
-        self._marks = [watch.mark(fresh) for watch in session.all_watches]
+        # Continuing: a stretch that starts exactly where the last one was checked.
+        self._marks = ([watch._names for watch in session.all_watches] if continuing
+                       else [watch.mark() for watch in session.all_watches])
         self._atexit_mark = _ownership.atexit_mark()
 
     def appeared(self, owner, record, exclude=(), owners=None):
@@ -88,7 +91,10 @@ class Observation(object):
         """
         found = []
         for watch, names in zip(self.session.all_watches, self._marks):
-            new = [name for name in watch.appeared_since(names)
+            new = watch.appeared_since(names)
+            if not new:
+                continue  # the common case, twice a test: one fstat, nothing else
+            new = [name for name in new
                    if _ownership.entry_path(watch.path, name) not in exclude and not (
                        watch.where == "outside" and (_sandbox.is_run_root_name(name)
                                                      or name.startswith(watch.ignored)
