@@ -94,17 +94,60 @@ def wait_until_free(scopes, seconds):
 
 
 class ChildDirs(object):
-    """Makes scope dirs in a run root, and wraps process starts to hand them to children."""
+    """Makes scope dirs in a run root, wraps process starts to hand them to children, and
+    keeps the dirs of children that outlive their starter (see end_scope)."""
 
     def __init__(self, root, current_scope):
         """*current_scope()* gives the ChildScope of whoever is running now, or None."""
         self.root = root
         self.current_scope = current_scope
+        self.lingering = []  # (scope, observation) whose processes outlived their starter
+        self._started = {}  # id(record) -> pids of the children it started
         self._sandbox = os.fsencode(root.tmp)
         self._pid = os.getpid()
         self._next = 0
         self._free = []
         self._saved = []
+
+    def scope_of(self, record):
+        """A new scope dir for the processes that *record*'s test or fixture starts (or
+        the running fixtures', if *record* is None); None as for new_scope."""
+        scope = self.new_scope()
+        if scope is not None and record is not None:
+            scope.owner, scope.record = record.id, record
+        return scope
+
+    def end_scope(self, scope, record, observation):
+        """The starter *record* ended: candidates (from *observation*) for what its
+        children left, or none yet if one of them (or theirs) still runs: the scope
+        then lingers, and is judged later."""
+        scope.owner, scope.record = record.id, record
+        self._started[id(record)] = [pid for _argv, pid in scope.processes]
+        try:
+            if scope.user() is not None:
+                scope.names_at_end = frozenset(scope.held.names())
+                self.lingering.append((scope, observation))
+                return []
+            candidates = observation.children_of(scope)
+        except OSError as error:
+            record.notes.append("%s: could not be listed (%s); left alone" % (scope.path, error))
+            return []
+        if not candidates:
+            self.release(scope)
+        return candidates
+
+    def take_lingering(self, seconds):
+        """Wait up to *seconds* for the processes of the lingering scopes to exit:
+        ([(scope, observation)] free now, [scope] still in use); none linger after."""
+        lingering, self.lingering = self.lingering, []
+        running = wait_until_free([scope for scope, _ in lingering], seconds)
+        return [(scope, obs) for scope, obs in lingering if scope not in running], running
+
+    def alive_during(self, record):
+        """The pids of the children that were running while *record*'s stretch ran: its
+        own, and earlier ones that outlived their starter."""
+        return list(self._started.get(id(record), ())) + [
+            pid for scope, _observation in self.lingering for _argv, pid in scope.processes]
 
     def new_scope(self):
         """A new, empty scope dir; None if the root was replaced or no name is left."""

@@ -113,8 +113,8 @@ class TestGuard(object):
             candidates = self._observation.appeared(record.id, record, self._tracked(),
                                                     self._owners)
             if self.child_scope is not None:
-                candidates += session.end_child_scope(self.child_scope, record,
-                                                      self._observation)
+                candidates += session.children.end_scope(self.child_scope, record,
+                                                         self._observation)
             if not self.nested:
                 session.forget_origins()
             if keep_policy == "all" or (keep_policy == "failed" and failed):

@@ -24,8 +24,8 @@ from .errors import HandleLostError
 from .held import high_fd, holds
 from .records import has_news, summed
 
-__all__ = ["Channel", "Handoff", "Lingering", "Waiting", "anonymous_file", "dump", "load",
-           "refusal"]
+__all__ = ["Channel", "Handoff", "Handover", "Lingering", "Waiting", "anonymous_file", "dump",
+           "load", "refusal"]
 
 
 # Pieces of encoded JSON written at a time (see Channel.send).
@@ -41,6 +41,42 @@ Lingering = collections.namedtuple("Lingering", "path owner record processes nam
 Handoff = collections.namedtuple(
     "Handoff", "records fixture_records waiting children_running counts tail reported "
                "usage_error")
+
+
+class Handover(object):
+    """The test process's side of one hand-off over *channel*: made once it is made.
+
+    Cut short (a second Ctrl-C while it is encoded), it is not made: it is
+    made again at exit, since what was judged is removed and must be reported.
+    """
+
+    def __init__(self, channel):
+        self._channel = channel
+        self.done = False
+        self.problem = None  # the OSError that lost the channel, if one did
+
+    def send(self, judge, records, fixture_records, children_running, counts=None, tail=None,
+             complete=True):
+        """Hand over what *judge* left waiting for exit, with the rest (see dump); False
+        if it was made already or the channel was lost."""
+        if self.done:
+            return False
+        waiting = [Waiting(c.where, c.place.path, c.name, c.identity, c.kind, c.owner, c.record,
+                           confirmed, c.origin, judge.pending_move(c))
+                   for c, confirmed in judge.waiting_for_exit()]
+        try:
+            self._channel.send(dump(records, fixture_records, waiting, children_running,
+                                    counts, tail, complete))
+        except OSError as error:
+            self.done, self.problem = True, error
+            return False
+        self.done = True
+        return True
+
+    def refuse(self, error):
+        """No test runs: a usage error (*error*, its text) was found before the first."""
+        self.done = True
+        self._channel.send(refusal(error))
 
 
 def dump(records, fixture_records, waiting, children_running, counts=None, tail=None,

@@ -106,7 +106,7 @@ class FixtureScopes(object):
         if self._phase is None:
             return None
         if self._phase_children is None:
-            self._phase_children = self._session.new_child_scope(None)
+            self._phase_children = self._session.children.scope_of(None)
         return self._phase_children
 
     def merge_phase(self):
@@ -181,8 +181,8 @@ class FixtureScopes(object):
         children, self._phase_children = self._phase_children, None
         if children is None:
             return []
-        return self._session.end_child_scope(children, self._scope(scope_key, scope_id).record,
-                                             observation)
+        return self._session.children.end_scope(
+            children, self._scope(scope_key, scope_id).record, observation)
 
     def _innermost(self):
         return next(reversed(self._scopes), ("run",))

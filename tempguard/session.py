@@ -55,7 +55,8 @@ class Session(object):
         self.fixture_records = []
         self.root = root
         self.supervised = root is not None
-        self.judge = Judge(settings, on_confirm=self.list_record, hint_pids=self._hint_pids)
+        self.judge = Judge(settings, on_confirm=self.list_record,
+                           hint_pids=lambda record: self.children.alive_during(record))
         self.scopes = FixtureScopes(self)
         self.redirect = None
         self.sandbox_watch = None
@@ -67,17 +68,13 @@ class Session(object):
         self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.started = self.stopped = False
-        self._channel = channel
+        self._handover = _handoff.Handover(channel) if self.supervised else None
         self._inside = inside
         self._report_part = None
         self._counts = None
         self._pid = os.getpid()
         self._guards = []
         self._undo = contextlib.ExitStack()  # the process-wide changes, undone last first
-        self._handed_off = False
-        self._hand_off_problem = None
-        self._lingering = []  # child scopes whose processes outlived their starter
-        self._started = {}  # id(record) -> pids of the children it started
 
     def start(self):
         """Make (or join) the run root and watches, then make the process-wide changes:
@@ -116,7 +113,10 @@ class Session(object):
             self.watches.append(_watch.DirectoryWatch(_held.HeldDirectory(path), "outside",
                                                       self.ignored_prefixes))
             self.all_watches.append(self.watches[-1])
-        self._ignore_report()
+        if self.settings.report:
+            # No leak where it is written: the other processes of a parallel run write
+            # it (and its partial files) while this one watches its directory.
+            _watch.ignore(self.watches, self.settings.report, prefix=True)
         linked = list(self.settings.linked)
         if not self._inside and os.path.realpath(given) != given:
             linked.insert(0, (given, self.system_tempdir))
@@ -168,26 +168,10 @@ class Session(object):
                 self._finish_root()
         return confirmed
 
-    def _ignore_report(self):
-        """The report is no leak where it is written: the other processes of a parallel
-        run write it (and its partial files) while this one watches its directory."""
-        if self.settings.report:
-            for watch in self._watches_of(os.path.dirname(self.settings.report)):
-                watch.ignored += (os.path.basename(self.settings.report),)
-
     def ignore_entry(self, path):
         """*path*, an entry of a watched directory that the harness owns (pytest's
         --basetemp), is never a candidate."""
-        for watch in self._watches_of(os.path.dirname(path)):
-            watch.ignored_names.add(os.path.basename(path))
-
-    def _watches_of(self, directory):
-        """The watches of *directory*, matched by identity, not by spelling."""
-        try:
-            st = os.stat(directory)
-        except OSError:
-            return []
-        return [watch for watch in self.watches if watch.held.identity == _held.inode_key(st)]
+        _watch.ignore(self.watches, path)
 
     # -- tests and what they run in ---------------------------------------------
 
@@ -202,9 +186,7 @@ class Session(object):
         return len(self._guards) > 1
 
     def pop_guard(self, guard):
-        if self._guards and self._guards[-1] is guard:
-            self._guards.pop()
-        elif guard in self._guards:
+        if guard in self._guards:
             self._guards.remove(guard)
 
     def current_guard(self):
@@ -214,12 +196,7 @@ class Session(object):
     def context_for_now(self):
         """Where files go when no context is active: the running test's, else the
         context of this stretch between tests (see FixtureScopes.phase_context)."""
-        if self._guards:
-            return self._guards[-1].context
-        return self.scopes.phase_context()
-
-    def origin_of(self, path):
-        return self.origins.origin_of(path) if self.origins is not None else None
+        return self._guards[-1].context if self._guards else self.scopes.phase_context()
 
     def forget_origins(self):
         if self.origins is not None:
@@ -233,59 +210,25 @@ class Session(object):
         if self._guards:
             guard = self._guards[-1]
             if guard.child_scope is None:
-                guard.child_scope = self.new_child_scope(guard.record)
+                guard.child_scope = self.children.scope_of(guard.record)
             return guard.child_scope
         return self.scopes.phase_child_dir()
-
-    def new_child_scope(self, record):
-        """A new child dir for the processes that *record*'s test or fixture starts."""
-        scope = self.children.new_scope()
-        if scope is not None and record is not None:
-            scope.owner, scope.record = record.id, record
-        return scope
-
-    def end_child_scope(self, scope, record, observation):
-        """The starter *record* ended: candidates for what its children left, or none
-        yet if one of them (or their children) still runs; that is judged later."""
-        scope.owner, scope.record = record.id, record
-        self._started[id(record)] = [pid for _argv, pid in scope.processes]
-        try:
-            if scope.user() is not None:
-                scope.names_at_end = frozenset(scope.held.names())
-                self._lingering.append((scope, observation))
-                return []
-            candidates = observation.children_of(scope)
-        except OSError as error:
-            record.notes.append("%s: could not be listed (%s); left alone" % (scope.path, error))
-            return []
-        if not candidates:
-            self.children.release(scope)
-        return candidates
-
-    def _hint_pids(self, record):
-        """The run's children that were running while *record*'s stretch ran: its own, and
-        earlier ones still alive (see Judge.unattributed_of)."""
-        return list(self._started.get(id(record), ())) + [
-            pid for scope, _observation in self._lingering for _argv, pid in scope.processes]
 
     def _judge_lingering(self):
         """Judge the dirs of children that outlived their starter, once they have exited;
         wait CHILD_GRACE_SECONDS for them. A dir still in use is removed later by a
         reaper (see _finish_root)."""
         confirmed = []
-        running = _children.wait_until_free([scope for scope, _ in self._lingering],
-                                            CHILD_GRACE_SECONDS)
-        for scope, observation in self._lingering:
-            if scope not in running:
-                confirmed += self.judge.judge(self.judge.settle(observation.children_of(scope)),
-                                              "child", None)
+        free, running = self.children.take_lingering(CHILD_GRACE_SECONDS)
+        for scope, observation in free:
+            confirmed += self.judge.judge(self.judge.settle(observation.children_of(scope)),
+                                          "child", None)
         for scope in running:
             pid = scope.user()
             if not self.supervised:  # else the supervisor waits for it again, and says
                 scope.record.notes.append(scope.still_used(pid))
             self.list_record(scope.record)
             self.children_running.append((scope, pid))
-        self._lingering = []
         return confirmed
 
     # -- the end: hand-off, exit, report -------------------------------------------
@@ -298,33 +241,19 @@ class Session(object):
         Done only once it is done: cut short (a second Ctrl-C), it is made again
         at exit, since what was judged is removed and must be reported.
         """
-        if not self.supervised or self._handed_off:
+        if self._handover is None:
             return False
-        waiting = []
-        for candidate, confirmed in self.judge.waiting_for_exit():
+        for candidate, _confirmed in self.judge.waiting_for_exit():
             self.list_record(candidate.record)
-            waiting.append(_handoff.Waiting(
-                candidate.where, candidate.place.path, candidate.name, candidate.identity,
-                candidate.kind, candidate.owner, candidate.record, confirmed,
-                candidate.origin, self.judge.pending_move(candidate)))
-        try:
-            self._channel.send(_handoff.dump(
-                self.records, self.fixture_records, waiting,
-                [scope for scope, _pid in self.children_running], counts, tail,
-                complete=bool(self.settings.report)))
-        except OSError as error:
-            self._handed_off = True
-            self._hand_off_problem = error
-            return False
-        self._handed_off = True
-        return True
+        return self._handover.send(self.judge, self.records, self.fixture_records,
+                                   [scope for scope, _pid in self.children_running], counts,
+                                   tail, complete=bool(self.settings.report))
 
     def refuse(self, error):
         """No test runs: a usage error (*error*, its text) was found before the first. A
         supervisor is told, and reports nothing."""
-        self._handed_off = True
-        if self.supervised:
-            self._channel.send(_handoff.refusal(error))
+        if self._handover is not None:
+            self._handover.refuse(error)
 
     def note(self, text):
         """Add a note to the run's own record."""
@@ -341,10 +270,10 @@ class Session(object):
                                                   for scope, pid in self.children_running])
         if self.supervised:
             self.hand_off()
-            if self._hand_off_problem is not None:
+            if self._handover.problem is not None:
                 sys.stderr.write("\ntempguard: could not hand this run over to its "
                                  "supervisor: %s; what its tests left in the sandbox is "
-                                 "judged as the run's\n" % self._hand_off_problem)
+                                 "judged as the run's\n" % self._handover.problem)
             return
         if self.root.held.fd is None:
             return
@@ -356,15 +285,6 @@ class Session(object):
             self.root.leave()
         else:
             self._finish_root()
-
-    def give_up(self, error):
-        """At exit, after *error*: say so, and leave the run root for a later run to prune."""
-        sys.stderr.write("\ntempguard: could not finish the run at exit (%s); its run root %s "
-                         "is left for a later run to prune\n" % (error, self.root.path))
-        try:
-            self.root.leave()
-        except OSError:
-            pass  # unmarked, it is pruned as a dead run's all the same
 
     def _finish_root(self):
         """Remove the run root, or hand it to a reaper while children of the run still
@@ -437,7 +357,17 @@ def _at_exit():
             try:
                 session._at_exit()
             except OSError as error:
-                session.give_up(error)
+                _give_up(session, error)
+
+
+def _give_up(session, error):
+    """At exit, after *error*: say so, and leave the run root for a later run to prune."""
+    sys.stderr.write("\ntempguard: could not finish the run at exit (%s); its run root %s "
+                     "is left for a later run to prune\n" % (error, session.root.path))
+    try:
+        session.root.leave()
+    except OSError:
+        pass  # unmarked, it is pruned as a dead run's all the same
 
 
 atexit.register(_at_exit)

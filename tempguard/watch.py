@@ -5,13 +5,14 @@ have changed; an Observation is one stretch of time over all of a session's
 watches, and turns what appeared in it into candidates for judgement.
 """
 
+import os
 import time
 
 from . import ownership as _ownership
 from . import sandbox as _sandbox
 from .cleanup import inode_key
 
-__all__ = ["DirectoryWatch", "Observation"]
+__all__ = ["DirectoryWatch", "Observation", "ignore"]
 
 
 class DirectoryWatch(object):
@@ -99,16 +100,15 @@ class Observation(object):
                        watch.where == "outside" and (_sandbox.is_run_root_name(name)
                                                      or name.startswith(watch.ignored)
                                                      or name in watch.ignored_names))]
+            recorder = self.session.origins
             for name, st in zip(new, watch.held.stats(new)):
                 path = _ownership.entry_path(watch.path, name)
-                if st is None or self.session.judge.is_judged(watch.held, name,
-                                                        inode_key(st)):
+                if st is None or self.session.judge.is_judged(watch.held, name, inode_key(st)):
                     continue
                 found.append(_ownership.Candidate(
                     watch.held, name, inode_key(st), _ownership.kind_of(st.st_mode),
-                    watch.where,
-                    (owners or {}).get(path, owner), record, self._atexit_mark,
-                    self.session.origin_of(path)))
+                    watch.where, (owners or {}).get(path, owner), record, self._atexit_mark,
+                    recorder.origin_of(path) if recorder is not None else None))
         return found
 
     def children_of(self, scope):
@@ -122,3 +122,20 @@ class Observation(object):
                     "sandbox", scope.owner, scope.record, self._atexit_mark,
                     scope.origin(name)))
         return found
+
+
+def ignore(watches, path, prefix=False):
+    """*path*, an entry of a watched directory, is never a candidate; with *prefix*, no
+    name that starts with its name is. Its directory is found by identity, not by
+    spelling."""
+    try:
+        st = os.stat(os.path.dirname(path))
+    except OSError:
+        return
+    name = os.path.basename(path)
+    for watch in watches:
+        if watch.held.identity == inode_key(st):
+            if prefix:
+                watch.ignored += (name,)
+            else:
+                watch.ignored_names.add(name)
