@@ -26,18 +26,18 @@ from . import inuse as _inuse
 from . import origins as _origins
 from .held import HeldDirectory, own_umask
 
-__all__ = ["ChildScope", "ChildDirs"]
+__all__ = ["ChildDir", "ChildDirs"]
 
 _ENV_NAMES = _inuse.TEMP_DIR_VARIABLES
 _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
-# A scope's dir is <run root>/XYZ: with the 7-character run root name, 12
+# A child dir is <run root>/XYZ: with the 7-character run root name, 12
 # characters over the temp dir, as the sandbox (<run root>/t) is budgeted.
 _NAME_LENGTH = 3
 _SHARED_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker",
                    "multiprocessing.semaphore_tracker")
 
 
-class ChildScope(object):
+class ChildDir(object):
     """The temp dir of the processes one test or fixture started, and who they were."""
 
     def __init__(self, name, path, held):
@@ -82,7 +82,7 @@ def _command_line(pid):
 
 def wait_until_free(scopes, seconds):
     """Wait up to *seconds* for no live process to use any of *scopes*; those still in
-    use then (see ChildScope.user), as a list."""
+    use then (see ChildDir.user), as a list."""
     deadline = time.monotonic() + seconds
     running = list(scopes)
     while running:
@@ -94,13 +94,13 @@ def wait_until_free(scopes, seconds):
 
 
 class ChildDirs(object):
-    """Makes scope dirs in a run root, wraps process starts to hand them to children, and
-    keeps the dirs of children that outlive their starter (see end_scope)."""
+    """Makes child dirs in a run root, wraps process starts to hand them to children, and
+    keeps the dirs of children that outlive their starter (see end_dir)."""
 
-    def __init__(self, root, current_scope):
-        """*current_scope()* gives the ChildScope of whoever is running now, or None."""
+    def __init__(self, root, current_dir):
+        """*current_dir()* gives the ChildDir of whoever is running now, or None."""
         self.root = root
-        self.current_scope = current_scope
+        self.current_dir = current_dir
         self.lingering = []  # (scope, observation) whose processes outlived their starter
         self._started = {}  # id(record) -> pids of the children it started
         self._sandbox = os.fsencode(root.tmp)
@@ -109,15 +109,15 @@ class ChildDirs(object):
         self._free = []
         self._saved = []
 
-    def scope_of(self, record):
-        """A new scope dir for the processes that *record*'s test or fixture starts (or
-        the running fixtures', if *record* is None); None as for new_scope."""
-        scope = self.new_scope()
+    def dir_for(self, record):
+        """A new child dir for the processes that *record*'s test or fixture starts (or
+        the running fixtures', if *record* is None); None as for new_dir."""
+        scope = self.new_dir()
         if scope is not None and record is not None:
             scope.owner, scope.record = record.id, record
         return scope
 
-    def end_scope(self, scope, record, observation):
+    def end_dir(self, scope, record, observation):
         """The starter *record* ended: candidates (from *observation*) for what its
         children left, or none yet if one of them (or theirs) still runs: the scope
         then lingers, and is judged later."""
@@ -137,7 +137,7 @@ class ChildDirs(object):
         return candidates
 
     def take_lingering(self, seconds):
-        """Wait up to *seconds* for the processes of the lingering scopes to exit:
+        """Wait up to *seconds* for the processes of the lingering dirs to exit:
         ([(scope, observation)] free now, [scope] still in use); none linger after."""
         lingering, self.lingering = self.lingering, []
         running = wait_until_free([scope for scope, _ in lingering], seconds)
@@ -149,8 +149,8 @@ class ChildDirs(object):
         return list(self._started.get(id(record), ())) + [
             pid for scope, _observation in self.lingering for _argv, pid in scope.processes]
 
-    def new_scope(self):
-        """A new, empty scope dir; None if the root was replaced or no name is left."""
+    def new_dir(self):
+        """A new, empty child dir; None if the root was replaced or no name is left."""
         if self.root.held.fd is None or self.root.held.is_replaced():
             return None
         while True:
@@ -166,10 +166,10 @@ class ChildDirs(object):
             except FileExistsError:
                 continue
             path = os.path.join(self.root.path, name)
-            return ChildScope(name, path, HeldDirectory(path, self.root.held.fd))
+            return ChildDir(name, path, HeldDirectory(path, self.root.held.fd))
 
     def release(self, scope):
-        """Remove an empty scope dir, so that its name can serve another scope."""
+        """Remove an empty child dir, so that its name can serve another scope."""
         scope.held.close()
         try:
             os.rmdir(scope.name, dir_fd=self.root.held.fd)
@@ -206,7 +206,7 @@ class ChildDirs(object):
                                     if isinstance(arg, (str, bytes))
                                     for helper in _SHARED_HELPERS):
             return None
-        return self.current_scope()
+        return self.current_dir()
 
     def _fork_exec(self, original):
         def fork_exec(args, executable_list, close_fds, pass_fds, cwd, env, *rest):

@@ -32,7 +32,7 @@ class TestGuard(object):
     """One test's tracking context and leak watch, from its start to its finish."""
 
     __test__ = False  # a Test*-named class that pytest must not collect
-    __slots__ = ("session", "record", "finished", "left", "confirmed", "child_scope", "nested",
+    __slots__ = ("session", "record", "finished", "left", "confirmed", "child_dir", "nested",
                  "_context", "_taken", "_parts", "_owners", "_saved_tempdir", "_observation")
 
     def __init__(self, session, test_id, continuing=False, observation=None):
@@ -41,7 +41,7 @@ class TestGuard(object):
         self.finished = False
         self.left = self.confirmed = ()  # what it left, what of that was confirmed now
         self._context = None
-        self.child_scope = None  # made when the test first starts a process
+        self.child_dir = None  # made when the test first starts a process
         self._taken = _NOTHING  # paths of what the test's fixtures made (see take_part)
         self._parts = self._owners = None  # made by the first subTest
         if not session.owns_run:
@@ -112,8 +112,8 @@ class TestGuard(object):
         try:
             candidates = self._observation.appeared(record.id, record, self._tracked(),
                                                     self._owners)
-            if self.child_scope is not None:
-                candidates += session.children.end_scope(self.child_scope, record,
+            if self.child_dir is not None:
+                candidates += session.children.end_dir(self.child_dir, record,
                                                          self._observation)
             if not self.nested:
                 session.forget_origins()

@@ -82,7 +82,7 @@ class Handover(object):
 def dump(records, fixture_records, waiting, children_running, counts=None, tail=None,
          complete=True):
     """The payload for load(): the run's records; *waiting*, [Waiting] with candidates'
-    records; *children_running*, [ChildScope]; unittest's *counts* and *tail*.
+    records; *children_running*, [ChildDir]; unittest's *counts* and *tail*.
 
     Unless *complete* (a JSON report is to be written), only the records with
     something to say travel; the rest are summed into one, which keeps the totals.

@@ -9,7 +9,7 @@ from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .guard import guarding_session
 from .session import Session, active_session
-from .settings import Settings, checked_policy
+from .settings import Settings, checked_policy, class_policy
 from .tracking import _as_bytes, _check_affix, current_context
 
 __all__ = ["TempGuardMixin"]
@@ -117,7 +117,8 @@ class TempGuardMixin(object):
         return result
 
     def _tempguard_policy(self, name):
-        value = getattr(self, "tempguard_" + name)
+        value = checked_policy(name, getattr(self, "tempguard_" + name),
+                               "%s.tempguard_%s" % (self.id(), name))
         return value if value is not None else getattr(_session().settings, name)
 
     def _tempguard_check_leaks(self, guard):
@@ -262,7 +263,7 @@ def _close_scope(key, test_class):
     session = _session()
     for record, leaks in session.scopes.close_scopes([key]):
         _apply_leak_policy(
-            getattr(test_class, "tempguard_leaks", None) or session.settings.leaks,
+            class_policy(test_class, "leaks") or session.settings.leaks,
             _output.leak_message(record.id, leaks, session.settings), test_class)
 
 

@@ -24,7 +24,7 @@ _POLL_SECONDS = 0.25
 
 def remove_when_free(root, scopes, keep_runs):
     """Hand *root* over to a detached process that removes it (RunRoot.close with
-    *keep_runs*) once no process uses any of *scopes* (see ChildScope.user).
+    *keep_runs*) once no process uses any of *scopes* (see ChildDir.user).
 
     None if that process started; else the root is left, marked finished, for
     a later run or the monitor to prune, and the note that says so is returned.

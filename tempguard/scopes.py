@@ -106,7 +106,7 @@ class FixtureScopes(object):
         if self._phase is None:
             return None
         if self._phase_children is None:
-            self._phase_children = self._session.children.scope_of(None)
+            self._phase_children = self._session.children.dir_for(None)
         return self._phase_children
 
     def merge_phase(self):
@@ -181,7 +181,7 @@ class FixtureScopes(object):
         children, self._phase_children = self._phase_children, None
         if children is None:
             return []
-        return self._session.children.end_scope(
+        return self._session.children.end_dir(
             children, self._scope(scope_key, scope_id).record, observation)
 
     def _innermost(self):

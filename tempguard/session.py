@@ -132,7 +132,7 @@ class Session(object):
             self.origins = _origins.Recorder(watch.path for watch in self.all_watches)
             self.origins.start()  # the audit recorder
             self._undo.callback(self.origins.stop)
-        self.children = _children.ChildDirs(self.root, self._child_scope_for_now)
+        self.children = _children.ChildDirs(self.root, self._child_dir_for_now)
         self.children.install()  # the process wrappers
         self._undo.callback(self.children.uninstall)
         _ownership.atexit_log.start()  # the atexit patch
@@ -204,14 +204,14 @@ class Session(object):
 
     # -- children ------------------------------------------------------------------
 
-    def _child_scope_for_now(self):
-        """The scope dir for a process started now: the running test's, or the running
+    def _child_dir_for_now(self):
+        """The child dir for a process started now: the running test's, or the running
         fixtures'; None outside both (the child then writes in the sandbox)."""
         if self._guards:
             guard = self._guards[-1]
-            if guard.child_scope is None:
-                guard.child_scope = self.children.scope_of(guard.record)
-            return guard.child_scope
+            if guard.child_dir is None:
+                guard.child_dir = self.children.dir_for(guard.record)
+            return guard.child_dir
         return self.scopes.phase_child_dir()
 
     def _judge_lingering(self):

@@ -20,7 +20,7 @@ from . import invocation as _invocation
 from . import output as _output
 from . import ownership as _ownership
 from . import report as _report
-from .children import ChildScope, wait_until_free
+from .children import ChildDir, wait_until_free
 from .held import HeldDirectory
 from .judge import existing, is_unattributed, leak_of
 from .kept import move_into_kept
@@ -125,7 +125,7 @@ def _judge_children(entries, late):
             held = HeldDirectory(entry.path)
         except OSError:
             continue  # gone, or replaced: nothing of ours is there to judge
-        scope = ChildScope(os.path.basename(entry.path), entry.path, held)
+        scope = ChildDir(os.path.basename(entry.path), entry.path, held)
         scope.owner, scope.record = entry.owner, entry.record
         scope.processes = entry.processes
         scope.names_at_end = entry.names_at_end

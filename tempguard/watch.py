@@ -112,7 +112,7 @@ class Observation(object):
         return found
 
     def children_of(self, scope):
-        """Candidates for what stands in a child scope's dir now."""
+        """Candidates for what stands in a child dir now."""
         found = []
         for name in scope.held.names():
             st = scope.held.stat(name)

@@ -8,7 +8,7 @@ import pickle
 import unittest
 
 from tempguard import handoff, report, wire
-from tempguard.children import ChildScope
+from tempguard.children import ChildDir
 from tempguard.records import Leak, TestRecord
 
 
@@ -78,7 +78,7 @@ class HandoffTest(unittest.TestCase):
                                    ["/tmp/tgx/kept/t.T.busy", [1, 9]]),
                    handoff.Waiting("outside", "/tmp", "cwd", (1, 3), "dir", "setUpClass",
                                    fixture, True, None, None)]
-        child = ChildScope("ab1", "/tmp/tgx/ab1", None)
+        child = ChildDir("ab1", "/tmp/tgx/ab1", None)
         child.owner, child.record = "t.T.quiet", quiet
         child.processes, child.names_at_end = [(["python3", "w.py"], 77)], frozenset(["x"])
         for complete in (True, False):
