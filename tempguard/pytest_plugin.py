@@ -105,6 +105,7 @@ class _Guard(object):
     def __init__(self, config, settings):
         self.config = config
         self.settings = settings
+        self.counts = _Counts(config)  # pytest's, for the report's totals
         self.session = None
         self.guard = None
         self.item = None
@@ -138,7 +139,10 @@ class _Guard(object):
             self.config.workeroutput[_WORKER_OUTPUT] = json.dumps(
                 _wire.dump(self.session.records, self.session.fixture_records))
         else:
-            self.session.write_report()
+            self.session.write_report(self.counts.totals)
+
+    def pytest_collectreport(self, report):
+        self.counts.add_collected(report)
 
     def pytest_terminal_summary(self, terminalreporter):
         if not hasattr(self.config, "workerinput"):
@@ -167,11 +171,14 @@ class _Guard(object):
             self.guard = self.item = None
             self.session.scopes.begin_phase(continuing=True)
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        report = (yield).get_result()
-        if item is not self.item:
+    def pytest_runtest_logreport(self, report):
+        """Each report as pytest logs it (a subTest's as a subtest report): the test's
+        outcome, and the counts of pytest's summary."""
+        self.counts.add(report)
+        if self.item is None or report.nodeid != self.item.nodeid:
             return
+        if _is_subtest(report) and not report.failed:
+            return  # a skipped or passed subTest leaves its test's outcome as it is
         outcome = _outcome_of(report)
         if outcome is not None:
             self.outcome = worse_outcome(self.outcome, outcome)
@@ -275,8 +282,15 @@ class _Controller(object):
 
     def __init__(self, config, settings):
         self.settings = settings
+        self.counts = _Counts(config)
         self.records = []
         self.fixture_records = []
+
+    def pytest_runtest_logreport(self, report):
+        self.counts.add(report)  # the workers' reports, as the controller's terminal counts them
+
+    def pytest_collectreport(self, report):
+        self.counts.add_collected(report)  # a worker's skip or error, once (xdist dedups)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error):
@@ -294,11 +308,45 @@ class _Controller(object):
     def pytest_sessionfinish(self, session, exitstatus):
         if self.settings.report:
             _report.write_json(self.settings.report, _report.run_report(
-                self.records, self.fixture_records, None, self.settings.origins_mode),
+                self.records, self.fixture_records, self.counts.totals,
+                self.settings.origins_mode),
                 _invocation.current_id(), _invocation.part_id())
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")
+# pytest's summary categories, as the report's outcome names.
+_OUTCOME_OF_CATEGORY = {"passed": "passed", "failed": "failed", "error": "error",
+                        "skipped": "skipped", "xfailed": "expected_failure",
+                        "xpassed": "unexpected_success"}
+
+
+class _Counts(object):
+    """The outcomes pytest's summary line counts, tallied as its terminal tallies them:
+    each report in the category pytest_report_teststatus gives it (a failed subTest
+    counts, a passed or quietly skipped one does not), and collection skips and errors."""
+
+    def __init__(self, config):
+        self._config = config
+        self.totals = {outcome: 0 for outcome in _OUTCOME_OF_CATEGORY.values()}
+        self.totals["tests"] = 0
+
+    def add(self, report):
+        category = self._config.hook.pytest_report_teststatus(report=report,
+                                                              config=self._config)[0]
+        self._count(_OUTCOME_OF_CATEGORY.get(category))
+
+    def add_collected(self, report):
+        self._count("error" if report.failed else "skipped" if report.skipped else None)
+
+    def _count(self, outcome):
+        if outcome is not None:
+            self.totals[outcome] += 1
+            self.totals["tests"] += 1
+
+
+def _is_subtest(report):
+    """True for the report of one subTest (pytest 9's, or pytest-subtests')."""
+    return type(report).__name__ in ("SubtestReport", "SubTestReport")
 
 
 def _outcome_of(report):

@@ -189,6 +189,34 @@ class PytestPluginTest(unittest.TestCase):
                       "fail, not 'Fail'", completed.stderr)
         self.assertEqual(os.listdir(scratch), [])
 
+    def test_report_totals_are_pytest_s_summary_numbers(self):
+        """Tests skipped at collection were missing from the totals, and one skipped
+        subTest made a passing test "skipped" (send2trash: 21 tests, 2 skipped in
+        pytest; 19 and 0 in the report)."""
+        for args in ([], ["-n", "2"]):
+            if args:
+                _require("xdist")
+            with self.subTest(args=args):
+                scratch = support.scratch_dir(self)
+                report = os.path.join(scratch, "report.json")
+                completed = support.run_python(
+                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+                     "counts_suite.py", "counts_skipped_module.py", "-p",
+                     "tempguard.pytest_plugin", "--tempguard", "--tempguard-report", report]
+                    + args, cwd=SUITE, env={"TMPDIR": scratch})
+                summary = completed.stdout.strip().splitlines()[-1]
+                pytest_counts = {word: int(number) for number, word in
+                                 re.findall(r"(\d+) (passed|failed|skipped|errors?)", summary)}
+                totals = support.load_json(report)["totals"]
+                self.assertEqual({name: totals[name] for name in ("passed", "failed", "skipped")
+                                  if totals[name]}, pytest_counts, completed.stdout)
+                self.assertEqual(totals["tests"], sum(pytest_counts.values()))
+                outcomes = {entry["id"].rsplit("::", 1)[1]: entry["outcome"]
+                            for entry in support.load_json(report)["tests"]}
+                self.assertEqual(outcomes, {"test_one_subtest_skips": "passed",
+                                            "test_one_subtest_fails": "failed",
+                                            "test_plain": "passed"})
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
