@@ -64,25 +64,41 @@ class TestGuard(object):
             return self._taken
         return set(str(path) for path in self._context.tracked_paths()) | self._taken
 
-    def begin_part(self, owner):
-        """Entries that appear from now until end_part() belong to *owner* (a subTest)."""
+    def begin_part(self, owner, record=None):
+        """Entries that appear from now until end_part() belong to *owner* (a subTest);
+        with *record*, a fixture's, until take_part(): so do the processes it starts."""
         if self._parts is None:
             self._parts, self._owners = [], {}
-        self._parts.append((owner, _watch.Observation(self.session)))
+        self._parts.append([owner, _watch.Observation(self.session), record, None])
 
     def end_part(self):
-        owner, observation = self._parts.pop()
+        owner, observation, _record, _child_dir = self._parts.pop()
         for candidate in observation.appeared(owner, self.record, self._tracked()):
             self._owners.setdefault(_ownership.candidate_path(candidate), owner)
 
     def take_part(self, record):
-        """End a part begun for a fixture: what appeared in it is *record*'s, not the
-        test's; returns those candidates, for whoever judges the fixture's end."""
-        _owner, observation = self._parts.pop()
+        """End a part begun for a fixture: what appeared in it, and what the processes it
+        started left, is *record*'s, not the test's; returns those candidates, for
+        whoever judges the fixture's end."""
+        _owner, observation, _record, child_dir = self._parts.pop()
         taken = observation.appeared(record.id, record, self._tracked())
         self._taken = self._taken.union(_ownership.candidate_path(candidate)
                                         for candidate in taken)
+        if child_dir is not None:
+            taken += self.session.children.end_dir(child_dir, record, observation)
         return taken
+
+    def child_dir_for_now(self, children):
+        """The child dir of a process started now: the running fixture's, else the
+        test's; made when first asked for."""
+        part = self._parts[-1] if self._parts else None
+        if part is not None and part[2] is not None:
+            if part[3] is None:
+                part[3] = children.dir_for(part[2])
+            return part[3]
+        if self.child_dir is None:
+            self.child_dir = children.dir_for(self.record)
+        return self.child_dir
 
     def find_leaks(self):
         """Untracked entries that appeared since the test started, exist now and that

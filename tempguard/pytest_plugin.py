@@ -223,7 +223,7 @@ class _Guard(object):
         if fixturedef.scope != "function":
             self.wide[id(fixturedef)] = fixturedef
         record = TestRecord(_fixture_id(fixturedef, request), is_listed=False)
-        guard.begin_part(record.id)
+        guard.begin_part(record.id, record)
         try:
             yield
         finally:

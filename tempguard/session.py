@@ -208,10 +208,7 @@ class Session(object):
         """The child dir for a process started now: the running test's, or the running
         fixtures'; None outside both (the child then writes in the sandbox)."""
         if self._guards:
-            guard = self._guards[-1]
-            if guard.child_dir is None:
-                guard.child_dir = self.children.dir_for(guard.record)
-            return guard.child_dir
+            return self._guards[-1].child_dir_for_now(self.children)
         return self.scopes.phase_child_dir()
 
     def _judge_lingering(self):

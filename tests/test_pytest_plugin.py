@@ -217,6 +217,31 @@ class PytestPluginTest(unittest.TestCase):
                                             "test_one_subtest_fails": "failed",
                                             "test_plain": "passed"})
 
+    def test_the_children_of_a_fixture_are_the_fixture_s(self):
+        """A session fixture's helper server and a function fixture's subprocess were
+        named children of the tests that first used them."""
+        for args in ([], ["-n", "2"]):
+            if args:
+                _require("xdist")
+            with self.subTest(args=args):
+                scratch = support.scratch_dir(self)
+                report = os.path.join(scratch, "report.json")
+                completed = support.run_python(
+                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+                     "fixture_children_suite.py", "-p", "tempguard.pytest_plugin",
+                     "--tempguard", "--tempguard-report", report] + args, cwd=SUITE,
+                    env={"TMPDIR": scratch})
+                self.assertEqual(completed.returncode, 0, completed.stdout)
+                owners = {(os.path.basename(leak["path"])[:6], leak["owner"])
+                          for entry in support.load_json(report)["tests"]
+                          + support.load_json(report)["fixtures"] for leak in entry["leaks"]}
+                self.assertEqual(owners, {
+                    ("helper", "fixture helper (fixture_children_suite.py::test_uses_helper)"),
+                    ("server", "fixture server (session)"),
+                    ("itself", "fixture_children_suite.py::test_third")}, completed.stdout)
+                self.assertEqual([name for name in os.listdir(scratch)
+                                  if not name.startswith("pytest-of-")], ["report.json"])
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
