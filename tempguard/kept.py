@@ -35,8 +35,11 @@ def copy_entry(source, target):
 
     Only regular files are opened: a device node such as /dev/zero would fill
     the disk and /dev/kmsg block for ever; FIFOs and sockets are left out too.
-    A failure to copy comes first in the list.
+    A failure to copy comes first in the list. A source gone already (its
+    owner removed it) is nothing to keep, and no failure.
     """
+    if not os.path.lexists(source):
+        return []
     special = []
 
     def copy_file(src, dst):
@@ -90,6 +93,7 @@ def move_into_kept(candidate, kept):
         if held.identity != tuple(kept_identity):
             return _not_moved(candidate, "its kept directory was replaced")
         if _ownership.state_of(candidate) != "same":
+            _drop_if_empty(kept_path, candidate.record)
             return False  # gone or replaced: the removal says which
         os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
                   dst_dir_fd=held.fd)
@@ -98,6 +102,17 @@ def move_into_kept(candidate, kept):
         return _not_moved(candidate, error.strerror or str(error))
     finally:
         held.close()
+
+
+def _drop_if_empty(kept_path, record):
+    """The kept directory waited for a leftover that is gone: if nothing else is kept
+    there, it goes, and the record no longer names it (no empty dir claims otherwise)."""
+    try:
+        os.rmdir(kept_path)
+    except OSError:
+        return  # something is kept there, or it is gone: either way it stays as it is
+    if record.kept == kept_path:
+        record.kept = None
 
 
 def _not_moved(candidate, reason):

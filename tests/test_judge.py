@@ -4,7 +4,7 @@ import os
 import tempfile
 import unittest
 
-from tempguard import held, ownership, settings
+from tempguard import held, kept, ownership, settings
 from tempguard.judge import Judge, existing, holds_cwd
 from tempguard.records import TestRecord
 from tests import support
@@ -139,6 +139,29 @@ class JudgeTest(unittest.TestCase):
         self.judge.remove_judged()
         self.assertEqual(os.listdir(kept), ["big"])
         self.assertEqual(os.listdir(self.dir), [])
+
+
+    def test_a_leftover_gone_before_its_move_leaves_no_empty_kept_dir(self):
+        """A failed test's leftover that its owner removed before it could be kept gave
+        an empty kept dir, named in the report, and the run root stayed (send2trash)."""
+        record = TestRecord("t.gone")
+        leftover = self.candidate("vanishing", record)
+        kept = os.path.join(support.scratch_dir(self), "t.gone")
+        os.mkdir(kept)
+        record.kept = kept
+        st = os.lstat(kept)
+        self.judge.keep_when_confirmed(leftover, (kept, (st.st_dev, st.st_ino)))
+        self.judge.judge([leftover], "test", None)
+        os.unlink(os.path.join(self.dir, "vanishing"))  # its owner removes it meanwhile
+        self.judge.remove_judged()
+        self.assertFalse(os.path.exists(kept))
+        self.assertIsNone(record.kept)
+        self.assertEqual(record.cleanup_errors, [])
+
+    def test_nothing_is_copied_of_what_is_gone_and_nothing_is_said_missing(self):
+        target = os.path.join(support.scratch_dir(self), "copy")
+        self.assertEqual(kept.copy_entry(os.path.join(self.dir, "never-was"), target), [])
+        self.assertFalse(os.path.lexists(target))
 
 
 if __name__ == "__main__":
