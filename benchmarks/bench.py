@@ -30,10 +30,10 @@ from tempguard import cleanup, inuse, origins, scan  # noqa: E402
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
               "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000,
-              "origin_files": 10000, "leaks": 20000},
+              "origin_files": 10000, "leaks": 20000, "tiny_pytest": 2000},
     "full": {"repeat": 3, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
              "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000,
-             "origin_files": 100000, "leaks": 20000},
+             "origin_files": 100000, "leaks": 20000, "tiny_pytest": 20000},
 }
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _DATA = b"tempguard benchmark payload\n" * 4
@@ -354,6 +354,29 @@ def bench_pytest(size, work):
                 higher_is_better=False)]
 
 
+def bench_pytest_tiny(size, work):
+    """pytest --tempguard against plain pytest on many tiny parametrized tests, as in
+    packaging's suite (64,207 of them): the plugin's cost per test and per fixture."""
+    count = size["tiny_pytest"]
+    label = "%s tiny parametrized pytest tests" % format(count, ",")
+    if importlib.util.find_spec("pytest") is None:
+        return [Row(label, "pytest (not installed)", None, None)]
+    suite = tempfile.mkdtemp(dir=work)
+    tmp = tempfile.mkdtemp(dir=work)
+    with open(os.path.join(suite, "bench_tiny.py"), "w") as handle:
+        handle.write("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
+                     "@pytest.mark.parametrize('number', range(%d))\n"
+                     "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "bench_tiny.py"]
+    times = _median_runs(size["repeat"], {
+        "pytest": (command, suite, tmp),
+        "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
+    return [Row(label, "pytest", times["tempguard"], times["pytest"], 1.10,
+                higher_is_better=False)]
+
+
+
 # -- monitor scan and memory -------------------------------------------------------------
 
 def bench_scan(size, work):
@@ -479,7 +502,7 @@ def bench_many_leaks(size, work):
 
 
 SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_origins,
-             bench_pytest, bench_scan, bench_in_use, bench_memory, bench_many_leaks]
+             bench_pytest, bench_pytest_tiny, bench_scan, bench_in_use, bench_memory, bench_many_leaks]
 
 
 def _format_value(value, unit):

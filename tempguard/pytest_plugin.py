@@ -11,6 +11,7 @@ prints one section and writes one report.
 """
 
 import copy
+import inspect
 import json
 import os
 import warnings
@@ -32,6 +33,11 @@ _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
 _PYTEST_TEMP_FIXTURES = ("tmp_path_factory", "tmpdir_factory")
 _WORKER_OUTPUT = "tempguard"
+# pluggy 1.1+ runs new-style hook wrappers for less than old-style ones: on a 20,000-
+# test suite, per fixture and per test, that is most of the plugin's cost. Our
+# wrappers work as either (they return what they are sent, or let it raise).
+_WRAPPER = ({"wrapper": True} if "wrapper" in inspect.signature(pytest.hookimpl).parameters
+            else {"hookwrapper": True})
 # The judgement level (see ownership.LEVELS) at the end of each pytest fixture scope.
 _LEVEL_OF_SCOPE = {"function": "test", "class": "class", "module": "module",
                    "package": "module", "session": "run"}
@@ -112,6 +118,7 @@ class _Guard(object):
         self.outcome = None
         self.failed_reports = []
         self.fixtures = {}  # id(fixturedef) -> [(record, level, candidates)]
+        self.policies = {}  # item -> {"leaks": policy, "keep": policy}, checked at collection
         self.wide = {}  # id(fixturedef) -> fixturedef: set up, wider than a test, not finalized
         self._saved_temproot = None
 
@@ -154,16 +161,17 @@ class _Guard(object):
     def pytest_collection_modifyitems(self, session, config, items):
         """A bad policy (marker or class attribute) is a usage error before any test runs."""
         for item in items:
-            self._policy(item, "leaks"), self._policy(item, "keep")
+            self.policies[item] = {name: self._policy(item, name) for name in ("leaks", "keep")}
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(**_WRAPPER)
     def pytest_runtest_protocol(self, item, nextitem):
-        self.session.scopes.end_phase(None, None)
-        self.guard = self.session.begin_test(item.nodeid, continuing=True)
+        # Since the last test's teardown only pytest ran: this test goes on watching.
+        self.guard = self.session.begin_test(item.nodeid,
+                                             observation=self.session.scopes.merge_phase())
         self.item, self.outcome, self.failed_reports = item, "passed", []
         item.tempguard_guarding = self.session  # a TempGuardMixin test leaves its guard to us
         try:
-            yield
+            return (yield)
         finally:
             if not self.guard.finished:  # pytest's teardown raised before ours ran
                 self._finish(item, failed=True)
@@ -189,10 +197,10 @@ class _Guard(object):
     def pytest_runtest_teardown(self, item, nextitem):
         """After pytest's own teardown (fixtures finalized): judge what the test left."""
         confirmed = self._finish(item, failed=bool(self.failed_reports))
-        self._apply(self._policy(item, "leaks"), confirmed)
+        self._apply(self._policy_of(item, "leaks"), confirmed)
 
     def _finish(self, item, failed):
-        record = self.guard.finish(failed, self._policy(item, "keep"),
+        record = self.guard.finish(failed, self._policy_of(item, "keep"),
                                    lambda: self._later_owner(item))
         if record.kept:
             for report in self.failed_reports:
@@ -214,18 +222,17 @@ class _Guard(object):
 
     # -- fixtures ------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(**_WRAPPER)
     def pytest_fixture_setup(self, fixturedef, request):
         guard = self.session.current_guard() if self.session is not None else None
-        if guard is None:
-            yield
-            return
+        if guard is None or getattr(fixturedef.func, "__name__", None) == _PARAMETER_FIXTURE:
+            return (yield)  # outside a test, or a parameter's value: nothing of the user's runs
         if fixturedef.scope != "function":
             self.wide[id(fixturedef)] = fixturedef
         record = TestRecord(_fixture_id(fixturedef, request), is_listed=False)
         guard.begin_part(record.id, record)
         try:
-            yield
+            return (yield)
         finally:
             taken = guard.take_part(record)
             if taken:
@@ -243,6 +250,11 @@ class _Guard(object):
         self._apply(self.settings.leaks, confirmed)
 
     # -- policies ----------------------------------------------------------------
+
+    def _policy_of(self, item, name):
+        """The item's policy, as checked at collection (see _policy)."""
+        policies = self.policies.get(item)
+        return policies[name] if policies is not None else self._policy(item, name)
 
     def _policy(self, item, name):
         """The item's marker wins over its class's attribute, which wins over the run."""
@@ -314,6 +326,8 @@ class _Controller(object):
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")
+# The function of the pseudo-fixture that gives a test its @parametrize value.
+_PARAMETER_FIXTURE = "get_direct_param_fixture_func"
 # pytest's summary categories, as the report's outcome names.
 _OUTCOME_OF_CATEGORY = {"passed": "passed", "failed": "failed", "error": "error",
                         "skipped": "skipped", "xfailed": "expected_failure",
@@ -331,6 +345,8 @@ class _Counts(object):
         self.totals["tests"] = 0
 
     def add(self, report):
+        if report.passed and report.when != "call" and type(report).__name__ == "TestReport":
+            return  # a passed setup or teardown, which pytest counts in no category
         category = self._config.hook.pytest_report_teststatus(report=report,
                                                               config=self._config)[0]
         self._count(_OUTCOME_OF_CATEGORY.get(category))
