@@ -11,9 +11,11 @@ prints one section and writes one report.
 """
 
 import copy
+import functools
 import inspect
 import json
 import os
+import tempfile
 import warnings
 
 import pytest
@@ -24,6 +26,7 @@ from . import report as _report
 from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
 from .records import TestRecord, by_owner, worse_outcome
+from .sandbox import RunRoot
 from .session import Session
 from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
                        SETTING_NAMES, Settings, checked_policy, class_policy)
@@ -33,6 +36,7 @@ _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
 _PYTEST_TEMP_FIXTURES = ("tmp_path_factory", "tmpdir_factory")
 _WORKER_OUTPUT = "tempguard"
+_LATE_DIR = "tempguard_late_dir"  # workerinput: where a worker hands what it judges at exit
 # pluggy 1.1+ runs new-style hook wrappers for less than old-style ones: on a 20,000-
 # test suite, per fixture and per test, that is most of the plugin's cost. Our
 # wrappers work as either (they return what they are sent, or let it raise).
@@ -135,6 +139,9 @@ class _Guard(object):
             self.session.ignore_entry(os.path.realpath(os.fspath(basetemp)))
         if self._saved_temproot is None:
             os.environ[_PYTEST_TEMPROOT] = self.session.system_tempdir
+        late_dir = getattr(self.config, "workerinput", {}).get(_LATE_DIR)
+        if late_dir:  # an xdist worker: what it judges at exit goes to the controller
+            self.session.on_late = functools.partial(_hand_late, late_dir, self.session)
         self.session.scopes.begin_phase()
 
     @pytest.hookimpl(trylast=True)
@@ -289,14 +296,40 @@ def _warn(message):
         warnings.warn(TempLeakWarning(message))
 
 
+def _hand_late(late_dir, session, late):
+    """In an xdist worker, at exit: hand the leaks judged then to the controller, as a
+    file in *late_dir* that it reads once the workers have exited (see _Controller)."""
+    fixtures = set(id(record) for record in session.fixture_records)
+    records = {True: [], False: []}
+    for record, leaks in late:
+        only = TestRecord(record.id)  # the late leaks alone: the rest was handed over
+        only.outcome, only.leaks = record.outcome, list(leaks)
+        records[id(record) in fixtures].append(only)
+    fd, partial = tempfile.mkstemp(dir=late_dir, prefix=".partial-")
+    with open(fd, "w") as handle:
+        json.dump(_wire.dump(records[False], records[True]), handle)
+    os.rename(partial, os.path.join(late_dir, "%d.json" % os.getpid()))
+
+
 class _Controller(object):
-    """The xdist controller: merges what its workers report into one section and one file."""
+    """The xdist controller: merges what its workers report into one section and one file.
+
+    What a worker judges at its exit (after pytest_sessionfinish, where it sent
+    the rest) reaches the controller as a file in a run root of the
+    controller's own, read once xdist has shut the workers down.
+    """
 
     def __init__(self, config, settings):
         self.settings = settings
         self.counts = _Counts(config)
         self.records = []
         self.fixture_records = []
+        self._late_root = RunRoot.create(os.path.realpath(tempfile.gettempdir()),
+                                         _invocation.current_id())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        node.workerinput[_LATE_DIR] = self._late_root.tmp
 
     def pytest_runtest_logreport(self, report):
         self.counts.add(report)  # the workers' reports, as the controller's terminal counts them
@@ -318,11 +351,30 @@ class _Controller(object):
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
+        """After xdist's own, which waits for the workers to exit: their exit judgement
+        is in, and joins the rest before the section is printed and the report written."""
+        self._take_late()
         if self.settings.report:
             _report.write_json(self.settings.report, _report.run_report(
                 self.records, self.fixture_records, self.counts.totals,
                 self.settings.origins_mode),
                 _invocation.current_id(), _invocation.part_id())
+
+
+    def _take_late(self):
+        by_id = {record.id: record for record in self.records + self.fixture_records}
+        for name in sorted(self._late_root.sandbox.names()):
+            if not name.endswith(".json") or name.startswith("."):
+                continue
+            with open(os.path.join(self._late_root.tmp, name)) as handle:
+                records, fixture_records = _wire.load(json.load(handle))
+            for late, into in ((records, self.records), (fixture_records, self.fixture_records)):
+                for record in late:
+                    if record.id in by_id:
+                        by_id[record.id].leaks.extend(record.leaks)
+                    else:
+                        into.append(record)
+        self._late_root.close(self.settings.keep_runs)
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")

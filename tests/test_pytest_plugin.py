@@ -242,6 +242,32 @@ class PytestPluginTest(unittest.TestCase):
                 self.assertEqual([name for name in os.listdir(scratch)
                                   if not name.startswith("pytest-of-")], ["report.json"])
 
+    def test_what_a_worker_judges_at_exit_reaches_the_controller(self):
+        """A worker sent its records in pytest_sessionfinish, before its exit judgement: a
+        leak judged at exit was missing from the section, the totals and the report, and
+        printed only on the worker's stderr."""
+        for args in ([], ["-n", "2"]):
+            if args:
+                _require("xdist")
+            with self.subTest(args=args):
+                scratch = support.scratch_dir(self)
+                report = os.path.join(scratch, "report.json")
+                completed = support.run_python(
+                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+                     "exit_judged_suite.py", "-p", "tempguard.pytest_plugin", "--tempguard",
+                     "--tempguard-report", report] + args, cwd=SUITE, env={"TMPDIR": scratch})
+                self.assertEqual(completed.returncode, 0, completed.stdout)
+                loaded = support.load_json(report)
+                self.assertEqual(self.leaks(loaded), {
+                    ("exit_judged_suite.py::test_hands_to_atexit", "file", "exit")})
+                self.assertEqual(loaded["totals"]["leaked"], 1)
+                if args:  # in the controller's section, before pytest's last line
+                    section = completed.stdout.split("= tempguard =", 1)[1]
+                    self.assertIn("1 leaked", section)
+                    self.assertRegex(section, r"/atexit\w+\n")
+                self.assertEqual([name for name in os.listdir(scratch)
+                                  if not name.startswith("pytest-of-")], ["report.json"])
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
