@@ -374,7 +374,13 @@ class _Controller(object):
                         by_id[record.id].leaks.extend(record.leaks)
                     else:
                         into.append(record)
-        self._late_root.close(self.settings.keep_runs)
+        self.pytest_unconfigure()
+
+    def pytest_unconfigure(self):
+        """The late root goes, even after an internal error cut the session short."""
+        if self._late_root is not None:
+            self._late_root.close(self.settings.keep_runs)
+            self._late_root = None
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")
