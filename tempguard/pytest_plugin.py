@@ -168,7 +168,7 @@ class _Guard(object):
     def pytest_collection_modifyitems(self, session, config, items):
         """A bad policy (marker or class attribute) is a usage error before any test runs."""
         for item in items:
-            self.policies[item] = {name: self._policy(item, name) for name in ("leaks", "keep")}
+            self.policies[item] = self._policies(item)
 
     @pytest.hookimpl(**_WRAPPER)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -189,6 +189,8 @@ class _Guard(object):
     def pytest_runtest_logreport(self, report):
         """Each report as pytest logs it (a subTest's as a subtest report): the test's
         outcome, and the counts of pytest's summary."""
+        if report.passed and report.when != "call" and type(report) is pytest.TestReport:
+            return  # twice a test: a passed setup or teardown says nothing new
         self.counts.add(report)
         if self.item is None or report.nodeid != self.item.nodeid:
             return
@@ -247,33 +249,43 @@ class _Guard(object):
                     (record, _LEVEL_OF_SCOPE.get(fixturedef.scope, "test"), taken))
 
     def pytest_fixture_post_finalizer(self, fixturedef, request):
-        """The fixture's teardown ran: judge what it made."""
-        self.wide.pop(id(fixturedef), None)
-        level = _LEVEL_OF_SCOPE.get(fixturedef.scope, "test")
+        """The fixture's teardown ran: judge what it made, and what waited for it."""
+        key = id(fixturedef)
+        self.wide.pop(key, None)
         judge = self.session.judge
-        confirmed = judge.judge_held(("fixture", id(fixturedef)), level)
-        for record, level, candidates in self.fixtures.pop(id(fixturedef), ()):
+        held = judge.ledger.take(("fixture", key))
+        parts = self.fixtures.pop(key, ())
+        if not held and not parts:
+            return  # most fixtures, most of the time
+        confirmed = judge.judge(judge.settle(held), _LEVEL_OF_SCOPE.get(fixturedef.scope,
+                                                                        "test"), None)
+        for record, level, candidates in parts:
             confirmed += judge.judge(judge.settle(candidates), level, None)
         self._apply(self.settings.leaks, confirmed)
 
     # -- policies ----------------------------------------------------------------
 
     def _policy_of(self, item, name):
-        """The item's policy, as checked at collection (see _policy)."""
+        """The item's policy, as checked at collection (see _policies)."""
         policies = self.policies.get(item)
-        return policies[name] if policies is not None else self._policy(item, name)
+        return (policies if policies is not None else self._policies(item))[name]
 
-    def _policy(self, item, name):
-        """The item's marker wins over its class's attribute, which wins over the run."""
+    def _policies(self, item):
+        """{"leaks": ..., "keep": ...}: the item's marker wins over its class's attribute,
+        which wins over the run."""
         marker = item.get_closest_marker("tempguard")
-        try:
-            value = checked_policy(name, marker.kwargs.get(name) if marker is not None else None,
-                                   "%s: tempguard marker's %s" % (item.nodeid, name))
-            if value is None and getattr(item, "cls", None) is not None:
-                value = class_policy(item.cls, name)
-        except ValueError as error:
-            raise pytest.UsageError(str(error))
-        return value if value is not None else getattr(self.settings, name)
+        given = marker.kwargs if marker is not None else {}
+        policies = {}
+        for name in ("leaks", "keep"):
+            try:
+                value = checked_policy(name, given.get(name),
+                                       "%s: tempguard marker's %s" % (item.nodeid, name))
+                if value is None and getattr(item, "cls", None) is not None:
+                    value = class_policy(item.cls, name)
+            except ValueError as error:
+                raise pytest.UsageError(str(error))
+            policies[name] = value if value is not None else getattr(self.settings, name)
+        return policies
 
     def _apply(self, policy, confirmed, late=False):
         """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
@@ -403,10 +415,11 @@ class _Counts(object):
         self.totals["tests"] = 0
 
     def add(self, report):
-        if report.passed and report.when != "call" and type(report).__name__ == "TestReport":
-            return  # a passed setup or teardown, which pytest counts in no category
-        category = self._config.hook.pytest_report_teststatus(report=report,
-                                                              config=self._config)[0]
+        if type(report).__name__ == "TestReport" and report.outcome in _PLAIN_OUTCOMES:
+            category = _plain_category(report)  # pytest's own rules, without a hook call
+        else:
+            category = self._config.hook.pytest_report_teststatus(report=report,
+                                                                  config=self._config)[0]
         self._count(_OUTCOME_OF_CATEGORY.get(category))
 
     def add_collected(self, report):
@@ -416,6 +429,22 @@ class _Counts(object):
         if outcome is not None:
             self.totals[outcome] += 1
             self.totals["tests"] += 1
+
+
+# A plain report with one of these outcomes gets its category by pytest's own rules
+# (runner, skipping and terminal plugins); any other (a plugin's "rerun") is asked for.
+_PLAIN_OUTCOMES = ("passed", "failed", "skipped")
+
+
+def _plain_category(report):
+    """The category pytest_report_teststatus gives a plain TestReport, by pytest's rules."""
+    if hasattr(report, "wasxfail") and not report.failed:
+        return "xfailed" if report.skipped else "xpassed"
+    if report.when == "call":
+        return report.outcome
+    if report.failed:
+        return "error"
+    return "skipped" if report.skipped else ""
 
 
 def _is_subtest(report):
