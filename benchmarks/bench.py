@@ -345,13 +345,17 @@ def bench_pytest(size, work):
         "    os.unlink(path)" % index for index in range(count)]
     with open(os.path.join(suite, "bench_pytest.py"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
+    return [_against_pytest(size, label, suite, tmp, "bench_pytest.py", 1.05)]
+
+
+def _against_pytest(size, label, suite, tmp, test_file, bar):
+    """The row of pytest --tempguard against plain pytest on *test_file* of *suite*."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-               "bench_pytest.py"]
+               test_file]
     times = _median_runs(size["repeat"], {
         "pytest": (command, suite, tmp),
         "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
-    return [Row(label, "pytest", times["tempguard"], times["pytest"], 1.05,
-                higher_is_better=False)]
+    return Row(label, "pytest", times["tempguard"], times["pytest"], bar, higher_is_better=False)
 
 
 def bench_pytest_tiny(size, work):
@@ -367,13 +371,7 @@ def bench_pytest_tiny(size, work):
         handle.write("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
                      "@pytest.mark.parametrize('number', range(%d))\n"
                      "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-               "bench_tiny.py"]
-    times = _median_runs(size["repeat"], {
-        "pytest": (command, suite, tmp),
-        "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
-    return [Row(label, "pytest", times["tempguard"], times["pytest"], 1.10,
-                higher_is_better=False)]
+    return [_against_pytest(size, label, suite, tmp, "bench_tiny.py", 1.10)]
 
 
 

@@ -200,92 +200,79 @@ class PytestPluginTest(unittest.TestCase):
                       "fail, not 'Fail'", completed.stderr)
         self.assertEqual(os.listdir(scratch), [])
 
+    def run_each_way(self, check, *files):
+        """pytest --tempguard on *files* of the example suite, serially and with -n 2 (if
+        xdist is installed); check(completed, report, scratch) after each."""
+        for args in ([], ["-n", "2"]):
+            if args:
+                _require("xdist")
+            with self.subTest(args=args):
+                scratch = support.scratch_dir(self)
+                report = os.path.join(scratch, "report.json")
+                completed = support.run_python(
+                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE]
+                    + list(files) + ["-p", "tempguard.pytest_plugin", "--tempguard",
+                                     "--tempguard-report", report] + args,
+                    cwd=SUITE, env={"TMPDIR": scratch})
+                check(completed, support.load_json(report), scratch)
+                self.assertEqual([name for name in os.listdir(scratch)
+                                  if not name.startswith("pytest-of-")], ["report.json"])
+
     def test_report_totals_are_pytest_s_summary_numbers(self):
         """Tests skipped at collection were missing from the totals, and one skipped
         subTest made a passing test "skipped" (send2trash: 21 tests, 2 skipped in
         pytest; 19 and 0 in the report)."""
-        for args in ([], ["-n", "2"]):
-            if args:
-                _require("xdist")
-            with self.subTest(args=args):
-                scratch = support.scratch_dir(self)
-                report = os.path.join(scratch, "report.json")
-                completed = support.run_python(
-                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
-                     "counts_suite.py", "counts_skipped_module.py", "-p",
-                     "tempguard.pytest_plugin", "--tempguard", "--tempguard-report", report]
-                    + args, cwd=SUITE, env={"TMPDIR": scratch})
-                summary = completed.stdout.strip().splitlines()[-1]
-                pytest_counts = {_SUMMARY_WORDS[word]: int(number) for number, word in
-                                 re.findall(r"(\d+) (%s)\b" % "|".join(_SUMMARY_WORDS),
-                                            summary)}
-                totals = support.load_json(report)["totals"]
-                self.assertEqual({name: totals[name] for name in set(_SUMMARY_WORDS.values())
-                                  if totals[name]}, pytest_counts, completed.stdout)
-                self.assertEqual(totals["tests"], sum(pytest_counts.values()))
-                outcomes = {entry["id"].rsplit("::", 1)[1]: entry["outcome"]
-                            for entry in support.load_json(report)["tests"]}
-                # Before pytest 9 a subTest's skip skips its whole test, and pytest says so.
-                skips = "passed" if _pytest_version() >= (9,) else "skipped"
-                self.assertEqual(outcomes, {"test_one_subtest_skips": skips,
-                                            "test_one_subtest_fails": "failed",
-                                            "test_plain": "passed",
-                                            "test_setup_errors": "error",
-                                            "test_teardown_errors": "error",
-                                            "test_expected_failure": "expected_failure",
-                                            "test_unexpected_success": "unexpected_success",
-                                            "test_strict_unexpected_success": "failed"})
+        # Before pytest 9 a subTest's skip skips its whole test, and pytest says so.
+        skips = "passed" if _pytest_version() >= (9,) else "skipped"
+
+        def check(completed, report, _scratch):
+            summary = completed.stdout.strip().splitlines()[-1]
+            pytest_counts = {_SUMMARY_WORDS[word]: int(number) for number, word in
+                             re.findall(r"(\d+) (%s)\b" % "|".join(_SUMMARY_WORDS), summary)}
+            totals = report["totals"]
+            self.assertEqual({name: totals[name] for name in set(_SUMMARY_WORDS.values())
+                              if totals[name]}, pytest_counts, completed.stdout)
+            self.assertEqual(totals["tests"], sum(pytest_counts.values()))
+            outcomes = {entry["id"].rsplit("::", 1)[1]: entry["outcome"]
+                        for entry in report["tests"]}
+            self.assertEqual(outcomes, {"test_one_subtest_skips": skips,
+                                        "test_one_subtest_fails": "failed",
+                                        "test_plain": "passed",
+                                        "test_setup_errors": "error",
+                                        "test_teardown_errors": "error",
+                                        "test_expected_failure": "expected_failure",
+                                        "test_unexpected_success": "unexpected_success",
+                                        "test_strict_unexpected_success": "failed"})
+        self.run_each_way(check, "counts_suite.py", "counts_skipped_module.py")
 
     def test_the_children_of_a_fixture_are_the_fixture_s(self):
         """A session fixture's helper server and a function fixture's subprocess were
         named children of the tests that first used them."""
-        for args in ([], ["-n", "2"]):
-            if args:
-                _require("xdist")
-            with self.subTest(args=args):
-                scratch = support.scratch_dir(self)
-                report = os.path.join(scratch, "report.json")
-                completed = support.run_python(
-                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
-                     "fixture_children_suite.py", "-p", "tempguard.pytest_plugin",
-                     "--tempguard", "--tempguard-report", report] + args, cwd=SUITE,
-                    env={"TMPDIR": scratch})
-                self.assertEqual(completed.returncode, 0, completed.stdout)
-                owners = {(os.path.basename(leak["path"])[:6], leak["owner"])
-                          for entry in support.load_json(report)["tests"]
-                          + support.load_json(report)["fixtures"] for leak in entry["leaks"]}
-                self.assertEqual(owners, {
-                    ("helper", "fixture helper (fixture_children_suite.py::test_uses_helper)"),
-                    ("server", "fixture server (session)"),
-                    ("itself", "fixture_children_suite.py::test_third")}, completed.stdout)
-                self.assertEqual([name for name in os.listdir(scratch)
-                                  if not name.startswith("pytest-of-")], ["report.json"])
+        def check(completed, report, _scratch):
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            owners = {(os.path.basename(leak["path"])[:6], leak["owner"])
+                      for entry in report["tests"] + report["fixtures"]
+                      for leak in entry["leaks"]}
+            self.assertEqual(owners, {
+                ("helper", "fixture helper (fixture_children_suite.py::test_uses_helper)"),
+                ("server", "fixture server (session)"),
+                ("itself", "fixture_children_suite.py::test_third")}, completed.stdout)
+        self.run_each_way(check, "fixture_children_suite.py")
 
     def test_what_a_worker_judges_at_exit_reaches_the_controller(self):
         """A worker sent its records in pytest_sessionfinish, before its exit judgement: a
         leak judged at exit was missing from the section, the totals and the report, and
         printed only on the worker's stderr."""
-        for args in ([], ["-n", "2"]):
-            if args:
-                _require("xdist")
-            with self.subTest(args=args):
-                scratch = support.scratch_dir(self)
-                report = os.path.join(scratch, "report.json")
-                completed = support.run_python(
-                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
-                     "exit_judged_suite.py", "-p", "tempguard.pytest_plugin", "--tempguard",
-                     "--tempguard-report", report] + args, cwd=SUITE, env={"TMPDIR": scratch})
-                self.assertEqual(completed.returncode, 0, completed.stdout)
-                loaded = support.load_json(report)
-                self.assertEqual(self.leaks(loaded), {
-                    ("exit_judged_suite.py::test_hands_to_atexit", "file", "exit")})
-                self.assertEqual(loaded["totals"]["leaked"], 1)
-                if args:  # in the controller's section, before pytest's last line
-                    section = completed.stdout.split("= tempguard =", 1)[1]
-                    self.assertIn("1 leaked", section)
-                    self.assertRegex(section, r"/atexit\w+\n")
-                self.assertEqual([name for name in os.listdir(scratch)
-                                  if not name.startswith("pytest-of-")], ["report.json"])
+        def check(completed, report, _scratch):
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            self.assertEqual(self.leaks(report), {
+                ("exit_judged_suite.py::test_hands_to_atexit", "file", "exit")})
+            self.assertEqual(report["totals"]["leaked"], 1)
+            if "-n" in completed.args:  # in the controller's section, before pytest's last line
+                section = completed.stdout.split("= tempguard =", 1)[1]
+                self.assertIn("1 leaked", section)
+                self.assertRegex(section, r"/atexit\w+\n")
+        self.run_each_way(check, "exit_judged_suite.py")
 
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
