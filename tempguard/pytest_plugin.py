@@ -378,8 +378,15 @@ class _Controller(object):
         for name in sorted(self._late_root.sandbox.names()):
             if not name.endswith(".json") or name.startswith("."):
                 continue
-            with open(os.path.join(self._late_root.tmp, name)) as handle:
-                records, fixture_records = _wire.load(json.load(handle))
+            try:  # read through the held dir, never a link: a test may have planted one
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             dir_fd=self._late_root.sandbox.fd)
+                with open(fd) as handle:
+                    records, fixture_records = _wire.load(json.load(handle))
+            except (OSError, ValueError) as error:
+                self.fixture_records.append(_noted_record(
+                    "%s: a worker's exit judgement could not be read (%s)" % (name, error)))
+                continue
             for late, into in ((records, self.records), (fixture_records, self.fixture_records)):
                 for record in late:
                     if record.id in by_id:
@@ -445,6 +452,12 @@ def _plain_category(report):
     if report.failed:
         return "error"
     return "skipped" if report.skipped else ""
+
+
+def _noted_record(note):
+    record = TestRecord("run")
+    record.notes.append(note)
+    return record
 
 
 def _is_subtest(report):

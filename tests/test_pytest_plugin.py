@@ -274,6 +274,24 @@ class PytestPluginTest(unittest.TestCase):
                 self.assertRegex(section, r"/atexit\w+\n")
         self.run_each_way(check, "exit_judged_suite.py")
 
+    def test_the_controller_reads_no_link_a_worker_s_test_planted(self):
+        _require("xdist")
+        scratch = support.scratch_dir(self)
+        report = os.path.join(scratch, "report.json")
+        completed = support.run_python(
+            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE, "late_link_suite.py",
+             "-p", "tempguard.pytest_plugin", "--tempguard", "--tempguard-report", report,
+             "-n", "2"], cwd=SUITE, env={"TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        self.assertIn("1 passed", completed.stdout)
+        notes = [note for entry in support.load_json(report)["fixtures"]
+                 for note in entry["notes"]]
+        self.assertEqual(len(notes), 1, notes)
+        self.assertIn("planted.json: a worker's exit judgement could not be read", notes[0])
+        self.assertTrue(os.path.exists(os.path.join(SUITE, "counts_suite.py")))
+        self.assertEqual([name for name in os.listdir(scratch)
+                          if not name.startswith("pytest-of-")], ["report.json"])
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
