@@ -165,6 +165,12 @@ class _Guard(object):
 
     # -- each test -----------------------------------------------------------------
 
+    def pytest_collection_finish(self, session):
+        """What collection made (a test module's import, a conftest) is the run's: judged
+        at its end, never the first test's."""
+        self.session.scopes.end_phase(None, None)
+        self.session.scopes.begin_phase(continuing=True)
+
     def pytest_collection_modifyitems(self, session, config, items):
         """A bad policy (marker or class attribute) is a usage error before any test runs."""
         for item in items:

@@ -292,6 +292,14 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual([name for name in os.listdir(scratch)
                           if not name.startswith("pytest-of-")], ["report.json"])
 
+    def test_what_collection_makes_is_the_run_s_not_the_first_test_s(self):
+        """A test goes on watching from the last teardown: from collection too, which
+        blamed what a test module's import left on the first test."""
+        def check(completed, report, _scratch):
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            self.assertEqual(self.leaks(report), {("run", "file", "run")}, completed.stdout)
+        self.run_each_way(check, "collect_time_suite.py")
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
