@@ -64,15 +64,13 @@ class TestGuard(object):
             return self._taken
         return set(str(path) for path in self._context.tracked_paths()) | self._taken
 
-    def begin_part(self, owner, record=None):
+    def begin_part(self, owner, record=None, continuing=False):
         """Entries that appear from now until end_part() belong to *owner* (a subTest);
-        with *record*, a fixture's, until take_part(): so do the processes it starts."""
+        with *record*, a fixture's, until take_part(): so do the processes it starts.
+        *continuing* when only the harness ran since the last check (see Observation)."""
         if self._parts is None:
             self._parts, self._owners = [], {}
-        # Continuing: since the last check (the test's start, or the last part's end)
-        # only the harness ran; that saves two fstats a fixture.
-        self._parts.append([owner, _watch.Observation(self.session, continuing=record is not None),
-                            record, None])
+        self._parts.append([owner, _watch.Observation(self.session, continuing), record, None])
 
     def end_part(self):
         owner, observation, _record, _child_dir = self._parts.pop()

@@ -121,6 +121,7 @@ class _Guard(object):
         self.item = None
         self.outcome = None
         self.failed_reports = []
+        self.calling = False  # the test's call phase runs (see pytest_fixture_setup)
         self.fixtures = {}  # id(fixturedef) -> [(record, level, candidates)]
         self.policies = {}  # item -> {"leaks": policy, "keep": policy}, checked at collection
         self.wide = {}  # id(fixturedef) -> fixturedef: set up, wider than a test, not finalized
@@ -182,6 +183,7 @@ class _Guard(object):
         self.guard = self.session.begin_test(item.nodeid,
                                              observation=self.session.scopes.merge_phase())
         self.item, self.outcome, self.failed_reports = item, "passed", []
+        self.calling = False
         item.tempguard_guarding = self.session  # a TempGuardMixin test leaves its guard to us
         try:
             return (yield)
@@ -207,6 +209,10 @@ class _Guard(object):
             self.outcome = worse_outcome(self.outcome, outcome)
         if report.failed:
             self.failed_reports.append(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item):
+        self.calling = True  # until the next test: fixtures set up from here on are fresh
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item, nextitem):
@@ -245,7 +251,9 @@ class _Guard(object):
         if fixturedef.scope != "function":
             self.wide[id(fixturedef)] = fixturedef
         record = TestRecord(_fixture_id(fixturedef, request), is_listed=False)
-        guard.begin_part(record.id, record)
+        # In setup, only pytest ran since the last check: no fstat at the fixture's start.
+        # In the call (request.getfixturevalue), the test's own files are the test's.
+        guard.begin_part(record.id, record, continuing=not self.calling)
         try:
             return (yield)
         finally:

@@ -300,6 +300,13 @@ class PytestPluginTest(unittest.TestCase):
             self.assertEqual(self.leaks(report), {("run", "file", "run")}, completed.stdout)
         self.run_each_way(check, "collect_time_suite.py")
 
+    def test_a_fixture_asked_for_in_the_test_s_body_takes_none_of_its_files(self):
+        def check(completed, report, _scratch):
+            self.assertEqual(self.leaks(report), {
+                ("fixture_in_call_suite.py::test_makes_then_asks", "file", "test")},
+                completed.stdout)
+        self.run_each_way(check, "fixture_in_call_suite.py")
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
