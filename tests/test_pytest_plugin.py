@@ -317,7 +317,14 @@ class PytestPluginTest(unittest.TestCase):
                 if "worksteal" == dist and "argument --dist: invalid choice" in parallel.stderr:
                     continue  # xdist before 3.2 has no worksteal
                 self.assertEqual(parallel.returncode, serial.returncode, parallel.stdout)
-                self.assertEqual(self.leaks(report), self.leaks(serial_report), parallel.stdout)
+                leaks, serial_leaks = self.leaks(report), self.leaks(serial_report)
+                if dist in ("load", "worksteal"):
+                    # These may split a module's tests over the workers (seen in CI with
+                    # worksteal): a module fixture then ends with its test there, and what
+                    # waited for it is judged at that test's end, not the module's.
+                    leaks, serial_leaks = ({leak[:2] for leak in found}
+                                           for found in (leaks, serial_leaks))
+                self.assertEqual(leaks, serial_leaks, parallel.stdout)
                 self.assertEqual(report["totals"]["tests"], serial_report["totals"]["tests"])
                 self.assert_only_pytest_and_kept_files_remain(tmpdir)
 
