@@ -197,6 +197,8 @@ class _Guard(object):
     def pytest_runtest_logreport(self, report):
         """Each report as pytest logs it (a subTest's as a subtest report): the test's
         outcome, and the counts of pytest's summary."""
+        if report.when == "setup":
+            self.calling = True  # the setup is over: fixtures set up from here on start fresh
         if report.passed and report.when != "call" and type(report) is pytest.TestReport:
             return  # twice a test: a passed setup or teardown says nothing new
         self.counts.add(report)
@@ -209,10 +211,6 @@ class _Guard(object):
             self.outcome = worse_outcome(self.outcome, outcome)
         if report.failed:
             self.failed_reports.append(report)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_call(self, item):
-        self.calling = True  # until the next test: fixtures set up from here on are fresh
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item, nextitem):
