@@ -434,7 +434,7 @@ class _Counts(object):
         self.totals["tests"] = 0
 
     def add(self, report):
-        if type(report).__name__ == "TestReport" and report.outcome in _PLAIN_OUTCOMES:
+        if type(report) is pytest.TestReport and report.outcome in _PLAIN_OUTCOMES:
             category = _plain_category(report)  # pytest's own rules, without a hook call
         else:
             category = self._config.hook.pytest_report_teststatus(report=report,
