@@ -335,44 +335,38 @@ def bench_origins(size, work):
 def bench_pytest(size, work):
     """pytest --tempguard against plain pytest, on tests that each make one temp file."""
     count = size["dir_tests"]
-    label = "%s pytest tests that each make and remove a temp file" % format(count, ",")
-    if importlib.util.find_spec("pytest") is None:
-        return [Row(label, "pytest (not installed)", None, None)]
-    suite = tempfile.mkdtemp(dir=work)
-    tmp = tempfile.mkdtemp(dir=work)
     lines = ["import os, tempfile"] + [
         "def test_%d():\n    fd, path = tempfile.mkstemp()\n    os.close(fd)\n"
         "    os.unlink(path)" % index for index in range(count)]
-    with open(os.path.join(suite, "bench_pytest.py"), "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return [_against_pytest(size, label, suite, tmp, "bench_pytest.py", 1.05)]
-
-
-def _against_pytest(size, label, suite, tmp, test_file, bar):
-    """The row of pytest --tempguard against plain pytest on *test_file* of *suite*."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-               test_file]
-    times = _median_runs(size["repeat"], {
-        "pytest": (command, suite, tmp),
-        "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
-    return Row(label, "pytest", times["tempguard"], times["pytest"], bar, higher_is_better=False)
+    return [_against_pytest(size, work, "%s pytest tests that each make and remove a temp file"
+                            % format(count, ","), "\n".join(lines) + "\n", 1.05)]
 
 
 def bench_pytest_tiny(size, work):
     """pytest --tempguard against plain pytest on many tiny parametrized tests, as in
     packaging's suite (64,207 of them): the plugin's cost per test and per fixture."""
     count = size["tiny_pytest"]
-    label = "%s tiny parametrized pytest tests" % format(count, ",")
+    source = ("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
+              "@pytest.mark.parametrize('number', range(%d))\n"
+              "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
+    return [_against_pytest(size, work, "%s tiny parametrized pytest tests" % format(count, ","),
+                            source, 1.10)]
+
+
+def _against_pytest(size, work, label, source, bar):
+    """The row of pytest --tempguard against plain pytest on a test file of *source*."""
     if importlib.util.find_spec("pytest") is None:
-        return [Row(label, "pytest (not installed)", None, None)]
+        return Row(label, "pytest (not installed)", None, None)
     suite = tempfile.mkdtemp(dir=work)
     tmp = tempfile.mkdtemp(dir=work)
-    with open(os.path.join(suite, "bench_tiny.py"), "w") as handle:
-        handle.write("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
-                     "@pytest.mark.parametrize('number', range(%d))\n"
-                     "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
-    return [_against_pytest(size, label, suite, tmp, "bench_tiny.py", 1.10)]
-
+    with open(os.path.join(suite, "bench_pytest.py"), "w") as handle:
+        handle.write(source)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "bench_pytest.py"]
+    times = _median_runs(size["repeat"], {
+        "pytest": (command, suite, tmp),
+        "tempguard": (command + ["-p", "tempguard.pytest_plugin", "--tempguard"], suite, tmp)})
+    return Row(label, "pytest", times["tempguard"], times["pytest"], bar, higher_is_better=False)
 
 
 # -- monitor scan and memory -------------------------------------------------------------
