@@ -147,3 +147,16 @@ class TempGuardDiscoverRunner(DiscoverRunner):
 
     test_runner = TempGuardRunner
     parallel_test_suite = TempGuardParallelTestSuite
+
+    def run_suite(self, suite, **kwargs):
+        self._tempguard_result = super().run_suite(suite, **kwargs)
+        return self._tempguard_result
+
+    def run_tests(self, *args, **kwargs):
+        """As Django's, but where every test passed and new leaks were confirmed, exits
+        with --leaks-exit-code (TEMPGUARD_LEAKS_EXIT_CODE), if one is set."""
+        failures = super().run_tests(*args, **kwargs)
+        leaked = getattr(getattr(self, "_tempguard_result", None), "tempguard_status", 0)
+        if not failures and leaked:
+            raise SystemExit(leaked)
+        return failures

@@ -11,6 +11,7 @@ import os
 from . import cleanup as _cleanup
 from . import held as _held
 from . import kept as _kept
+from . import keepdir as _keepdir
 from . import ownership as _ownership
 from . import watch as _watch
 from .judge import is_unattributed, leak_of
@@ -109,7 +110,7 @@ class TestGuard(object):
         candidates = judge.settle(self._observation.appeared(
             self.record.id, self.record, self._tracked(), self._owners))
         owned = _ownership.exit_owned(candidates)
-        return [leak_of(candidate, "test") for candidate in candidates
+        return [leak_of(candidate, "test", judge.settings.baseline) for candidate in candidates
                 if not is_unattributed(candidate, judge.settings)
                 and _ownership.candidate_path(candidate) not in owned]
 
@@ -168,7 +169,12 @@ class TestGuard(object):
         if not tracked and not left:
             return
         root = self.session.root
-        kept = root.keep_dir(self.record.id)
+        home = self.session.keep_home or root
+        over = self._over_budget(home, tracked + [_ownership.candidate_path(c) for c in left])
+        if over is not None:
+            self.record.not_kept.append(over)
+            return
+        kept = home.keep_dir(self.record.id)
         if kept is None:
             return
         not_kept, moves = [], False
@@ -198,3 +204,17 @@ class TestGuard(object):
             self.record.kept = kept
         else:
             os.rmdir(kept)  # nothing could be kept: no empty directory claims otherwise
+
+    def _over_budget(self, home, paths):
+        """Why *paths* are not kept, if keeping them would pass --keep-max-bytes (what is
+        kept so far in *home*, a KeepDir or the run root, counts); else None."""
+        budget = self.session.settings.keep_max_bytes
+        if budget is None:
+            return None
+        kept = (_keepdir.tree_bytes(".", home.held.fd) if home is self.session.keep_home
+                else _keepdir.tree_bytes(home.kept))
+        needed = sum(_keepdir.tree_bytes(path) for path in paths)
+        if kept + needed <= budget:
+            return None
+        return ("%d entries (%d bytes) not kept: past --keep-max-bytes %d (%d bytes kept "
+                "already)" % (len(paths), needed, budget, kept))

@@ -84,7 +84,7 @@ def dump(records, fixture_records, waiting, children_running, counts=None, tail=
     """The payload for load(): the run's records; *waiting*, [Waiting] with candidates'
     records; *children_running*, [ChildDir]; unittest's *counts* and *tail*.
 
-    Unless *complete* (a JSON report is to be written), only the records with
+    Unless *complete* (a JSON report or a baseline needs them all), only the records with
     something to say travel; the rest are summed into one, which keeps the totals.
     """
     counts = dict(counts or {}, passed=sum(1 for r in records if r.outcome == "passed"))

@@ -15,7 +15,7 @@ import resource
 from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
 from .errors import HandleLostError
 
-__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "own_umask"]
+__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "new_subdir", "own_umask"]
 
 # Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
@@ -153,6 +153,21 @@ class HeldDirectory(object):
             if self._holds(self._fd):
                 os.close(self._fd)
             self._fd = None
+
+
+def new_subdir(held, name):
+    """A new directory in *held* named after *name* (a test id) made safe, numbered if the
+    name is taken; its path."""
+    base = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:150] or "test"
+    candidate, number = base, 1
+    with own_umask():
+        while True:
+            try:
+                os.mkdir(candidate, 0o700, dir_fd=held.fd)
+                return os.path.join(held.path, candidate)
+            except FileExistsError:
+                number += 1
+                candidate = "%s-%d" % (base, number)
 
 
 def holds(fd, identity):

@@ -15,7 +15,7 @@ import stat
 
 from .cleanup import inode_key
 
-__all__ = ["TEMP_DIR_VARIABLES", "InUse", "environ_getter", "environ_temp_dirs",
+__all__ = ["TEMP_DIR_VARIABLES", "InUse", "ancestors", "environ_getter", "environ_temp_dirs",
            "environ_users", "is_flocked", "process_argv", "process_start", "process_state"]
 
 _PROC = "/proc"
@@ -282,6 +282,20 @@ def process_start(pid, proc=_PROC):
         return int(fields[19]) if fields else None
     except (IndexError, ValueError):
         return None
+
+
+def ancestors(pid=None, proc=_PROC):
+    """The pids of *pid*'s ancestors (this process's by default), its parent first."""
+    found, pid = [], os.getpid() if pid is None else pid
+    while True:
+        fields = _stat_fields(pid, proc)
+        try:
+            pid = int(fields[1]) if fields else 0
+        except (IndexError, ValueError):
+            pid = 0
+        if pid <= 0 or pid in found:
+            return found
+        found.append(pid)
 
 
 def _stat_fields(pid, proc):

@@ -100,7 +100,7 @@ class Judge(object):
             if is_unattributed(candidate, self.settings):
                 candidate.record.unattributed.append(self.unattributed_of(candidate, level))
             else:
-                leak = leak_of(candidate, level)
+                leak = leak_of(candidate, level, self.settings.baseline)
                 candidate.record.leaks.append(leak)
                 by_record.setdefault(id(candidate.record), (candidate.record, []))[1].append(leak)
             self._on_confirm(candidate.record)
@@ -176,10 +176,11 @@ def is_unattributed(candidate, settings):
             and settings.outside != "strict")
 
 
-def leak_of(candidate, level):
-    """The Leak a confirmed candidate is, judged at *level*."""
-    return Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
+def leak_of(candidate, level, baseline=None):
+    """The Leak a confirmed candidate is, judged at *level*; known if *baseline* lists it."""
+    leak = Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
                 level, candidate.owner, candidate.origin)
+    return leak if baseline is None else baseline.marked(leak, candidate.record.id)
 
 
 def existing(candidates):

@@ -8,6 +8,7 @@ import warnings
 from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .guard import guarding_session
+from .records import failing
 from .session import Session, active_session
 from .settings import Settings, checked_policy, class_policy
 from .tracking import _as_bytes, _check_affix, current_context
@@ -109,8 +110,9 @@ class TempGuardMixin(object):
             record.outcome = "failed" if spy.failed else "passed"
             if record.kept:
                 _output.note_kept(result, self, record.kept)
-            if record.leaks and leak_policy == "warn":
-                message = _output.leak_message(self.id(), record.leaks, _session().settings)
+            new = [leak for leak in record.leaks if not leak.known]
+            if new and leak_policy == "warn":
+                message = _output.leak_message(self.id(), new, _session().settings)
                 _apply_leak_policy("warn", message, self)
             if standalone:
                 result.stopTestRun()
@@ -122,7 +124,7 @@ class TempGuardMixin(object):
         return value if value is not None else getattr(_session().settings, name)
 
     def _tempguard_check_leaks(self, guard):
-        leaks = guard.find_leaks()
+        leaks = [leak for leak in guard.find_leaks() if not leak.known]  # see baseline
         if leaks:
             raise self.failureException(_output.leak_message(
                 self.id(), leaks, _session().settings))
@@ -261,7 +263,7 @@ def _wrap_tear_down_class(tear_down_class):
 
 def _close_scope(key, test_class):
     session = _session()
-    for record, leaks in session.scopes.close_scopes([key]):
+    for record, leaks in failing(session.scopes.close_scopes([key])):
         _apply_leak_policy(
             class_policy(test_class, "leaks") or session.settings.leaks,
             _output.leak_message(record.id, leaks, session.settings), test_class)

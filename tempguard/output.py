@@ -12,11 +12,11 @@ import os
 
 from . import origins as _origins
 from . import ownership as _ownership
-from . import report as _report
+from . import jsonreport as _report
 from .records import by_owner
 
-__all__ = ["Described", "display", "leak_message", "note_kept", "size", "write_exit_notes",
-           "write_invocation_totals", "write_late_section", "write_section", "write_totals"]
+__all__ = ["Described", "display", "invocation_totals", "leak_message", "note_kept", "size",
+           "write_exit_notes", "write_late_section", "write_section", "write_totals"]
 
 # Names listed of the leaks one place made, when it made more than this.
 EXAMPLES = 3
@@ -144,10 +144,11 @@ def size(nbytes):
         nbytes /= 1024.0
 
 
-def _leak_blocks(records, settings, judged=None):
-    """{owner id: leak lines}: a subTest's leaks under its own id."""
+def _leak_blocks(records, settings, judged=None, known=False):
+    """{owner id: leak lines}: a subTest's leaks under its own id; the *known* ones (see
+    baseline), or the others."""
     owners = by_owner((record, leak) for record in records for leak in record.leaks
-                      if judged is None or leak.judged == judged)
+                      if (judged is None or leak.judged == judged) and leak.known == known)
     return collections.OrderedDict((owner, _grouped_lines(leaks, settings))
                                    for owner, leaks in owners.items())
 
@@ -191,12 +192,14 @@ def _unattributed_lines(entry, during=None):
     return lines
 
 
-def write_section(stream, records, fixture_records, counts, settings, heading=None):
+def write_section(stream, records, fixture_records, counts, settings, heading=None,
+                  fixed=()):
     """tempguard's lines after unittest's summary: leaks, kept paths, totals. With
     --leaks ignore, what was removed is told by the totals line alone.
 
     *heading(title)* writes a subsection's title (pytest draws its own rules);
-    by default it is a line "tempguard: TITLE" after a blank one.
+    by default it is a line "tempguard: TITLE" after a blank one. *fixed* are
+    the baseline's entries that no longer happen (see baseline).
     """
     framed = heading is not None  # the caller draws the section's rule
     heading = heading or _default_heading(stream)
@@ -208,6 +211,16 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
         if blocks and settings.origins_mode not in ("on", "off"):
             blocks["(where each was made)"] = [settings.origins_mode]
         _section(stream, "leaked temporary files", blocks, heading)
+        baseline = getattr(settings, "baseline", None)
+        where = display(baseline.path) if baseline is not None else "the baseline"
+        _section(stream, "known leaks, in %s: reported, never a failure" % where,
+                 _leak_blocks(everything, settings, known=True), heading)
+        fixed_blocks = collections.OrderedDict()
+        for entry in fixed:
+            fixed_blocks.setdefault(entry.test, []).append(
+                "%-4s %s  (%s)" % (entry.kind, entry.name, entry.where))
+        _section(stream, "in %s, no longer leaked: fixed; remove them with --update-baseline"
+                 % where, fixed_blocks, heading)
         unattributed = _unattributed_blocks(everything, settings)
         if unattributed:
             unattributed["(why)"] = [
@@ -235,14 +248,13 @@ def write_totals(stream, records, fixture_records, counts, prefix="\ntempguard: 
     stream.flush()
 
 
-def write_invocation_totals(stream, report):
-    """The totals of every process of a parallel run that has written its part so far;
-    nothing for a report of one part (see report.write_json)."""
+def invocation_totals(report):
+    """[the line of totals of every process of a parallel run that has written its part
+    so far]; none for a report of one part (see report.write_json)."""
     if len(report.get("invocation", {}).get("parts", ())) < 2:
-        return
-    stream.write("tempguard: with the other processes of this run so far (%d parts): %s\n"
-                 % (len(report["invocation"]["parts"]), _totals_line(report["totals"])))
-    stream.flush()
+        return []
+    return ["tempguard: with the other processes of this run so far (%d parts): %s"
+            % (len(report["invocation"]["parts"]), _totals_line(report["totals"]))]
 
 
 def _totals_line(counts):
@@ -250,6 +262,8 @@ def _totals_line(counts):
         counts["created"], counts["cleaned"], counts["leaked"],
         _plural(counts["leaked_files"], "file"), _plural(counts["leaked_dirs"], "dir"),
         size(counts["bytes"]), counts["cleanup_seconds"])
+    if counts.get("known"):
+        line += ", %d of the leaks known" % counts["known"]
     if counts.get("unattributed"):
         line += ", %d unattributed" % counts["unattributed"]
     return line

@@ -13,14 +13,16 @@ import unittest
 
 from . import handoff as _handoff
 from . import invocation as _invocation
-from . import output as _output
-from . import report as _report
+from . import jsonreport as _report
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
+from .closing import leaked_status
+from .keepdir import KeepDir
 from .result import TempGuardResult
 from .session import Session
-from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                       SETTING_NAMES, Settings, class_policy, directory_argument, whole_number)
+from .settings import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS,
+                       OUTSIDE_SETTINGS, SETTING_NAMES, Settings, byte_count, class_policy,
+                       directory_argument, exit_code, whole_number)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
 
@@ -30,9 +32,9 @@ PROG = "python -m tempguard.runner"
 class TempGuardRunner(unittest.TextTestRunner):
     """unittest's text runner with tempguard around every test.
 
-    Accepts TextTestRunner's arguments plus ``leaks``, ``keep``, ``keep_runs``,
-    ``report``, ``watch``, ``origins`` and ``outside``; any left as None come from TEMPGUARD_*
-    environment variables. Works as ``unittest.main(testRunner=...)`` and as a
+    Accepts TextTestRunner's arguments plus tempguard's settings (see
+    settings.SETTING_NAMES: ``leaks``, ``keep``, ``report``, ``baseline``...); any
+    left as None come from TEMPGUARD_* environment variables. Works as ``unittest.main(testRunner=...)`` and as a
     Django-style ``test_runner``. A ``resultclass`` of the caller's own (as
     unittest-parallel passes) is guarded: tempguard's result methods run
     first, then its own.
@@ -40,14 +42,12 @@ class TempGuardRunner(unittest.TextTestRunner):
 
     resultclass = TempGuardResult
 
-    def __init__(self, *args, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, outside=None, all_leaks=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         if kwargs.get("resultclass") is not None:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
+        settings = {name: kwargs.pop(name) for name in SETTING_NAMES if name in kwargs}
         super().__init__(*args, **kwargs)
-        self.tempguard_settings = Settings(leaks=leaks, keep=keep, keep_runs=keep_runs,
-                                           report=report, watch=watch, origins=origins,
-                                           outside=outside, all_leaks=all_leaks)
+        self.tempguard_settings = Settings(**settings)
         self.tempguard_session = None  # a supervised run's, started before its tests loaded
         self._followed = None
 
@@ -74,12 +74,9 @@ class TempGuardRunner(unittest.TextTestRunner):
         result = super().run(test)
         session = getattr(result, "session", None)
         if session is not None and not session.supervised:
-            counts = result.tempguard_counts()
-            _output.write_section(self.stream, session.records, session.fixture_records, counts,
-                                  session.settings)
-            written = session.write_report(counts)
-            if written is not None:
-                _output.write_invocation_totals(self.stream, written)
+            session.close(self.stream, result.tempguard_counts())
+            result.tempguard_status = leaked_status(
+                0, session.records, session.fixture_records, session.settings)
         return result
 
 
@@ -170,6 +167,21 @@ class TempGuardProgram(unittest.TestProgram):
         group.add_argument("--all-leaks", action="store_true", default=None,
                            help="list every leaked path, not a few of each place that made "
                                 "many")
+        group.add_argument("--baseline", metavar="FILE",
+                           help="known leaks: those FILE lists are reported, never fail")
+        group.add_argument("--update-baseline", action="store_true", default=None,
+                           help="write this run's leaks into the --baseline FILE")
+        group.add_argument("--leaks-exit-code", type=_exit_code, metavar="N",
+                           help="exit N (1-255) when every test passed but new leaks were "
+                                "confirmed")
+        group.add_argument("--annotations", choices=ANNOTATIONS_SETTINGS,
+                           help="also show leaks as GitHub Actions annotations: github "
+                                "(the default when GITHUB_ACTIONS=true) or none")
+        group.add_argument("--keep-dir", metavar="DIR",
+                           help="keep files in DIR, one subdir per test, with a manifest.json "
+                                "(for CI to upload)")
+        group.add_argument("--keep-max-bytes", type=_byte_count, metavar="N",
+                           help="keep no more than N bytes (suffixes K, M, G: 1024s)")
         return parser
 
     def settings(self):
@@ -186,7 +198,13 @@ class TempGuardProgram(unittest.TestProgram):
             options.update((name, getattr(self, name, None)) for name in SETTING_NAMES)
             self.testRunner = self.testRunner(**options)
             self.testRunner.tempguard_session = self.session
-        super().runTests()
+        try:
+            super().runTests()
+        except SystemExit as stop:
+            leaked = getattr(getattr(self, "result", None), "tempguard_status", 0)
+            if stop.code in (0, False, None) and leaked:
+                raise SystemExit(leaked)  # every test passed, but new leaks: --leaks-exit-code
+            raise
 
 
 class _SupervisedProgram(TempGuardProgram):
@@ -267,6 +285,21 @@ def _whole_number(text):
     return number
 
 
+def _exit_code(text):
+    code = exit_code(text)
+    if code is None:
+        raise argparse.ArgumentTypeError("%r is not an exit status from 1 to 255" % text)
+    return code
+
+
+def _byte_count(text):
+    number = byte_count(text)
+    if number is None:
+        raise argparse.ArgumentTypeError("%r is not a number of bytes (such as 500000, 64K, "
+                                         "10M or 2G)" % text)
+    return number
+
+
 def _report_file(text):
     try:
         return _report.check_output_file(text, "report")
@@ -296,12 +329,21 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
+    try:
+        # Taken by the supervisor, so that the test process (its child) shares it.
+        keep_dir = settings.keep_dir and KeepDir.open(settings.keep_dir, root.invocation)
+    except OSError as exc:
+        root.close(settings.keep_runs)
+        sys.stderr.write("%s: error: %s\n" % (PROG, exc))
+        sys.exit(2)
     channel = _handoff.Channel()
     pid = _supervisor.fork()
     if pid == 0:
         _run_tests(argv, root, channel)
         return
     status = _supervisor.supervise(pid, root, channel, settings, options.verbosity)
+    if keep_dir:
+        keep_dir.close()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     if status < 0:

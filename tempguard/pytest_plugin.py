@@ -20,16 +20,20 @@ import warnings
 
 import pytest
 
+from . import annotations as _annotations
+from . import closing as _closing
 from . import invocation as _invocation
+from . import origins as _origins
 from . import output as _output
-from . import report as _report
+from . import jsonreport as _report
 from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
-from .records import TestRecord, by_owner, worse_outcome
+from .keepdir import KeepDir
+from .records import TestRecord, by_owner, failing, worse_outcome
 from .sandbox import RunRoot
 from .session import Session
-from .settings import (KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS, OUTSIDE_SETTINGS,
-                       SETTING_NAMES, Settings, checked_policy, class_policy)
+from .settings import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS,
+                       OUTSIDE_SETTINGS, SETTING_NAMES, Settings, checked_policy, class_policy)
 
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
@@ -67,8 +71,24 @@ def pytest_addoption(parser):
                          "that this run made it (default), or strict: to have appeared")
     group.addoption("--tempguard-all-leaks", action="store_true", default=None,
                     help="list every leaked path, not a few of each place that made many")
+    group.addoption("--tempguard-baseline", metavar="FILE",
+                    help="known leaks: those FILE lists are reported, never fail")
+    group.addoption("--tempguard-update-baseline", action="store_true", default=None,
+                    help="write this run's leaks into the --tempguard-baseline FILE")
+    group.addoption("--tempguard-leaks-exit-code", metavar="N",
+                    help="exit N (1-255; pytest's own are 0-5) when every test passed but "
+                         "new leaks were confirmed")
+    group.addoption("--tempguard-annotations", choices=ANNOTATIONS_SETTINGS,
+                    help="also show leaks as GitHub Actions annotations: github (the "
+                         "default when GITHUB_ACTIONS=true) or none")
+    group.addoption("--tempguard-keep-dir", metavar="DIR",
+                    help="keep files in DIR, one subdir per test, with a manifest.json")
+    group.addoption("--tempguard-keep-max-bytes", metavar="N",
+                    help="keep no more than N bytes (suffixes K, M, G: 1024s)")
     parser.addini("tempguard", "guard every test (as --tempguard)", type="bool", default=False)
     for name in SETTING_NAMES:
+        if name == "update_baseline":
+            continue  # a step a person takes, never a project's standing setting
         parser.addini("tempguard_" + name, "tempguard's %s setting (as --tempguard-%s)"
                       % (name, name.replace("_", "-")),
                       type="args" if name == "watch" else None)
@@ -83,12 +103,9 @@ def pytest_configure(config):
         "markers", "tempguard(leaks=None, keep=None): this test's leak and keep policies")
     try:
         settings = _settings(config)
+        plugin = (_Controller if _is_xdist_controller(config) else _Guard)(config, settings)
     except (ValueError, OSError) as error:
         raise pytest.UsageError("tempguard: %s" % error)
-    if _is_xdist_controller(config):
-        plugin = _Controller(config, settings)
-    else:
-        plugin = _Guard(config, settings)
     config.pluginmanager.register(plugin, "tempguard-session")
 
 
@@ -97,7 +114,7 @@ def _settings(config):
     values = {}
     for name in SETTING_NAMES:
         value = config.getoption("tempguard_" + name)
-        if value is None:
+        if value is None and name != "update_baseline":
             value = config.getini("tempguard_" + name) or None
         values[name] = value
     return Settings(**values)
@@ -125,6 +142,7 @@ class _Guard(object):
         self.fixtures = {}  # id(fixturedef) -> [(record, level, candidates)]
         self.policies = {}  # item -> {"leaks": policy, "keep": policy}, checked at collection
         self.wide = {}  # id(fixturedef) -> fixturedef: set up, wider than a test, not finalized
+        self.closing = None  # the run's end, once the session finished (see _Closing)
         self._saved_temproot = None
 
     # -- the session -------------------------------------------------------------
@@ -154,15 +172,16 @@ class _Guard(object):
             self.config.workeroutput[_WORKER_OUTPUT] = json.dumps(
                 _wire.dump(self.session.records, self.session.fixture_records))
         else:
-            self.session.write_report(self.counts.totals)
+            self.closing = _Closing(session, self.session.records, self.session.fixture_records,
+                                    self.settings, lambda baseline: self.session.write_report(
+                                        self.counts.totals, baseline))
 
     def pytest_collectreport(self, report):
         self.counts.add_collected(report)
 
     def pytest_terminal_summary(self, terminalreporter):
-        if not hasattr(self.config, "workerinput"):
-            _write_summary(terminalreporter, self.session.records,
-                           self.session.fixture_records, self.settings)
+        if self.closing is not None:
+            self.closing.write(terminalreporter)
 
     # -- each test -----------------------------------------------------------------
 
@@ -211,11 +230,15 @@ class _Guard(object):
             self.outcome = worse_outcome(self.outcome, outcome)
         if report.failed:
             self.failed_reports.append(report)
+            crash = getattr(report.longrepr, "reprcrash", None)
+            self.guard.record.note_failure(getattr(crash, "message", None)
+                                           or str(report.longrepr))
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item, nextitem):
         """After pytest's own teardown (fixtures finalized): judge what the test left."""
         confirmed = self._finish(item, failed=bool(self.failed_reports))
+        _add_properties(item, confirmed)
         self._apply(self._policy_of(item, "leaks"), confirmed)
 
     def _finish(self, item, failed):
@@ -273,6 +296,8 @@ class _Guard(object):
                                                                         "test"), None)
         for record, level, candidates in parts:
             confirmed += judge.judge(judge.settle(candidates), level, None)
+        if self.item is not None:
+            _add_properties(self.item, confirmed)
         self._apply(self.settings.leaks, confirmed)
 
     # -- policies ----------------------------------------------------------------
@@ -301,6 +326,7 @@ class _Guard(object):
 
     def _apply(self, policy, confirmed, late=False):
         """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
+        confirmed = failing(confirmed)  # known leaks (see baseline) neither warn nor fail
         if policy == "ignore" or not confirmed:
             return
         messages = [_output.leak_message(owner, leaks, self.settings) for owner, leaks in
@@ -348,6 +374,9 @@ class _Controller(object):
         self.counts = _Counts(config)
         self.records = []
         self.fixture_records = []
+        self.closing = None
+        # Taken here, so that the workers (the controller's children) share it.
+        self._keep_dir = settings.keep_dir and KeepDir.open(settings.keep_dir)
         self._late_root = RunRoot.create(os.path.realpath(tempfile.gettempdir()),
                                          _invocation.current_id())
 
@@ -371,18 +400,23 @@ class _Controller(object):
             self.fixture_records += fixture_records
 
     def pytest_terminal_summary(self, terminalreporter):
-        _write_summary(terminalreporter, self.records, self.fixture_records, self.settings)
+        if self.closing is not None:
+            self.closing.write(terminalreporter)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
         """After xdist's own, which waits for the workers to exit: their exit judgement
         is in, and joins the rest before the section is printed and the report written."""
         self._take_late()
-        if self.settings.report:
-            _report.write_json(self.settings.report, _report.run_report(
-                self.records, self.fixture_records, self.counts.totals,
-                self.settings.origins_mode),
-                _invocation.current_id(), _invocation.part_id())
+        self.closing = _Closing(session, self.records, self.fixture_records, self.settings,
+                                self._write_report)
+
+    def _write_report(self, baseline):
+        if not self.settings.report:
+            return None
+        return _report.write_json(self.settings.report, _report.run_report(
+            self.records, self.fixture_records, self.counts.totals, self.settings.origins_mode,
+            baseline), _invocation.current_id(), _invocation.part_id())
 
 
     def _take_late(self):
@@ -412,6 +446,33 @@ class _Controller(object):
         if self._late_root is not None:
             self._late_root.close(self.settings.keep_runs)
             self._late_root = None
+        if self._keep_dir:
+            self._keep_dir.close()
+            self._keep_dir = None
+
+
+class _Closing(object):
+    """The end of a pytest run (see closing): what CI reads is written at the session's
+    finish, where the exit status is set; the section and its lines come in pytest's
+    terminal summary, which follows."""
+
+    def __init__(self, session, records, fixture_records, settings, write_report):
+        self.records, self.fixture_records, self.settings = records, fixture_records, settings
+        self.fixed = _closing.fixed_entries(records, fixture_records, settings)
+        self.lines = _closing.conclude(records, fixture_records, settings, write_report,
+                                       self.fixed)
+        session.exitstatus = _closing.leaked_status(session.exitstatus, records,
+                                                    fixture_records, settings)
+
+    def write(self, terminalreporter):
+        _write_summary(terminalreporter, self.records, self.fixture_records, self.settings,
+                       self.fixed)
+        for line in self.lines:
+            terminalreporter.write_line(line)
+        if self.settings.annotations == "github":
+            for line in _annotations.github_commands(self.records, self.fixture_records,
+                                                     self.settings):
+                terminalreporter.write_line(line)
 
 
 _SCOPE_ORDER = ("function", "class", "module", "package", "session")
@@ -498,7 +559,19 @@ def _fixture_id(fixturedef, request):
     return "fixture %s (%s)" % (fixturedef.argname, where)
 
 
-def _write_summary(terminalreporter, records, fixture_records, settings):
+def _add_properties(item, confirmed):
+    """Each confirmed leak as a property of the test case in pytest's --junitxml (the
+    report of the phase being torn down carries the item's user_properties)."""
+    for record, leaks in confirmed:
+        for leak in leaks:
+            described = _origins.describe(leak.origin) if leak.origin is not None else None
+            item.user_properties.append((
+                "tempguard-known-leak" if leak.known else "tempguard-leak",
+                "%s %s (%s)%s" % (leak.kind, leak.path, leak.owner or record.id,
+                                  ": " + described if described else "")))
+
+
+def _write_summary(terminalreporter, records, fixture_records, settings, fixed=()):
     """tempguard's section as pytest's own: under its rule, at its verbosity (-qq: the
     totals line alone; -vv: every leaked path)."""
     verbosity = terminalreporter.config.getoption("verbose")
@@ -511,7 +584,8 @@ def _write_summary(terminalreporter, records, fixture_records, settings):
         settings.all_leaks = True
     terminalreporter.write_sep("=", "tempguard")
     _output.write_section(terminal, records, fixture_records, None, settings,
-                          heading=lambda title: terminalreporter.write_sep("-", title))
+                          heading=lambda title: terminalreporter.write_sep("-", title),
+                          fixed=fixed)
 
 
 class _Terminal(object):

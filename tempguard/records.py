@@ -6,15 +6,16 @@ others (see wire); what they hold is JSON-ready.
 
 import collections
 
-__all__ = ["Leak", "TestRecord", "by_owner", "has_news", "summed", "worse_outcome"]
+__all__ = ["Leak", "TestRecord", "by_owner", "failing", "has_news", "summed", "worse_outcome"]
 
-Leak = collections.namedtuple("Leak", "path kind where judged owner origin")
-Leak.__new__.__defaults__ = (None,)
+Leak = collections.namedtuple("Leak", "path kind where judged owner origin known")
+Leak.__new__.__defaults__ = (None, False)
 Leak.__doc__ = """A leaked entry: kind is file, dir or other; where is sandbox or outside;
 judged is the level it was confirmed at (one of ownership.LEVELS: test, class,
 module, run, child once the processes that could still write it had exited, exit);
 owner is the test, subTest or fixture id it is attributed to; origin is
-where it was made (see origins and children), or None."""
+where it was made (see origins and children), or None; known if the run's
+baseline lists it (see baseline): it is reported, and never fails."""
 
 
 class TestRecord(object):
@@ -23,7 +24,7 @@ class TestRecord(object):
     __test__ = False  # a Test*-named class that pytest must not collect
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed")
+                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed", "failure")
 
     def __init__(self, test_id, is_listed=True):
         self.id = test_id
@@ -37,6 +38,17 @@ class TestRecord(object):
         self.not_kept = []  # "path: reason" of what was left out of the kept directory
         self.cleanup_errors = []
         self.notes = []
+        self.failure = None  # the first line of its failure or error, for the kept manifest
+
+    def note_failure(self, text):
+        """Keep the first line of the test's first failure: of a traceback, the first line
+        of the exception it ends with ("AssertionError: 1 != 2")."""
+        if self.failure is not None or not text:
+            return
+        text = str(text).rpartition("Traceback (most recent call last):")[2]
+        lines = [line for line in text.splitlines() if line.strip()]
+        unindented = [line for line in lines if not line[:1].isspace()]
+        self.failure = (unindented or lines or [None])[0]
 
     def add_cleanup(self, context_stats, result):
         self.created += context_stats.created + context_stats.adopted
@@ -57,7 +69,8 @@ class TestRecord(object):
                 "unattributed": [dict(entry._asdict()) for entry in self.unattributed],
                 "kept": self.kept, "not_kept": list(self.not_kept),
                 "cleanup_errors": list(self.cleanup_errors),
-                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds}
+                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds,
+                "failure": self.failure}
 
     @classmethod
     def from_json(cls, data):
@@ -66,9 +79,15 @@ class TestRecord(object):
                      "notes", "cleanup_seconds"):
             setattr(record, name, data[name])
         record.not_kept = list(data.get("not_kept", ()))
-        record.leaks = [Leak(**leak) for leak in data["leaks"]]
-        record.unattributed = [Leak(**entry) for entry in data.get("unattributed", ())]
+        record.failure = data.get("failure")
+        record.leaks = [_leak(leak) for leak in data["leaks"]]
+        record.unattributed = [_leak(entry) for entry in data.get("unattributed", ())]
         return record
+
+
+def _leak(data):
+    """A Leak from its JSON; what a report adds (path_bytes) is left out."""
+    return Leak(**{name: data[name] for name in Leak._fields if name in data})
 
 
 # A test's outcomes, mildest first: a test that had several (subTests, phases) has the worst.
@@ -87,6 +106,17 @@ def by_owner(pairs):
     for record, leak in pairs:
         owners.setdefault(leak.owner or record.id, []).append(leak)
     return owners
+
+
+def failing(confirmed):
+    """[(record, leaks)] of *confirmed* ([(record, leaks)]) with the known leaks (see
+    baseline) left out, and records left with none dropped: what may fail a test."""
+    failing = []
+    for record, leaks in confirmed:
+        new = [leak for leak in leaks if not leak.known]
+        if new:
+            failing.append((record, new))
+    return failing
 
 
 def has_news(record):

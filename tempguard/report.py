@@ -1,193 +1,114 @@
-"""What a run tells programs: the JSON report, its totals, and where it may be written."""
+"""``python -m tempguard.report``: the JSON reports of separate runs (CI shards, several
+machines) merged into one, and any report's section shown as its run printed it."""
 
-import base64
-import fcntl
+import argparse
+import collections
 import json
 import os
-import tempfile
+import sys
 
-from . import origins as _origins
+from . import output as _output
+from .baseline import Entry
+from .jsonreport import (REPORT_VERSION, check_output_file, read_report, summed_totals,
+                         write_json)
+from .records import TestRecord
 
-__all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "run_report", "totals",
-           "write_json"]
+__all__ = ["main", "merge"]
 
-REPORT_VERSION = 2
-_OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
-
-
-def origins_mode(setting):
-    """What a report says of origins: on, off, or why they are unavailable."""
-    if setting == "off":
-        return "off"
-    return "on" if _origins.AVAILABLE else _origins.UNAVAILABLE_REASON
+PROG = "python -m tempguard.report"
 
 
-def totals(records, fixture_records, counts=None):
-    """Counts over a run: outcomes of the tests, and what tests and fixtures made and left.
-
-    *counts* are unittest's own outcome counts, where a result has them: they
-    include tests that never started (decorator skips on 3.12+) and subTests.
-    """
-    everything = list(records) + list(fixture_records)
-    leaks = [leak for record in everything for leak in record.leaks]
-    outcome_counts = {outcome: 0 for outcome in _OUTCOMES}
-    for record in records:
-        if record.outcome in outcome_counts:
-            outcome_counts[record.outcome] += 1
-    outcome_counts["tests"] = len(records)
-    outcome_counts.update(counts or {})
-    outcome_counts.update({
-        "created": sum(record.created for record in everything),
-        "cleaned": sum(record.cleaned for record in everything),
-        "leaked": len(leaks),
-        "leaked_files": sum(1 for leak in leaks if leak.kind == "file"),
-        "leaked_dirs": sum(1 for leak in leaks if leak.kind == "dir"),
-        "unattributed": sum(len(record.unattributed) for record in everything),
-        "bytes": sum(record.bytes for record in everything),
-        "cleanup_seconds": round(sum(record.cleanup_seconds for record in everything), 6),
-        "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
-        "kept": sum(1 for record in records if record.kept),
-    })
-    return outcome_counts
+def merge(reports, names):
+    """One report of *reports* (each of a separate run: a CI shard, a machine), named by
+    *names*: totals summed, tests and fixtures concatenated, each entry with its "shard"
+    name. A test id in two shards is kept in both and listed under "duplicates"."""
+    merged = {"version": REPORT_VERSION, "tests": [], "fixtures": [], "shards": list(names)}
+    origins = set(report.get("origins") for report in reports)
+    merged["origins"] = origins.pop() if len(origins) == 1 else "mixed"
+    shards_of = collections.OrderedDict()
+    for report, name in zip(reports, names):
+        for key in ("tests", "fixtures"):
+            merged[key] += [dict(entry, shard=name) for entry in report[key]]
+        for entry in report["tests"]:
+            shards_of.setdefault(entry.get("id"), []).append(name)
+    merged["totals"] = summed_totals(report["totals"] for report in reports)
+    merged["duplicates"] = [{"id": test_id, "shards": shards}
+                            for test_id, shards in shards_of.items() if len(shards) > 1]
+    baselines = [report["baseline"] for report in reports if report.get("baseline")]
+    if baselines:
+        fixed = collections.OrderedDict()
+        for baseline in baselines:
+            for entry in baseline.get("fixed", ()):
+                fixed.setdefault(json.dumps(entry, sort_keys=True), entry)
+        merged["baseline"] = {"path": baselines[0].get("path"), "updated": any(
+            baseline.get("updated") for baseline in baselines), "fixed": list(fixed.values())}
+    return merged
 
 
-def run_report(records, fixture_records, counts=None, origins="off"):
-    """The JSON document of a run; *origins* is origins_mode()."""
-    return {"version": REPORT_VERSION, "origins": origins,
-            "tests": [record.as_json() for record in records],
-            "fixtures": [record.as_json() for record in fixture_records],
-            "totals": totals(records, fixture_records, counts)}
+def _show(path, report, all_leaks, stream):
+    """Write the report's section as its run wrote it after unittest's summary."""
+    baseline = report.get("baseline") or {}
+    settings = _ShownSettings(path, report.get("origins", "off"), all_leaks,
+                              baseline.get("path"))
+    _output.write_section(stream, [TestRecord.from_json(e) for e in report["tests"]],
+                          [TestRecord.from_json(e) for e in report["fixtures"]],
+                          report["totals"], settings,
+                          fixed=[Entry(**entry) for entry in baseline.get("fixed", ())])
+    for duplicate in report.get("duplicates", ()):
+        stream.write("tempguard: %s ran in more than one shard: %s\n" % (
+            _output.display(duplicate["id"]), ", ".join(duplicate["shards"])))
 
 
-def check_output_file(path, what):
-    """*path* made absolute (tests may chdir), checked before anything runs: it names a
-    file in an existing directory we may write in. *what* names it in errors."""
-    given = os.fspath(path)
-    path = os.path.abspath(given)
-    directory = os.path.dirname(path)
-    if os.path.isdir(path) or given.endswith(os.sep):
-        raise IsADirectoryError("%s %s: names a directory, not a file" % (what, given))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError("%s %s: no directory %s" % (what, given, directory))
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError("%s %s: directory %s is not writable" % (what, given, directory))
-    return path
+class _ShownSettings(object):
+    """What the section of a shown report needs of a run's settings."""
+
+    leaks = "warn"
+
+    def __init__(self, report, origins_mode, all_leaks, baseline_path):
+        self.report = report
+        self.origins_mode = origins_mode
+        self.all_leaks = all_leaks
+        self.baseline = _ShownBaseline(baseline_path) if baseline_path else None
 
 
-def write_json(path, report, invocation=None, part=None):
-    """Write the report atomically, so a reader never sees half of it; returns what was
-    written.
+class _ShownBaseline(object):
+    def __init__(self, path):
+        self.path = path
 
-    With *invocation* (see invocation), *report* is one session's *part* of
-    the invocation's report: under a lock on the report's directory, it
-    replaces that part (written earlier by the same session) and joins the
-    parts of the invocation's other processes; a report of another
-    invocation is replaced.
-    """
-    path = os.path.abspath(path)
-    if invocation is None:
-        _write(path, report)
-        return report
-    directory = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+
+def main(argv=None):
+    """``python -m tempguard.report merge -o OUT IN...`` or ``show FILE``."""
+    parser = argparse.ArgumentParser(prog=PROG, description="Merge and show tempguard's "
+                                     "JSON reports (of CI shards, of several machines).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True  # 3.6 takes no required= argument
+    merging = commands.add_parser("merge", help="merge reports of separate runs into one")
+    merging.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="where the merged report is written")
+    merging.add_argument("inputs", nargs="+", metavar="IN", help="a report to merge")
+    showing = commands.add_parser("show", help="print a report's section, as its run did")
+    showing.add_argument("file", metavar="FILE", help="a report (one run's, or merged)")
+    showing.add_argument("--all-leaks", action="store_true",
+                         help="list every leaked path, not a few of each place")
+    options = parser.parse_args(argv)
     try:
-        fcntl.flock(directory, fcntl.LOCK_EX)
-        report = _joined(_read(path), report, invocation, part)
-        _write(path, report)
-    finally:
-        os.close(directory)  # and with it the lock
-    return report
+        if options.command == "show":
+            report = read_report(options.file)
+            _show(os.path.abspath(options.file), report, options.all_leaks, sys.stdout)
+            return 0
+        output = check_output_file(options.output, "-o")
+        reports = [read_report(path) for path in options.inputs]
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+    merged = merge(reports, options.inputs)
+    write_json(output, merged)
+    for duplicate in merged["duplicates"]:
+        sys.stderr.write("%s: warning: %s is in more than one report: %s\n"
+                         % (PROG, duplicate["id"], ", ".join(duplicate["shards"])))
+    print("%s: %d reports merged into %s: %d tests" % (
+        PROG, len(reports), output, len(merged["tests"])))
+    return 0
 
 
-def _write(path, report):
-    """Write *report* to a new file beside *path*, then rename it over *path*.
-
-    mkstemp creates the file exclusively, so a link planted at the partial
-    file's name (by another user of a shared directory) is never written
-    through; the rename replaces a link at *path* itself, never its target.
-    """
-    directory, name = os.path.split(path)
-    fd, partial = tempfile.mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
-    try:
-        os.fchmod(fd, 0o644)  # not mkstemp's 0600, nor whatever umask a test left
-        with open(fd, "w") as handle:
-            json.dump(_valid_utf8(report), handle, indent=2)
-            handle.write("\n")
-        os.replace(partial, path)
-    except BaseException:
-        _unlink_quietly(partial)
-        raise
-
-
-def _valid_utf8(value):
-    """*value* with every string valid UTF-8, as strict JSON parsers demand.
-
-    A name that is not UTF-8 (os.fsdecode keeps its bytes as lone surrogates)
-    is written as text with each such byte as \\xNN; an entry's "path" then
-    also gets "path_bytes", its exact bytes in base64, so nothing is lost.
-    """
-    if isinstance(value, str):
-        return _utf8_text(value)
-    if isinstance(value, list):
-        return [_valid_utf8(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    valid = {key: _valid_utf8(item) for key, item in value.items()}
-    path = value.get("path")
-    if isinstance(path, str) and valid["path"] != path:
-        try:
-            valid["path_bytes"] = base64.b64encode(os.fsencode(path)).decode("ascii")
-        except UnicodeEncodeError:
-            pass  # not a name from the file system: text is all there is
-    return valid
-
-
-def _utf8_text(text):
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        try:
-            raw = text.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            raw = text.encode("utf-8", "backslashreplace")
-        return raw.decode("utf-8", "backslashreplace")
-
-
-def _unlink_quietly(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _read(path):
-    """The report at *path*, or None; a link there is not followed."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        with open(fd) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def _joined(previous, report, invocation, part):
-    """*report* as *part* of the invocation's report, with the other parts in *previous*."""
-    shared = previous.get("invocation") if isinstance(previous, dict) else None
-    if not (isinstance(shared, dict) and shared.get("id") == invocation):
-        previous, shared = {"tests": [], "fixtures": []}, {"parts": {}}
-    parts = dict(shared["parts"], **{part: report["totals"]})
-    joined = dict(report, invocation={"id": invocation, "parts": parts})
-    for key in ("tests", "fixtures"):
-        joined[key] = ([entry for entry in previous[key] if entry.get("part") != part]
-                       + [dict(entry, part=part) for entry in report[key]])
-    joined["totals"] = {name: _sum(totals.get(name, 0) for totals in parts.values())
-                        for name in report["totals"]}
-    return joined
-
-
-def _sum(numbers):
-    total = sum(numbers)
-    return round(total, 6) if isinstance(total, float) else total
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,13 +4,14 @@ import contextlib
 import io
 import sys
 import time
+import traceback
 import unittest
 
 from . import ownership as _ownership
 from . import output as _output
 from . import wire as _wire
 from .mixin import TempGuardMixin
-from .records import TestRecord, by_owner, worse_outcome
+from .records import TestRecord, by_owner, failing, worse_outcome
 from .session import Session
 from .settings import Settings, class_policy
 
@@ -163,22 +164,23 @@ class TempGuardResult(unittest.TextTestResult):
     def addSuccess(self, test):
         if test is self._test and self._policy(test, "leaks") == "fail":
             self._finish(test)
-            if self._guard.confirmed:
+            if failing(self._guard.confirmed):
                 self._fail_for_leaks(test, self._guard.confirmed, late=False)
                 return
         super().addSuccess(test)
 
     def addFailure(self, test, err):
-        self._note(test, "failed")
+        self._note(test, "failed", err)
         super().addFailure(test, err)
 
     def addError(self, test, err):
-        self._note(test, "error")
+        self._note(test, "error", err)
         super().addError(test, err)
 
     def addSubTest(self, test, subtest, err):
         if err is not None:
-            self._note(test, "failed" if issubclass(err[0], test.failureException) else "error")
+            self._note(test, "failed" if issubclass(err[0], test.failureException) else "error",
+                       err)
         super().addSubTest(test, subtest, err)
 
     def addSkip(self, test, reason):
@@ -201,10 +203,12 @@ class TempGuardResult(unittest.TextTestResult):
 
     # -- helpers ---------------------------------------------------------------
 
-    def _note(self, test, outcome):
+    def _note(self, test, outcome, err=None):
         if test is not self._test:
             return
         self._outcome_name = worse_outcome(self._outcome_name, outcome)
+        if err is not None and self._guard is not None:
+            self._guard.record.note_failure("".join(traceback.format_exception_only(*err[:2])))
 
     def _policy(self, test, name):
         """A class attribute (tempguard_leaks, tempguard_keep) wins over the run's setting."""
@@ -240,14 +244,15 @@ class TempGuardResult(unittest.TextTestResult):
             self._leak_policy_of_record[id(record)] = self._policy(test, "leaks")
         if record.kept:
             _output.note_kept(self, test, record.kept)
-        if (guard.confirmed and self._policy(test, "leaks") == "fail"
+        if (failing(guard.confirmed) and self._policy(test, "leaks") == "fail"
                 and self._outcome_name in ("skipped", "expected_failure", "unexpected_success")):
             self._fail_for_leaks(test, guard.confirmed, late=False)
         return record
 
     def _fail_for_leaks(self, test, confirmed, late):
-        """One failure per owner (test, subTest, fixture) whose leaks were confirmed."""
-        for record, leaks in confirmed:
+        """One failure per owner (test, subTest, fixture) whose leaks were confirmed; known
+        leaks (see baseline) fail nothing."""
+        for record, leaks in failing(confirmed):
             if record.outcome is not None:
                 record.outcome = "failed"
             for owner, owned in by_owner((record, leak) for leak in leaks).items():

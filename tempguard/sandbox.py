@@ -116,15 +116,7 @@ class RunRoot(object):
                 pass
             kept = _held.HeldDirectory(self.kept, home.fd)
             try:
-                base = _safe_name(test_id)
-                name, number = base, 1
-                while True:
-                    try:
-                        os.mkdir(name, 0o700, dir_fd=kept.fd)
-                        return os.path.join(self.kept, name)
-                    except FileExistsError:
-                        number += 1
-                        name = "%s-%d" % (base, number)
+                return _held.new_subdir(kept, test_id)
             finally:
                 kept.close()
 
@@ -253,11 +245,6 @@ def check_private_dir(path, held=None):
     if st.st_mode & 0o077:
         raise UnsafePathError("%s is accessible to group or others (mode %o)"
                               % (path, stat.S_IMODE(st.st_mode)))
-
-
-def _safe_name(text):
-    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
-    return cleaned[:150] or "test"
 
 
 def _owner_state(owner):

@@ -15,14 +15,16 @@ import sys
 import tempfile
 
 from . import children as _children
+from . import closing as _closing
 from . import held as _held
 from . import handoff as _handoff
 from . import invocation as _invocation
+from . import keepdir as _keepdir
 from . import origins as _origins
 from . import output as _output
 from . import ownership as _ownership
 from . import reaper as _reaper
-from . import report as _report
+from . import jsonreport as _report
 from . import sandbox as _sandbox
 from . import watch as _watch
 from .guard import TestGuard
@@ -68,11 +70,12 @@ class Session(object):
         self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.on_late = None  # given [(record, leaks)] judged at exit, instead of printing them
+        self.keep_home = None  # the held --keep-dir, if one was given (see keepdir)
         self.started = self.stopped = False
         self._handover = _handoff.Handover(channel) if self.supervised else None
         self._inside = inside
         self._report_part = None
-        self._counts = None
+        self._counts = self._baseline = None
         self._pid = os.getpid()
         self._guards = []
         self._undo = contextlib.ExitStack()  # the process-wide changes, undone last first
@@ -94,6 +97,10 @@ class Session(object):
                                                 inside=self._inside)
         try:
             self._report_part = _invocation.part_id()
+            if self.settings.keep_dir:
+                self.keep_home = _keepdir.KeepDir.open(self.settings.keep_dir,
+                                                       self.root.invocation)
+                self._undo.callback(self.keep_home.close)
             self._watch(given)
             self._change_process()
         except BaseException:
@@ -114,6 +121,8 @@ class Session(object):
             self.watches.append(_watch.DirectoryWatch(_held.HeldDirectory(path), "outside",
                                                       self.ignored_prefixes))
             self.all_watches.append(self.watches[-1])
+        if self.settings.keep_dir:
+            _watch.ignore(self.watches, self.settings.keep_dir)  # made by the run, for CI
         if self.settings.report:
             # No leak where it is written: the other processes of a parallel run write
             # it (and its partial files) while this one watches its directory.
@@ -243,9 +252,11 @@ class Session(object):
             return False
         for candidate, _confirmed in self.judge.waiting_for_exit():
             self.list_record(candidate.record)
+        # Every record, where a report lists them or the baseline asks which tests ran.
+        complete = bool(self.settings.report or self.settings.baseline)
         return self._handover.send(self.judge, self.records, self.fixture_records,
                                    [scope for scope, _pid in self.children_running], counts,
-                                   tail, complete=bool(self.settings.report))
+                                   tail, complete)
 
     def refuse(self, error):
         """No test runs: a usage error (*error*, its text) was found before the first. A
@@ -280,7 +291,7 @@ class Session(object):
             self.on_late(late)
         elif late:
             _output.write_late_section(sys.stderr, late, self.settings)
-            self.write_report(self._counts)
+            self.write_report(self._counts, self._baseline)
         if still_owned:
             self.root.leave()
         else:
@@ -303,19 +314,24 @@ class Session(object):
         if not self.owns_run:
             self.write_report()
 
-    def report(self, counts=None):
-        """The JSON-ready report of the run so far."""
+    def report(self, counts=None, baseline=None):
+        """The JSON-ready report of the run so far; *baseline*, see closing."""
         return _report.run_report(self.records, self.fixture_records, counts,
-                                  self.settings.origins_mode)
+                                  self.settings.origins_mode, baseline)
 
-    def write_report(self, counts=None):
+    def write_report(self, counts=None, baseline=None):
         """Write the JSON report if one was asked for: in a parallel run, this session's
         part of its invocation's. Returns what was written, or None."""
         if not self.settings.report:
             return None
-        self._counts = counts
-        return _report.write_json(self.settings.report, self.report(counts),
+        self._counts, self._baseline = counts, baseline
+        return _report.write_json(self.settings.report, self.report(counts, baseline),
                                   self.root.invocation, self._report_part)
+
+    def close(self, stream, counts=None, heading=None):
+        """Write the run's section and what CI reads (see closing.close_run)."""
+        _closing.close_run(stream, self.records, self.fixture_records, counts, self.settings,
+                           lambda baseline: self.write_report(counts, baseline), heading)
 
     def list_record(self, record):
         """Put a fixture's record in the report once it has something to say."""

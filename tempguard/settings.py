@@ -8,11 +8,13 @@ came from; a bad value is an error before anything is created.
 import argparse
 import os
 
-from . import report as _report
+from . import jsonreport as _report
+from . import keepdir as _keepdir
+from .baseline import Baseline
 
-__all__ = ["LEAK_POLICIES", "KEEP_POLICIES", "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS",
-           "SETTING_NAMES", "Settings", "checked_policy", "class_policy", "directory_argument",
-           "whole_number"]
+__all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "ORIGINS_SETTINGS",
+           "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count", "checked_policy",
+           "class_policy", "directory_argument", "exit_code", "whole_number"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
 KEEP_POLICIES = ("none", "failed", "all")
@@ -21,17 +23,23 @@ ORIGINS_SETTINGS = ("on", "off")
 # What an entry outside the sandbox needs to be a leak: evidence that this run made it,
 # or (strict, for a private temp dir) only to have appeared during the run.
 OUTSIDE_SETTINGS = ("evidence", "strict")
+# Where leaks are also shown: GitHub Actions' annotations (the default when GITHUB_ACTIONS is
+# "true"), or nowhere else.
+ANNOTATIONS_SETTINGS = ("github", "none")
 # The settings of a run, each an option of the runner (--keep-runs) and of pytest
 # (--tempguard-keep-runs), and a TEMPGUARD_* environment variable (TEMPGUARD_KEEP_RUNS).
 SETTING_NAMES = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside",
-                 "all_leaks")
+                 "all_leaks", "baseline", "update_baseline", "leaks_exit_code", "annotations",
+                 "keep_dir", "keep_max_bytes")
 
 
 class Settings(object):
     """Run settings: explicit arguments win over TEMPGUARD_* environment variables."""
 
     def __init__(self, leaks=None, keep=None, keep_runs=None, report=None, watch=None,
-                 origins=None, outside=None, all_leaks=None, environ=None):
+                 origins=None, outside=None, all_leaks=None, baseline=None,
+                 update_baseline=None, leaks_exit_code=None, annotations=None, keep_dir=None,
+                 keep_max_bytes=None, environ=None):
         environ = os.environ if environ is None else environ
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
         self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
@@ -39,8 +47,19 @@ class Settings(object):
         self.keep = _choice("keep", keep, environ.get("TEMPGUARD_KEEP"), KEEP_POLICIES, "failed")
         self.outside = _choice("outside", outside, environ.get("TEMPGUARD_OUTSIDE"),
                                OUTSIDE_SETTINGS, "evidence")
-        self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"))
+        self.keep_runs = _count_setting("keep_runs", keep_runs, environ.get("TEMPGUARD_KEEP_RUNS"),
+                                        DEFAULT_KEEP_RUNS)
         self.all_leaks = _flag("all_leaks", all_leaks, environ.get("TEMPGUARD_ALL_LEAKS"))
+        self.annotations = _choice("annotations", annotations,
+                                   environ.get("TEMPGUARD_ANNOTATIONS"), ANNOTATIONS_SETTINGS,
+                                   "github" if environ.get("GITHUB_ACTIONS") == "true" else "none")
+        self.leaks_exit_code = _exit_code_setting(leaks_exit_code,
+                                                  environ.get("TEMPGUARD_LEAKS_EXIT_CODE"))
+        self.keep_max_bytes = _bytes_setting(keep_max_bytes,
+                                             environ.get("TEMPGUARD_KEEP_MAX_BYTES"))
+        keep_dir = keep_dir if keep_dir is not None else environ.get("TEMPGUARD_KEEP_DIR") or None
+        self.keep_dir = None if keep_dir is None else _keepdir.checked(keep_dir)
+        self.baseline = self._baseline(baseline, update_baseline, environ)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _report.check_output_file(report, "report")
         self.origins_mode = _report.origins_mode(self.origins)
@@ -51,6 +70,20 @@ class Settings(object):
         # Resolved once: a directory is held by its fd, and a link cannot be held.
         self.watch = [os.path.realpath(path) for path in given]
         self.linked = [(path, real) for path, real in zip(given, self.watch) if path != real]
+
+    @staticmethod
+    def _baseline(path, update, environ):
+        """The Baseline, or None; --update-baseline needs --baseline, and a file it may
+        write (checked before anything runs)."""
+        update = _flag("update_baseline", update, environ.get("TEMPGUARD_UPDATE_BASELINE"))
+        path = path if path is not None else environ.get("TEMPGUARD_BASELINE") or None
+        if path is None:
+            if update:
+                raise ValueError("update_baseline needs a baseline file (--baseline FILE)")
+            return None
+        if update:
+            path = _report.check_output_file(path, "baseline")
+        return Baseline.load(path, update)
 
 
 def _choice(name, value, env_value, choices, default):
@@ -90,15 +123,55 @@ def _flag(name, value, env_value):
     return value == "1"
 
 
-def _count_setting(name, value, env_value):
+def _count_setting(name, value, env_value, default):
     source = name if value is not None else "TEMPGUARD_" + name.upper()
     value = value if value is not None else env_value
     if value is None or value == "":
-        return DEFAULT_KEEP_RUNS
+        return default
     number = whole_number(value)
     if number is None:
         raise ValueError("%s must be a whole number >= 0, not %r" % (source, value))
     return number
+
+
+def _exit_code_setting(value, env_value):
+    source = "leaks_exit_code" if value is not None else "TEMPGUARD_LEAKS_EXIT_CODE"
+    value = value if value is not None else env_value
+    if value is None or value == "":
+        return None
+    code = exit_code(value)
+    if code is None:
+        raise ValueError("%s must be an exit status from 1 to 255, not %r" % (source, value))
+    return code
+
+
+def _bytes_setting(value, env_value):
+    source = "keep_max_bytes" if value is not None else "TEMPGUARD_KEEP_MAX_BYTES"
+    value = value if value is not None else env_value
+    if value is None or value == "":
+        return None
+    number = byte_count(value)
+    if number is None:
+        raise ValueError("%s must be a number of bytes (such as 500000, 64K, 10M or 2G), "
+                         "not %r" % (source, value))
+    return number
+
+
+_UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def byte_count(value):
+    """*value* (an int, or text such as 500000, 64K, 10M, 2G) as bytes; None if it is not."""
+    if isinstance(value, str) and value[-1:].upper() in _UNITS:
+        number = whole_number(value[:-1])
+        return None if number is None else number * _UNITS[value[-1:].upper()]
+    return whole_number(value)
+
+
+def exit_code(value):
+    """*value* (an int, or its text) as an exit status from 1 to 255; None if it is not one."""
+    number = whole_number(value)
+    return number if number is not None and 1 <= number <= 255 else None
 
 
 def whole_number(value):

@@ -19,8 +19,9 @@ from . import handoff as _handoff
 from . import invocation as _invocation
 from . import output as _output
 from . import ownership as _ownership
-from . import report as _report
+from . import jsonreport as _report
 from .children import ChildDir, wait_until_free
+from .closing import close_run, leaked_status
 from .held import HeldDirectory
 from .judge import existing, is_unattributed, leak_of
 from .kept import move_into_kept
@@ -114,7 +115,7 @@ def _terminal_foreground():
         os.close(fd)
 
 
-def _judge_children(entries, late):
+def _judge_children(entries, late, settings):
     """The dirs of children that outlived the test process (pool workers often exit
     only after it): wait CHILD_GRACE_SECONDS for them, then judge what they left as
     leaks of their starter, added to *late*. The scopes of those that still run, each
@@ -138,12 +139,18 @@ def _judge_children(entries, late):
             for name in scope.held.names():
                 st = scope.held.stat(name)
                 if st is not None:
-                    leak = Leak(os.path.join(scope.path, name), _ownership.kind_of(st.st_mode),
-                                "sandbox", "child", scope.owner, scope.origin(name))
+                    leak = _marked(Leak(os.path.join(scope.path, name),
+                                        _ownership.kind_of(st.st_mode), "sandbox", "child",
+                                        scope.owner, scope.origin(name)), scope.record, settings)
                     scope.record.leaks.append(leak)
                     late.append((scope.record, leak))
         scope.held.close()
     return running
+
+
+def _marked(leak, record, settings):
+    """*leak* of *record*, known if the baseline lists it."""
+    return leak if settings.baseline is None else settings.baseline.marked(leak, record.id)
 
 
 def _received(channel):
@@ -165,7 +172,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     if handoff is not None:
         records, fixture_records = handoff.records, handoff.fixture_records
         late = _judge_waiting(root, handoff.waiting, settings)
-        still_running = _judge_children(handoff.children_running, late)
+        still_running = _judge_children(handoff.children_running, late, settings)
         counts = handoff.counts
         reported = set(handoff.reported).union(os.path.basename(leak.path) for _, leak in late)
         if handoff.tail is not None:
@@ -176,7 +183,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
                else "exited with status %d" % status)
         run.notes.append("the test process %s without handing its records over" % how)
         run.notes.extend(root.replaced())  # else the test process noted them already
-    unjudged = _unjudged(root, run, reported)
+    unjudged = _unjudged(root, run, reported, settings)
     if not still_running:
         run.add_removal(root.close(settings.keep_runs))
     if unjudged:
@@ -192,13 +199,15 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
             run.notes.append(problem)
     if not (run.notes or run.cleanup_errors or run.leaks):
         fixture_records.remove(run)
-    _output.write_section(sys.stderr, records, fixture_records, counts, settings)
-    if settings.report:
-        written = _report.write_json(settings.report, _report.run_report(
-            records, fixture_records, counts, settings.origins_mode), root.invocation,
-            _invocation.part_id())
-        _output.write_invocation_totals(sys.stderr, written)
-    return status
+
+    def write_report(baseline):
+        if not settings.report:
+            return None
+        return _report.write_json(settings.report, _report.run_report(
+            records, fixture_records, counts, settings.origins_mode, baseline),
+            root.invocation, _invocation.part_id())
+    close_run(sys.stderr, records, fixture_records, counts, settings, write_report)
+    return leaked_status(status, records, fixture_records, settings)
 
 
 def _run_record(fixture_records):
@@ -213,7 +222,7 @@ def _run_record(fixture_records):
 _UNJUDGED_ORIGIN = {"found": "found in the sandbox after the test process ended"}
 
 
-def _unjudged(root, run, reported):
+def _unjudged(root, run, reported, settings):
     """What is left in the sandbox that the test process never reported: it handed
     nothing over, or was interrupted before it judged. Leaks of the run; their paths."""
     paths = []
@@ -222,8 +231,8 @@ def _unjudged(root, run, reported):
         if st is None or name in reported:
             continue
         path = os.path.join(root.tmp, name)
-        run.leaks.append(Leak(path, _ownership.kind_of(st.st_mode), "sandbox", "exit", "run",
-                              _UNJUDGED_ORIGIN))
+        run.leaks.append(_marked(Leak(path, _ownership.kind_of(st.st_mode), "sandbox", "exit",
+                                      "run", _UNJUDGED_ORIGIN), run, settings))
         paths.append(path)
     return paths
 
@@ -248,7 +257,7 @@ def _judge_waiting(root, waiting, settings):
         if not entry.confirmed and is_unattributed(candidate, settings):
             record.unattributed.append(leak_of(candidate, "exit"))
         elif not entry.confirmed:
-            leak = leak_of(candidate, "exit")
+            leak = leak_of(candidate, "exit", settings.baseline)
             record.leaks.append(leak)
             late.append((record, leak))
         if candidate.where != "sandbox":
@@ -283,6 +292,7 @@ def _print_tail(tail, late, settings, verbosity, counts):
     result = runner._makeResult()
     result.errors = [(_output.Described(name), text) for name, text in tail["errors"]]
     result.failures = [(_output.Described(name), text) for name, text in tail["failures"]]
+    late = [(record, leak) for record, leak in late if not leak.known]  # see baseline
     owners = by_owner(late)
     for record, _leak in late:
         if record.outcome == "passed":

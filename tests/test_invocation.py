@@ -13,7 +13,7 @@ from tests import support
 
 _WRITER = """
 import sys
-from tempguard import report
+from tempguard import jsonreport as report
 path, invocation, part, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 for number in range(count):
     tests = [{"id": "%s.test_%d" % (part, n), "leaks": []} for n in range(number + 1)]

@@ -111,9 +111,11 @@ class LeakDetectionTest(unittest.TestCase):
         for entry in self.report["tests"]:
             self.assertEqual(set(entry), {"id", "outcome", "created", "cleaned", "bytes",
                                           "leaks", "unattributed", "kept", "not_kept",
-                                          "cleanup_errors", "notes", "cleanup_seconds"})
+                                          "cleanup_errors", "notes", "cleanup_seconds",
+                                          "failure"})
             for leak in entry["leaks"]:
-                self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner", "origin"})
+                self.assertEqual(set(leak), {"path", "kind", "where", "judged", "owner", "origin",
+                                             "known"})
                 self.assertIn(leak["judged"], ("test", "class", "module", "run", "exit"))
         totals = self.report["totals"]
         self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (15, 14, 1))

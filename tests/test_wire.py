@@ -7,7 +7,7 @@ import os
 import pickle
 import unittest
 
-from tempguard import handoff, report, wire
+from tempguard import handoff, jsonreport as report, wire
 from tempguard.children import ChildDir
 from tempguard.records import Leak, TestRecord
 

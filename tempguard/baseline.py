@@ -1,0 +1,200 @@
+"""Known leaks: a baseline file of them, matched against a run's leaks, and rewritten on request.
+
+A team turns on ``--leaks fail`` with its leaks recorded (--update-baseline):
+leaks the baseline lists are reported as known and never fail, new ones
+follow --leaks, and entries that no longer happen are reported as fixed, so
+that the baseline only shrinks. The file is text for review in a diff, one
+entry a line, its four fields separated by tabs::
+
+    TEST    KIND    WHERE    NAME
+
+WHERE is the line of the project's code that made the leak, relative to the
+baseline's directory (``tests/test_x.py:12 in test_a``), or ``-`` where
+nothing shows it (Python 3.6 and 3.7, --origins off, a child's file). NAME
+is the entry's name with what is random in it abstracted as ``*``: the eight
+characters tempfile adds, runs of digits, UUIDs (``tmp*.txt``). A leak
+matches an entry of its test (its owner's id) and kind that was made at the
+same line, or in the same function of the same file, since lines move as
+code is edited; where either does not know where it was made, by NAME.
+"""
+
+import collections
+import os
+import re
+
+from .output import display
+from .jsonreport import write_text
+
+__all__ = ["Baseline", "Entry", "name_pattern"]
+
+Entry = collections.namedtuple("Entry", "test kind where name")
+Entry.__doc__ = "One known leak: its owner's id, kind, where it was made and its name's pattern."
+
+_HEADER = ("# tempguard baseline: known leaks, one a line: test, kind, where made, name\n"
+           "# (tab-separated). Written by --update-baseline; see docs/ci.rst.\n")
+_UNKNOWN = "-"
+_KINDS = ("file", "dir", "other")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_TEMPFILE_RANDOM = re.compile(r"[a-z0-9_]{8}$")  # tempfile's _RandomNameSequence: 8 of these
+_DIGITS = re.compile(r"[0-9]+")
+_STARS = re.compile(r"\*+")
+# An owner that is a scope's fixture: "setUpClass (mod.Class)", "fixture db (tests/x.py)".
+_SCOPED = re.compile(r"^(?:setUpClass|setUpModule|import|fixture \S+) \((.*)\)$")
+
+
+def name_pattern(name):
+    """*name* with its random parts as ``*``: the same for every name one call makes.
+
+    Each rule looks only at where characters are, never at which random
+    ones came up, so that two names from one call always agree.
+    """
+    name = _UUID.sub("*", name)
+    name = _WORD.sub(lambda word: _TEMPFILE_RANDOM.sub("*", word.group())
+                     if len(word.group()) >= 8 else word.group(), name)
+    return _STARS.sub("*", _DIGITS.sub("*", name))
+
+
+class Baseline(object):
+    """The entries of a baseline file at *path*; with *update*, the run rewrites it."""
+
+    def __init__(self, path, entries=(), update=False):
+        self.path = path
+        self.root = os.path.dirname(path)
+        self.entries = list(entries)
+        self.update = update
+        self._at = {}  # (test, kind, where): entry
+        self._in = {}  # (test, kind, file and function): entry, to match after lines moved
+        self._named = {}  # (test, kind, name): [entries]
+        for entry in self.entries:
+            self._at.setdefault(entry[:3], entry)
+            self._in.setdefault(entry[:2] + (_function(entry.where),), entry)
+            self._named.setdefault((entry.test, entry.kind, entry.name), []).append(entry)
+
+    @classmethod
+    def load(cls, path, update=False):
+        """The baseline at *path*. Raises OSError if it cannot be read (unless *update*
+        and there is none yet) and ValueError naming the line that is not an entry."""
+        path = os.path.abspath(os.fspath(path))
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            if update:
+                return cls(path, (), update)
+            raise FileNotFoundError("baseline %s: no such file (--update-baseline writes it)"
+                                    % path)
+        except OSError as error:
+            raise type(error)("baseline %s: %s" % (path, error.strerror or error))
+        with open(fd, encoding="utf-8", errors="surrogateescape") as handle:
+            lines = handle.read().splitlines()
+        entries = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) != 4 or fields[1] not in _KINDS or not all(fields):
+                raise ValueError("baseline %s, line %d: not an entry (test, kind (%s), where, "
+                                 "name; tab-separated): %s" % (path, number, ", ".join(_KINDS),
+                                                               display(line)))
+            entries.append(Entry(*fields))
+        return cls(path, entries, update)
+
+    def entry_of(self, owner, leak):
+        """The Entry *leak* of *owner* (a test, subTest or fixture id) would be."""
+        return Entry(display(owner), leak.kind, self._where(leak.origin),
+                     display(name_pattern(os.path.basename(leak.path))))
+
+    def marked(self, leak, record_id):
+        """*leak* (of the record *record_id*), known if the baseline lists it or is being
+        rewritten: a run that records its leaks does not fail for them."""
+        if self.update or self.match(self.entry_of(leak.owner or record_id, leak)):
+            return leak._replace(known=True)
+        return leak
+
+    def match(self, entry):
+        """The baseline's entry that *entry* (a leak's, see entry_of) matches, or None."""
+        if entry.where != _UNKNOWN:
+            found = (self._at.get(entry[:3])
+                     or self._in.get(entry[:2] + (_function(entry.where),)))
+            if found is not None:
+                return found
+        for candidate in self._named.get((entry.test, entry.kind, entry.name), ()):
+            if _UNKNOWN in (candidate.where, entry.where):
+                return candidate
+        return None
+
+    def fixed(self, records, fixture_records):
+        """The entries that no leak of this run matched, of tests that ran: those fixed."""
+        matched = set(self._matched(records, fixture_records))
+        ran = _RanTests(records)
+        return [entry for entry in self.entries if entry not in matched and ran(entry.test)]
+
+    def rewritten(self, records, fixture_records):
+        """The entries of an updated baseline: this run's leaks, and the entries of tests
+        that did not run (a shard's run rewrites only its own tests' entries)."""
+        ran = _RanTests(records)
+        entries = collections.OrderedDict(
+            (entry, None) for entry in self.entries if not ran(entry.test))
+        for entry in self._entries_of(records, fixture_records):
+            entries.setdefault(entry, None)
+        return sorted(entries)
+
+    def write(self, entries):
+        """Write *entries* to the file, atomically (see report.write_text)."""
+        write_text(self.path, _HEADER + "".join("\t".join(entry) + "\n" for entry in entries))
+
+    def _entries_of(self, records, fixture_records):
+        for record in list(records) + list(fixture_records):
+            for leak in record.leaks:
+                yield self.entry_of(leak.owner or record.id, leak)
+
+    def _matched(self, records, fixture_records):
+        for entry in self._entries_of(records, fixture_records):
+            found = self.match(entry)
+            if found is not None:
+                yield found
+
+    def _where(self, origin):
+        """"file:line in function" of the innermost frame of the project's code (under the
+        baseline's directory) that made it, else of the innermost frame by file name."""
+        frames = ([origin] + list(origin.get("stack", ()))
+                  if isinstance(origin, dict) and "file" in origin else [])
+        if not frames:
+            return _UNKNOWN
+        inside = self.root.rstrip(os.sep) + os.sep
+        for frame in frames:
+            filename = os.path.abspath(frame["file"])
+            if filename.startswith(inside):
+                return _at(os.path.relpath(filename, self.root), frame)
+        return _at(os.path.basename(frames[0]["file"]), frames[0])
+
+
+def _at(filename, frame):
+    return display("%s:%d in %s" % (filename.replace(os.sep, "/"), frame["line"],
+                                    frame["function"]))
+
+
+def _function(where):
+    """"file in function" of a WHERE field: the same after the line moved."""
+    place, _, function = where.partition(" in ")
+    return "%s in %s" % (place.rpartition(":")[0], function)
+
+
+class _RanTests(object):
+    """Whether an entry's test ran in this run: a test, a subTest of one, or a fixture of
+    a scope (a class, module, node) one of them was in. "run" always ran."""
+
+    def __init__(self, records):
+        self._ids = set(record.id for record in records)
+
+    def __call__(self, test):
+        if test == "run" or test in self._ids:
+            return True
+        scoped = _SCOPED.match(test)
+        if scoped is not None:
+            scope = scoped.group(1)
+            if scope in ("session", "the tests", "function"):
+                return bool(self._ids)
+            prefixes = (scope + ".", scope + "::", scope + "/")
+            return scope in self._ids or any(i.startswith(prefixes) for i in self._ids)
+        return any(test.startswith(i + " ") for i in self._ids)  # a subTest's id

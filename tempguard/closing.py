@@ -1,0 +1,106 @@
+"""The end of a guarded run, the same under every runner: what people and CI get from it.
+
+The process that reports for the run (the runner's supervisor, a runner in
+process, pytest's session or xdist's controller, Django's parent) writes
+tempguard's section, then the rewritten baseline, the kept manifest, GitHub
+annotations and the JSON report, and tells the exit status (leaked_status).
+The section comes first: whatever fails after it, the user has read it.
+"""
+
+import sys
+
+from . import annotations as _annotations
+from . import output as _output
+from .keepdir import KeepDir
+
+__all__ = ["close_run", "conclude", "fixed_entries", "has_new_leaks", "leaked_status"]
+
+
+def close_run(stream, records, fixture_records, counts, settings, write_report, heading=None):
+    """Write the run's section to *stream* (see output.write_section), then what CI reads
+    (see conclude); GitHub annotations go to stdout, where the Actions runner reads them."""
+    fixed = fixed_entries(records, fixture_records, settings)
+    _output.write_section(stream, records, fixture_records, counts, settings, heading, fixed)
+    lines = conclude(records, fixture_records, settings, write_report, fixed)
+    if settings.annotations == "github":
+        _annotations.write_github(sys.stdout, records, fixture_records, settings)
+    for line in lines:
+        stream.write(line + "\n")
+    stream.flush()
+
+
+def fixed_entries(records, fixture_records, settings):
+    """The baseline's entries this run shows fixed (none while it is rewritten)."""
+    baseline = settings.baseline
+    if baseline is None or baseline.update:
+        return []
+    return baseline.fixed(records, fixture_records)
+
+
+def conclude(records, fixture_records, settings, write_report, fixed):
+    """Rewrite the baseline, write the kept manifest and the JSON report; the lines that
+    tell what was written, and what could not be.
+
+    *write_report(baseline)* writes the JSON report with *baseline*, what
+    the run did with its baseline, and returns what was written or None.
+    """
+    baseline, summary, lines, problems = settings.baseline, None, [], []
+    if baseline is not None and baseline.update:
+        summary = _rewrite(lines, baseline, records, fixture_records, problems)
+    elif baseline is not None:
+        summary = {"path": baseline.path, "updated": False,
+                   "fixed": [dict(entry._asdict()) for entry in fixed]}
+    if settings.keep_dir:
+        _attempt(problems, "the manifest in %s" % settings.keep_dir,
+                 _write_manifest, settings.keep_dir, records, fixture_records)
+    written = write_report(summary)
+    if written is not None:
+        lines.extend(_output.invocation_totals(written))
+    lines.extend("tempguard: could not write %s" % _output.display(problem)
+                 for problem in problems)
+    return lines
+
+
+def _rewrite(lines, baseline, records, fixture_records, problems):
+    entries = baseline.rewritten(records, fixture_records)
+    before = set(baseline.entries)
+    added = sum(1 for entry in entries if entry not in before)
+    removed = len(before.difference(entries))
+    if _attempt(problems, "the baseline %s" % baseline.path, baseline.write, entries):
+        lines.append("tempguard: baseline %s written: %d %s (%d added, %d removed)" % (
+            _output.display(baseline.path), len(entries),
+            "entry" if len(entries) == 1 else "entries", added, removed))
+    return {"path": baseline.path, "updated": True, "entries": len(entries), "added": added,
+            "removed": removed}
+
+
+def _write_manifest(path, records, fixture_records):
+    keep_dir = KeepDir.open(path)
+    try:
+        keep_dir.write_manifest(records, fixture_records)
+    finally:
+        keep_dir.close()
+
+
+def _attempt(problems, what, function, *args):
+    """Call *function*; an OSError becomes a line of *problems* (what, and why)."""
+    try:
+        function(*args)
+        return True
+    except OSError as error:
+        problems.append("%s: %s" % (what, error.strerror or error))
+        return False
+
+
+def has_new_leaks(records, fixture_records):
+    """True if the run confirmed a leak its baseline does not know."""
+    return any(not leak.known for record in list(records) + list(fixture_records)
+               for leak in record.leaks)
+
+
+def leaked_status(status, records, fixture_records, settings):
+    """*status*, or --leaks-exit-code where every test passed (*status* 0) but new leaks
+    were confirmed."""
+    if status == 0 and settings.leaks_exit_code and has_new_leaks(records, fixture_records):
+        return settings.leaks_exit_code
+    return status

@@ -1,0 +1,229 @@
+"""What a run tells programs: the JSON report, its totals, and where it may be written."""
+
+import base64
+import collections
+import fcntl
+import json
+import os
+import tempfile
+
+from . import origins as _origins
+
+__all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "read_report", "run_report",
+           "summed_totals", "totals", "write_json", "write_text"]
+
+REPORT_VERSION = 2
+_OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
+
+
+def origins_mode(setting):
+    """What a report says of origins: on, off, or why they are unavailable."""
+    if setting == "off":
+        return "off"
+    return "on" if _origins.AVAILABLE else _origins.UNAVAILABLE_REASON
+
+
+def totals(records, fixture_records, counts=None):
+    """Counts over a run: outcomes of the tests, and what tests and fixtures made and left.
+
+    *counts* are unittest's own outcome counts, where a result has them: they
+    include tests that never started (decorator skips on 3.12+) and subTests.
+    """
+    everything = list(records) + list(fixture_records)
+    leaks = [leak for record in everything for leak in record.leaks]
+    outcome_counts = {outcome: 0 for outcome in _OUTCOMES}
+    for record in records:
+        if record.outcome in outcome_counts:
+            outcome_counts[record.outcome] += 1
+    outcome_counts["tests"] = len(records)
+    outcome_counts.update(counts or {})
+    outcome_counts.update({
+        "created": sum(record.created for record in everything),
+        "cleaned": sum(record.cleaned for record in everything),
+        "leaked": len(leaks),
+        "known": sum(1 for leak in leaks if leak.known),
+        "leaked_files": sum(1 for leak in leaks if leak.kind == "file"),
+        "leaked_dirs": sum(1 for leak in leaks if leak.kind == "dir"),
+        "unattributed": sum(len(record.unattributed) for record in everything),
+        "bytes": sum(record.bytes for record in everything),
+        "cleanup_seconds": round(sum(record.cleanup_seconds for record in everything), 6),
+        "cleanup_errors": sum(len(record.cleanup_errors) for record in everything),
+        "kept": sum(1 for record in records if record.kept),
+    })
+    return outcome_counts
+
+
+def run_report(records, fixture_records, counts=None, origins="off", baseline=None):
+    """The JSON document of a run; *origins* is origins_mode(), *baseline* what the run
+    did with its baseline, if it had one (see closing)."""
+    report = {"version": REPORT_VERSION, "origins": origins,
+              "tests": [record.as_json() for record in records],
+              "fixtures": [record.as_json() for record in fixture_records],
+              "totals": totals(records, fixture_records, counts)}
+    if baseline is not None:
+        report["baseline"] = baseline
+    return report
+
+
+def check_output_file(path, what):
+    """*path* made absolute (tests may chdir), checked before anything runs: it names a
+    file in an existing directory we may write in. *what* names it in errors."""
+    given = os.fspath(path)
+    path = os.path.abspath(given)
+    directory = os.path.dirname(path)
+    if os.path.isdir(path) or given.endswith(os.sep):
+        raise IsADirectoryError("%s %s: names a directory, not a file" % (what, given))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError("%s %s: no directory %s" % (what, given, directory))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError("%s %s: directory %s is not writable" % (what, given, directory))
+    return path
+
+
+def write_json(path, report, invocation=None, part=None):
+    """Write the report atomically, so a reader never sees half of it; returns what was
+    written.
+
+    With *invocation* (see invocation), *report* is one session's *part* of
+    the invocation's report: under a lock on the report's directory, it
+    replaces that part (written earlier by the same session) and joins the
+    parts of the invocation's other processes; a report of another
+    invocation is replaced.
+    """
+    path = os.path.abspath(path)
+    if invocation is None:
+        _write(path, report)
+        return report
+    directory = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        report = _joined(_read(path), report, invocation, part)
+        _write(path, report)
+    finally:
+        os.close(directory)  # and with it the lock
+    return report
+
+
+def _write(path, report):
+    write_text(path, json.dumps(_valid_utf8(report), indent=2) + "\n")
+
+
+def write_text(path, text, dir_fd=None):
+    """Write *text* (UTF-8) to a new file beside *path*, then rename it over *path*; with
+    *dir_fd*, *path* is a name in that directory.
+
+    mkstemp creates the file exclusively, so a link planted at the partial
+    file's name (by another user of a shared directory) is never written
+    through; the rename replaces a link at *path* itself, never its target.
+    """
+    directory, name = os.path.split(path)
+    if dir_fd is not None:
+        directory = "/proc/self/fd/%d" % dir_fd  # mkstemp takes no dir_fd: the held dir's
+    fd, partial = tempfile.mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
+    try:
+        os.fchmod(fd, 0o644)  # not mkstemp's 0600, nor whatever umask a test left
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+        os.replace(partial, os.path.join(directory, name))
+    except BaseException:
+        _unlink_quietly(partial)
+        raise
+
+
+def _valid_utf8(value):
+    """*value* with every string valid UTF-8, as strict JSON parsers demand.
+
+    A name that is not UTF-8 (os.fsdecode keeps its bytes as lone surrogates)
+    is written as text with each such byte as \\xNN; an entry's "path" then
+    also gets "path_bytes", its exact bytes in base64, so nothing is lost.
+    """
+    if isinstance(value, str):
+        return _utf8_text(value)
+    if isinstance(value, list):
+        return [_valid_utf8(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    valid = {key: _valid_utf8(item) for key, item in value.items()}
+    path = value.get("path")
+    if isinstance(path, str) and valid["path"] != path:
+        try:
+            valid["path_bytes"] = base64.b64encode(os.fsencode(path)).decode("ascii")
+        except UnicodeEncodeError:
+            pass  # not a name from the file system: text is all there is
+    return valid
+
+
+def _utf8_text(text):
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "backslashreplace")
+        return raw.decode("utf-8", "backslashreplace")
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _read(path):
+    """The report at *path*, or None; a link there is not followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        with open(fd) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _joined(previous, report, invocation, part):
+    """*report* as *part* of the invocation's report, with the other parts in *previous*."""
+    shared = previous.get("invocation") if isinstance(previous, dict) else None
+    if not (isinstance(shared, dict) and shared.get("id") == invocation):
+        previous, shared = {"tests": [], "fixtures": []}, {"parts": {}}
+    parts = dict(shared["parts"], **{part: report["totals"]})
+    joined = dict(report, invocation={"id": invocation, "parts": parts})
+    for key in ("tests", "fixtures"):
+        joined[key] = ([entry for entry in previous[key] if entry.get("part") != part]
+                       + [dict(entry, part=part) for entry in report[key]])
+    joined["totals"] = summed_totals(parts.values())
+    return joined
+
+
+def summed_totals(totals_list):
+    """The totals of several runs (or parts of one), each count summed."""
+    totals_list = list(totals_list)
+    names = collections.OrderedDict.fromkeys(name for totals in totals_list for name in totals)
+    summed = {}
+    for name in names:
+        total = sum(totals.get(name, 0) for totals in totals_list)
+        summed[name] = round(total, 6) if isinstance(total, float) else total
+    return summed
+
+
+def read_report(path):
+    """The report at *path*, checked to be one of this version. Raises ValueError (or
+    OSError) naming the file and the reason."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, encoding="utf-8") as handle:
+            report = json.load(handle)
+    except ValueError as error:
+        raise ValueError("%s: not a JSON report (%s)" % (path, error))
+    except OSError as error:
+        raise type(error)("%s: %s" % (path, error.strerror or error))
+    if not isinstance(report, dict) or not {"tests", "fixtures", "totals"} <= set(report):
+        raise ValueError("%s: not a tempguard report" % path)
+    if report.get("version") != REPORT_VERSION:
+        raise ValueError("%s: a report of version %r; this tempguard reads version %d"
+                         % (path, report.get("version"), REPORT_VERSION))
+    return report

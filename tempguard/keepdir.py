@@ -1,0 +1,193 @@
+"""--keep-dir: kept files in a directory of the user's choosing, for CI to upload, with a manifest.
+
+DIR holds one subdirectory per kept test, ``manifest.json`` (each kept
+test's id, outcome, the first line of its failure, bytes and paths; what was
+not kept, and why) and a marker that makes DIR tempguard's. An existing DIR
+that is a link, or holds anything but no marker, is refused. Each run starts
+DIR afresh, as pytest does its --basetemp, unless another live run uses it
+(refused); the processes of one run (a supervisor and its test process,
+parallel workers) share it. Everything is done through DIR's held
+descriptor, and no link is followed.
+"""
+
+import errno
+import fcntl
+import json
+import os
+import socket
+import stat
+
+from . import held as _held
+from .inuse import ancestors, process_start
+from .output import display
+from .jsonreport import check_output_file, write_text
+
+__all__ = ["MANIFEST", "MARKER", "KeepDir", "checked", "tree_bytes"]
+
+MARKER = ".tempguard-keep-dir"
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+def checked(path):
+    """*path* as an absolute --keep-dir, checked before anything runs; nothing is made."""
+    given = os.fspath(path)
+    path = os.path.abspath(given)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        check_output_file(path, "keep_dir")  # its parent exists, and may be written in
+        return path
+    if stat.S_ISLNK(st.st_mode):
+        raise ValueError("keep_dir %s: a link; give the directory it leads to" % given)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError("keep_dir %s: not a directory" % given)
+    names = os.listdir(path)
+    if names and MARKER not in names:
+        raise ValueError("keep_dir %s: not empty, and not tempguard's (no %s): refused, "
+                         "so that nothing of yours is mixed with kept files" % (given, MARKER))
+    return path
+
+
+class KeepDir(object):
+    """The held --keep-dir of one process of a run; see open()."""
+
+    def __init__(self, path, held):
+        self.path = path
+        self.held = held
+
+    @classmethod
+    def open(cls, path, invocation=None):
+        """Make or join the --keep-dir at *path*: a run takes it (emptied of an ended run's
+        files), and its processes share it. Raises OSError (refused) if it is another
+        live run's, a link, or not tempguard's."""
+        with _held.own_umask():
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                pass
+        try:
+            held = _held.HeldDirectory(path)
+        except OSError as error:
+            raise type(error)(error.errno, "keep_dir %s: %s" % (path, error.strerror), path)
+        try:
+            fcntl.flock(held.fd, fcntl.LOCK_EX)
+            try:
+                _take(held, invocation)
+            finally:
+                fcntl.flock(held.fd, fcntl.LOCK_UN)
+        except BaseException:
+            held.close()
+            raise
+        return cls(path, held)
+
+    def keep_dir(self, test_id):
+        """A new directory named after the test, as RunRoot.keep_dir makes under kept/."""
+        return _held.new_subdir(self.held, test_id)
+
+    def write_manifest(self, records, fixture_records):
+        """Write manifest.json: the kept tests of *records* with what each kept, and what
+        was not kept of any record, and why."""
+        inside = self.path.rstrip(os.sep) + os.sep
+        kept, not_kept = [], []
+        for record in list(records) + list(fixture_records):
+            if record.kept and record.kept.startswith(inside):
+                name = record.kept[len(inside):]
+                paths = _relative_files(self.held, name)
+                kept.append({"test": record.id, "outcome": record.outcome,
+                             "failure": record.failure, "dir": name,
+                             "bytes": sum(size for _path, size in paths),
+                             "paths": [path for path, _size in paths],
+                             "not_kept": list(record.not_kept)})
+            elif record.not_kept:
+                not_kept.append({"test": record.id, "outcome": record.outcome,
+                                 "failure": record.failure, "not_kept": list(record.not_kept)})
+        manifest = {"version": MANIFEST_VERSION, "kept": kept, "not_kept": not_kept}
+        write_text(MANIFEST, json.dumps(manifest, indent=2) + "\n", dir_fd=self.held.fd)
+
+    def close(self):
+        self.held.close()
+
+
+def _take(held, invocation):
+    """Under DIR's lock: join the run that owns it, or take it for this one."""
+    owner = _owner(held)
+    if owner is not None and _shared(owner, invocation):
+        return
+    if owner is not None and owner.get("host") == socket.gethostname() and owner.get(
+            "start") is not None and process_start(owner.get("pid")) == owner["start"]:
+        raise OSError(errno.EBUSY, "keep_dir %s: used by a live run (pid %d): refused"
+                      % (held.path, owner["pid"]), held.path)
+    names = [name for name in held.names() if name != MARKER]
+    if names and owner is None:
+        raise OSError(errno.ENOTEMPTY, "keep_dir %s: not empty, and not tempguard's (no %s): "
+                      "refused" % (held.path, MARKER), held.path)
+    result = held.remove([(name, None) for name in names])  # an ended run's kept files
+    if not result.ok:
+        raise OSError(errno.EIO, "keep_dir %s: could not empty it of an earlier run's files: "
+                      "%s" % (held.path, "; ".join(str(p) for p in result.problems)), held.path)
+    pid = os.getpid()
+    write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
+                                   "host": socket.gethostname(), "invocation": invocation})
+               + "\n", dir_fd=held.fd)
+
+
+def _owner(held):
+    """What the marker says of the run that owns DIR, {} if it says nothing readable, or
+    None if there is no marker."""
+    try:
+        fd = os.open(MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=held.fd)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return {}  # a link or worse at the marker's name: an ended run's, replaced below
+    try:
+        with open(fd) as handle:
+            owner = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _shared(owner, invocation):
+    """True if the run that owns DIR is this process's: this process, an ancestor (a
+    supervisor, a parallel engine's parent), or one of the same invocation."""
+    pid = owner.get("pid")
+    if invocation is not None and owner.get("invocation") == invocation:
+        return True
+    return (owner.get("host") == socket.gethostname() and isinstance(pid, int)
+            and (pid == os.getpid() or pid in ancestors())
+            and process_start(pid) == owner.get("start"))
+
+
+def _relative_files(held, name):
+    """[(path relative to DIR, bytes)] of what the kept directory *name* holds."""
+    return sorted((display(path), size) for path, size in _files(name, held.fd))
+
+
+def tree_bytes(path, dir_fd=None):
+    """The bytes of the regular files at or under *path* (relative to *dir_fd*), links not
+    followed; 0 where nothing is."""
+    return sum(size for _path, size in _files(path, dir_fd))
+
+
+def _files(path, dir_fd):
+    """(path, bytes) of each entry that is not a directory at or under *path*; a regular
+    file's bytes, 0 for the rest. What is gone meanwhile is left out."""
+    try:
+        st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield path, st.st_size if stat.S_ISREG(st.st_mode) else 0
+        return
+    try:
+        for top, _dirs, files, top_fd in os.fwalk(path, dir_fd=dir_fd):
+            for name in files:
+                try:
+                    st = os.stat(name, dir_fd=top_fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                yield os.path.join(top, name), st.st_size if stat.S_ISREG(st.st_mode) else 0
+    except OSError:
+        return

@@ -1,0 +1,362 @@
+"""tempguard in CI, end to end: baseline, leak exit status, annotations, --keep-dir, shards."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from tempguard import baseline, keepdir, origins
+from tests import support
+
+SUITE = os.path.join(support.EXAMPLES, "ci")
+LEAK_LINE = 11  # example_ci.py: the line of leak() that makes every leak
+
+
+def run_ci(test, *args, env=None, scratch=None):
+    """The runner on the CI example suite, in *scratch* (a new one by default); returns
+    (completed, scratch). Files named in *args* as "{scratch}/..." land there."""
+    scratch = scratch or support.scratch_dir(test)
+    tmpdir = os.path.join(scratch, "tmp")
+    if not os.path.isdir(tmpdir):
+        os.mkdir(tmpdir)
+    child_env = {"TMPDIR": tmpdir}
+    child_env.update(env or {})
+    completed = support.run_python(
+        ["-m", "tempguard.runner", "example_ci"] + [a.replace("{scratch}", scratch) for a in args],
+        cwd=SUITE, env=child_env)
+    return completed, scratch
+
+
+def entries_of(path):
+    with open(path) as handle:
+        return [line.split("\t") for line in handle.read().splitlines()
+                if line and not line.startswith("#")]
+
+
+def leaked_names(report):
+    return {os.path.basename(leak["path"]) for entry in report["tests"] for leak in entry["leaks"]}
+
+
+class BaselineTest(unittest.TestCase):
+
+    def setUp(self):
+        self.completed, self.scratch = run_ci(
+            self, "--baseline", "{scratch}/baseline.txt", "--update-baseline",
+            "--report", "{scratch}/recorded.json")
+        self.path = os.path.join(self.scratch, "baseline.txt")
+        self.recorded = support.load_json(os.path.join(self.scratch, "recorded.json"))
+
+    def rerun(self, *args, env=None):
+        completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", "--leaks", "fail",
+                              "--report", "{scratch}/report.json", *args, env=env,
+                              scratch=self.scratch)
+        return completed, support.load_json(os.path.join(self.scratch, "report.json"))
+
+    def test_a_recorded_baseline_makes_the_same_suite_pass_under_leaks_fail(self):
+        self.assertEqual(self.completed.returncode, 0, self.completed.stderr)
+        self.assertIn("baseline %s written: 2 entries (2 added, 0 removed)" % self.path,
+                      self.completed.stderr)
+        entries = entries_of(self.path)
+        self.assertEqual([(test, kind) for test, kind, _where, _name in entries],
+                         [("example_ci.Leaky.test_fixed_later", "file"),
+                          ("example_ci.Leaky.test_leaks", "file")])
+        # Reviewable: no random part of a name, and the line of the project's code.
+        self.assertEqual([name for *_rest, name in entries], ["tmp*.log", "tmp*.txt"])
+        if origins.AVAILABLE:
+            self.assertEqual(entries[1][2], "example_ci.py:%d in leak" % LEAK_LINE)
+        completed, report = self.rerun()
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("\nOK\n", completed.stderr)
+        self.assertRegex(completed.stderr, r"known leaks, in .*baseline.txt: reported, never a "
+                                           r"failure\nexample_ci.Leaky.test_fixed_later\n")
+        self.assertEqual((report["totals"]["leaked"], report["totals"]["known"]), (2, 2))
+        self.assertTrue(all(leak["known"] for entry in report["tests"] for leak in entry["leaks"]))
+
+    def test_random_names_still_match(self):
+        _, report = self.rerun()
+        self.assertEqual(len(leaked_names(report)), 2)
+        self.assertFalse(leaked_names(report) & leaked_names(self.recorded),
+                         "tempfile gave the same names twice: nothing was proven")
+        self.assertEqual(report["totals"]["known"], 2)
+
+    def test_a_new_leaking_test_fails_alone(self):
+        completed, report = self.rerun(env={"EXAMPLE_NEW": "1"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        failed = re.findall(r"(?m)^FAIL: (\S+)", completed.stderr)
+        self.assertEqual(failed, ["test_new_leak"], completed.stderr)
+        self.assertEqual((report["totals"]["leaked"], report["totals"]["known"]), (3, 2))
+        outcomes = {entry["id"].rsplit(".", 1)[1]: entry["outcome"] for entry in report["tests"]}
+        self.assertEqual(outcomes["test_new_leak"], "failed")
+        self.assertEqual(outcomes["test_leaks"], "passed")
+
+    def test_a_fixed_leak_is_reported_as_fixed(self):
+        completed, report = self.rerun(env={"EXAMPLE_FIXED": "1"})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertRegex(completed.stderr, r"no longer leaked: fixed; remove them with "
+                                           r"--update-baseline\nexample_ci.Leaky.test_fixed_later"
+                                           r"\n  file tmp\*\.log")
+        self.assertEqual([entry["test"] for entry in report["baseline"]["fixed"]],
+                         ["example_ci.Leaky.test_fixed_later"])
+        # Rewritten, the baseline shrinks by that entry.
+        completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", "--update-baseline",
+                              env={"EXAMPLE_FIXED": "1"}, scratch=self.scratch)
+        self.assertIn("1 entry (0 added, 1 removed)", completed.stderr)
+        self.assertEqual([entry[0] for entry in entries_of(self.path)],
+                         ["example_ci.Leaky.test_leaks"])
+
+    def test_a_shard_rewrites_only_its_own_tests_entries(self):
+        completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", "--update-baseline",
+                              "-k", "test_clean", "-k", "test_new_leak",
+                              env={"EXAMPLE_NEW": "1"}, scratch=self.scratch)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual([entry[0] for entry in entries_of(self.path)],
+                         ["example_ci.Leaky.test_fixed_later", "example_ci.Leaky.test_leaks",
+                          "example_ci.Leaky.test_new_leak"])
+        # Nor is an entry of a test that did not run reported fixed.
+        completed, report = self.rerun("-k", "test_leaks")
+        self.assertEqual(report["baseline"]["fixed"], [])
+        self.assertNotIn("fixed;", completed.stderr)
+
+    def test_lines_that_moved_in_their_function_still_match(self):
+        if not origins.AVAILABLE:
+            self.skipTest("without audit hooks entries match by name, which is tested above")
+        moved = [[test, kind, where.replace(":%d " % LEAK_LINE, ":%d " % (LEAK_LINE + 7)), name]
+                 for test, kind, where, name in entries_of(self.path)]
+        with open(self.path, "w") as handle:
+            handle.write("".join("\t".join(entry) + "\n" for entry in moved))
+        completed, report = self.rerun()
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(report["totals"]["known"], 2)
+
+    def test_bad_baselines_are_usage_errors(self):
+        with open(os.path.join(self.scratch, "bad.txt"), "w") as handle:
+            handle.write("# a comment\nexample_ci.Leaky.test_leaks\tfile\tonly three\n")
+        before = sorted(os.listdir(os.path.join(self.scratch, "tmp")))
+        for args, message in (
+                (["--baseline", "{scratch}/bad.txt"], "bad.txt, line 2: not an entry"),
+                (["--baseline", "{scratch}/missing.txt"], "missing.txt: no such file"),
+                (["--update-baseline"], "update_baseline needs a baseline file"),
+                (["--baseline", "{scratch}/nodir/b.txt", "--update-baseline"], "no directory")):
+            with self.subTest(args=args):
+                completed, _ = run_ci(self, *args, scratch=self.scratch)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn(message, completed.stderr)
+                self.assertNotIn("Ran ", completed.stderr)
+                self.assertEqual(sorted(os.listdir(os.path.join(self.scratch, "tmp"))), before)
+
+
+class NamePatternTest(unittest.TestCase):
+
+    def test_names_from_one_call_share_a_pattern(self):
+        directory = support.scratch_dir(self)
+        for kwargs, expected in (({"suffix": ".txt"}, "tmp*.txt"),
+                                 ({"prefix": "build-"}, "build-*"),
+                                 ({"prefix": "job_", "suffix": ".tar.gz"}, "job_*.tar.gz"),
+                                 ({"prefix": "x"}, "x*")):
+            patterns = set()
+            for _ in range(40):
+                fd, path = tempfile.mkstemp(dir=directory, **kwargs)
+                os.close(fd)
+                patterns.add(baseline.name_pattern(os.path.basename(path)))
+            with self.subTest(kwargs=kwargs):
+                self.assertEqual(patterns, {expected})
+
+    def test_digits_and_uuids_are_random_parts(self):
+        self.assertEqual(baseline.name_pattern("run-12345.log"), "run-*.log")
+        self.assertEqual(baseline.name_pattern("job-1b4e28ba-2fa1-11d2-883f-0016d3cca427.json"),
+                         "job-*.json")
+        self.assertEqual(baseline.name_pattern("report.txt"), "report.txt")
+
+
+class ExitStatusTest(unittest.TestCase):
+
+    def test_leaks_exit_code_is_for_passed_but_leaked(self):
+        completed, _ = run_ci(self, "--leaks-exit-code", "3")
+        self.assertEqual(completed.returncode, 3, completed.stderr)
+        self.assertIn("\nOK\n", completed.stderr)
+        completed, _ = run_ci(self, "--leaks-exit-code", "3", env={"EXAMPLE_FAIL": "1"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        completed, _ = run_ci(self, "--leaks-exit-code", "3", "-k", "test_clean")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        # Known leaks are no news: the status is 0 again.
+        scratch = support.scratch_dir(self)
+        run_ci(self, "--baseline", "{scratch}/b.txt", "--update-baseline", scratch=scratch)
+        completed, _ = run_ci(self, "--baseline", "{scratch}/b.txt", "--leaks-exit-code", "3",
+                              scratch=scratch)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        # TEMPGUARD_LEAKS_EXIT_CODE does the same.
+        completed, _ = run_ci(self, env={"TEMPGUARD_LEAKS_EXIT_CODE": "7"})
+        self.assertEqual(completed.returncode, 7, completed.stderr)
+
+    def test_bad_exit_codes_are_usage_errors(self):
+        for value in ("0", "256", "three", "-1"):
+            with self.subTest(value=value):
+                completed, _ = run_ci(self, "--leaks-exit-code", value)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn("--leaks-exit-code", completed.stderr)
+        completed, _ = run_ci(self, env={"TEMPGUARD_LEAKS_EXIT_CODE": "0"})
+        self.assertEqual(completed.returncode, 2, completed.stderr)
+        self.assertIn("TEMPGUARD_LEAKS_EXIT_CODE must be an exit status", completed.stderr)
+
+
+class AnnotationsTest(unittest.TestCase):
+
+    def annotations(self, completed):
+        return [line for line in completed.stdout.splitlines() if line.startswith("::")]
+
+    def test_one_workflow_command_per_leak_group_at_its_line(self):
+        completed, _ = run_ci(self, env={"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": SUITE})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        lines = self.annotations(completed)
+        self.assertEqual(len(lines), 2, completed.stdout)
+        place = ("file=example_ci.py,line=%d," % LEAK_LINE) if origins.AVAILABLE else ""
+        self.assertRegex(lines[0], r"^::warning %stitle=tempguard%%3A 1 leaked temporary entry"
+                                   r"::example_ci.Leaky.test_fixed_later left \S+/tmp\w+\.log$"
+                         % re.escape(place))
+        self.assertNotIn("::", completed.stderr)  # stdout alone: the runner reads it there
+
+    def test_a_leak_that_fails_its_test_is_an_error_and_known_leaks_none(self):
+        scratch = support.scratch_dir(self)
+        run_ci(self, "--baseline", "{scratch}/b.txt", "--update-baseline", scratch=scratch)
+        completed, _ = run_ci(self, "--annotations", "github", "--leaks", "fail", "--baseline",
+                              "{scratch}/b.txt", env={"EXAMPLE_NEW": "1"}, scratch=scratch)
+        lines = self.annotations(completed)
+        self.assertEqual(len(lines), 1, completed.stdout)
+        self.assertTrue(lines[0].startswith("::error "), lines)
+        self.assertIn("::example_ci.Leaky.test_new_leak left ", lines[0])
+
+    def test_off_unless_asked_or_on_github(self):
+        completed, _ = run_ci(self)
+        self.assertEqual(self.annotations(completed), [])
+        completed, _ = run_ci(self, "--annotations", "none", env={"GITHUB_ACTIONS": "true"})
+        self.assertEqual(self.annotations(completed), [])
+        completed, _ = run_ci(self, "--annotations", "gitlab")
+        self.assertEqual(completed.returncode, 2, completed.stderr)
+
+
+class KeepDirTest(unittest.TestCase):
+
+    def test_the_failing_test_s_files_and_a_manifest_that_names_it(self):
+        completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
+                                    env={"EXAMPLE_FAIL": "1"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        artifacts = os.path.join(scratch, "artifacts")
+        manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
+        self.assertEqual(len(manifest["kept"]), 1, manifest)
+        kept = manifest["kept"][0]
+        self.assertEqual((kept["test"], kept["outcome"], kept["bytes"]),
+                         ("example_ci.Leaky.test_fails", "failed", 4))
+        self.assertEqual(kept["failure"], "AssertionError: 'expected' != 'actual'")
+        self.assertEqual(len(kept["paths"]), 1)
+        with open(os.path.join(artifacts, kept["paths"][0]), "rb") as handle:
+            self.assertEqual(handle.read(), b"kept")
+        self.assertIn("kept this test's temporary files in: %s/%s"
+                      % (artifacts, kept["dir"]), completed.stderr)
+        # The next run starts it afresh: the last run's files are gone, its own are there.
+        completed, _ = run_ci(self, "--keep-dir", "{scratch}/artifacts", "--keep", "all",
+                              "-k", "test_leaks", scratch=scratch)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
+        self.assertEqual([entry["test"] for entry in manifest["kept"]],
+                         ["example_ci.Leaky.test_leaks"])
+        self.assertEqual(sorted(os.listdir(artifacts)),
+                         [keepdir.MARKER, "example_ci.Leaky.test_leaks", "manifest.json"])
+
+    def test_past_the_budget_nothing_is_kept_and_the_manifest_says_why(self):
+        completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
+                                    "--keep-max-bytes", "3", env={"EXAMPLE_FAIL": "1"})
+        manifest = support.load_json(os.path.join(scratch, "artifacts", "manifest.json"))
+        self.assertEqual(manifest["kept"], [])
+        self.assertEqual(manifest["not_kept"][0]["test"], "example_ci.Leaky.test_fails")
+        self.assertIn("not kept: past --keep-max-bytes 3", manifest["not_kept"][0]["not_kept"][0])
+
+    def test_a_dir_that_is_not_tempguard_s_is_refused_and_left_as_it_was(self):
+        scratch = support.scratch_dir(self)
+        mine = support.build_sentinel(os.path.join(scratch, "mine"))
+        before = support.snapshot(mine)
+        os.symlink(mine, os.path.join(scratch, "link"))
+        for name, message in (("mine", "not empty, and not tempguard's"), ("link", "a link")):
+            with self.subTest(name):
+                completed, _ = run_ci(self, "--keep-dir", "{scratch}/" + name,
+                                      env={"EXAMPLE_FAIL": "1"}, scratch=scratch)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn(message, completed.stderr)
+                self.assertEqual(support.snapshot(mine), before)
+        for value in ("lots", "-5", "3X"):
+            with self.subTest(value=value):
+                completed, _ = run_ci(self, "--keep-max-bytes", value, scratch=scratch)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+
+    def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
+        scratch = support.scratch_dir(self)
+        path = os.path.join(scratch, "artifacts")
+        with subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                              stdin=subprocess.PIPE) as other:
+            os.mkdir(path)
+            with open(os.path.join(path, keepdir.MARKER), "w") as handle:
+                json.dump({"pid": other.pid, "start": support.inuse.process_start(other.pid),
+                           "host": os.uname().nodename, "invocation": None}, handle)
+            open(os.path.join(path, "old-kept-file"), "w").close()
+            with self.assertRaisesRegex(OSError, "used by a live run \\(pid %d\\)" % other.pid):
+                keepdir.KeepDir.open(path)
+            self.assertIn("old-kept-file", os.listdir(path))
+            other.stdin.close()
+        taken = keepdir.KeepDir.open(path)
+        taken.close()
+        self.assertEqual(os.listdir(path), [keepdir.MARKER])
+
+
+class ShardsTest(unittest.TestCase):
+
+    def setUp(self):
+        self.scratch = support.scratch_dir(self)
+        self.shards = []
+        for name, pattern in (("a.json", "test_leaks"), ("b.json", "test_fixed_later")):
+            completed, _ = run_ci(self, "-k", pattern, "-k", "test_clean", "--report",
+                                  "{scratch}/" + name, scratch=self.scratch)
+            self.assertEqual(completed.returncode, 0, completed.stderr)
+            self.shards.append(os.path.join(self.scratch, name))
+
+    def report(self, *args, cwd=None):
+        return support.run_python(["-m", "tempguard.report"] + list(args),
+                                  cwd=cwd or self.scratch)
+
+    def test_a_merge_sums_totals_and_keeps_both_shards_tests(self):
+        merged_path = os.path.join(self.scratch, "merged.json")
+        completed = self.report("merge", "-o", merged_path, *self.shards)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        merged = support.load_json(merged_path)
+        a, b = (support.load_json(path) for path in self.shards)
+        for key in ("tests", "passed", "leaked", "leaked_files"):
+            self.assertEqual(merged["totals"][key], a["totals"][key] + b["totals"][key], key)
+        self.assertEqual(len(merged["tests"]), 4)
+        self.assertEqual({entry["shard"] for entry in merged["tests"]}, set(self.shards))
+        # test_clean ran in both: flagged, and kept twice, not dropped.
+        self.assertEqual(merged["duplicates"], [{"id": "example_ci.Leaky.test_clean",
+                                                 "shards": self.shards}])
+        self.assertIn("warning: example_ci.Leaky.test_clean is in more than one report",
+                      completed.stderr)
+
+    def test_report_show_prints_what_the_run_printed(self):
+        completed, _ = run_ci(self, "--report", "{scratch}/one.json", scratch=self.scratch)
+        # From where the run ran, as a CI step does: origins are named relative to it.
+        shown = self.report("show", os.path.join(self.scratch, "one.json"), cwd=SUITE)
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        section = completed.stderr[completed.stderr.index("\ntempguard: "):]
+        self.assertEqual(shown.stdout, section)
+        self.assertIn("leaked temporary files", shown.stdout)
+
+    def test_bad_input_is_a_usage_error_and_writes_nothing(self):
+        with open(os.path.join(self.scratch, "not.json"), "w") as handle:
+            handle.write("{")
+        out = os.path.join(self.scratch, "out.json")
+        for args in (["merge", "-o", out, "not.json"], ["merge", "-o", out, "missing.json"],
+                     ["merge", out], ["show", "not.json"], ["frobnicate"]):
+            with self.subTest(args=args):
+                completed = self.report(*args)
+                self.assertEqual(completed.returncode, 2, completed.stderr)
+                self.assertIn("usage:", completed.stderr)
+                self.assertFalse(os.path.exists(out))
