@@ -15,9 +15,10 @@ SUITE = os.path.join(support.EXAMPLES, "ci")
 LEAK_LINE = 11  # example_ci.py: the line of leak() that makes every leak
 
 
-def run_ci(test, *args, env=None, scratch=None):
-    """The runner on the CI example suite, in *scratch* (a new one by default); returns
-    (completed, scratch). Files named in *args* as "{scratch}/..." land there."""
+def run_ci(test, *args, env=None, scratch=None, tests=("example_ci",)):
+    """The runner on *tests* of the CI example suite (Leaky's by name), in *scratch* (a
+    new one by default); returns (completed, scratch). Files named in *args* as
+    "{scratch}/..." land there. (3.6 has no -k.)"""
     scratch = scratch or support.scratch_dir(test)
     tmpdir = os.path.join(scratch, "tmp")
     if not os.path.isdir(tmpdir):
@@ -25,7 +26,9 @@ def run_ci(test, *args, env=None, scratch=None):
     child_env = {"TMPDIR": tmpdir}
     child_env.update(env or {})
     completed = support.run_python(
-        ["-m", "tempguard.runner", "example_ci"] + [a.replace("{scratch}", scratch) for a in args],
+        ["-m", "tempguard.runner"]
+        + ["example_ci.Leaky." + name if name.startswith("test_") else name for name in tests]
+        + [arg.replace("{scratch}", scratch) for arg in args],
         cwd=SUITE, env=child_env)
     return completed, scratch
 
@@ -49,10 +52,10 @@ class BaselineTest(unittest.TestCase):
         self.path = os.path.join(self.scratch, "baseline.txt")
         self.recorded = support.load_json(os.path.join(self.scratch, "recorded.json"))
 
-    def rerun(self, *args, env=None):
+    def rerun(self, *args, env=None, tests=("example_ci",)):
         completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", "--leaks", "fail",
                               "--report", "{scratch}/report.json", *args, env=env,
-                              scratch=self.scratch)
+                              scratch=self.scratch, tests=tests)
         return completed, support.load_json(os.path.join(self.scratch, "report.json"))
 
     def test_a_recorded_baseline_makes_the_same_suite_pass_under_leaks_fail(self):
@@ -109,14 +112,14 @@ class BaselineTest(unittest.TestCase):
 
     def test_a_shard_rewrites_only_its_own_tests_entries(self):
         completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", "--update-baseline",
-                              "-k", "test_clean", "-k", "test_new_leak",
+                              tests=("test_clean", "test_new_leak"),
                               env={"EXAMPLE_NEW": "1"}, scratch=self.scratch)
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual([entry[0] for entry in entries_of(self.path)],
                          ["example_ci.Leaky.test_fixed_later", "example_ci.Leaky.test_leaks",
                           "example_ci.Leaky.test_new_leak"])
         # Nor is an entry of a test that did not run reported fixed.
-        completed, report = self.rerun("-k", "test_leaks")
+        completed, report = self.rerun(tests=("test_leaks",))
         self.assertEqual(report["baseline"]["fixed"], [])
         self.assertNotIn("fixed;", completed.stderr)
 
@@ -179,7 +182,7 @@ class ExitStatusTest(unittest.TestCase):
         self.assertIn("\nOK\n", completed.stderr)
         completed, _ = run_ci(self, "--leaks-exit-code", "3", env={"EXAMPLE_FAIL": "1"})
         self.assertEqual(completed.returncode, 1, completed.stderr)
-        completed, _ = run_ci(self, "--leaks-exit-code", "3", "-k", "test_clean")
+        completed, _ = run_ci(self, "--leaks-exit-code", "3", tests=("test_clean",))
         self.assertEqual(completed.returncode, 0, completed.stderr)
         # Known leaks are no news: the status is 0 again.
         scratch = support.scratch_dir(self)
@@ -257,7 +260,7 @@ class KeepDirTest(unittest.TestCase):
                       % (artifacts, kept["dir"]), completed.stderr)
         # The next run starts it afresh: the last run's files are gone, its own are there.
         completed, _ = run_ci(self, "--keep-dir", "{scratch}/artifacts", "--keep", "all",
-                              "-k", "test_leaks", scratch=scratch)
+                              tests=("test_leaks",), scratch=scratch)
         self.assertEqual(completed.returncode, 0, completed.stderr)
         manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
         self.assertEqual([entry["test"] for entry in manifest["kept"]],
@@ -315,8 +318,8 @@ class ShardsTest(unittest.TestCase):
         self.scratch = support.scratch_dir(self)
         self.shards = []
         for name, pattern in (("a.json", "test_leaks"), ("b.json", "test_fixed_later")):
-            completed, _ = run_ci(self, "-k", pattern, "-k", "test_clean", "--report",
-                                  "{scratch}/" + name, scratch=self.scratch)
+            completed, _ = run_ci(self, "--report", "{scratch}/" + name, scratch=self.scratch,
+                                  tests=(pattern, "test_clean"))
             self.assertEqual(completed.returncode, 0, completed.stderr)
             self.shards.append(os.path.join(self.scratch, name))
 

@@ -30,7 +30,7 @@ def _django_spawn_problem():
 class PlantedSuiteTest(unittest.TestCase):
     """Each mode in a temp dir of its own, compared with `python -m tempguard.runner`."""
 
-    def run_mode(self, args, report_option=True, overlap=False):
+    def run_mode(self, args, report_option=True, overlap=False, env=None):
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
         handle, self.log = tempfile.mkstemp(prefix="planted-log-")  # not in the run's TMPDIR
@@ -42,7 +42,7 @@ class PlantedSuiteTest(unittest.TestCase):
         completed = support.run_python(args, cwd=PLANTED, env={
             "TMPDIR": scratch, "TEMPGUARD_REPORT": report, "PLANTED_LOG": self.log,
             "PLANTED_OVERLAP": "1" if overlap else "",
-            "PYTHONPATH": os.pathsep.join([support.PROJECT, PLANTED])})
+            "PYTHONPATH": os.pathsep.join([support.PROJECT, PLANTED]), **(env or {})})
         output = completed.stdout + completed.stderr
         self.assertTrue(os.path.exists(report), output)
         return completed, support.load_json(report), scratch
@@ -125,6 +125,29 @@ class PlantedSuiteTest(unittest.TestCase):
                 self.check_overlap()
                 if name.startswith("django"):
                     self.check_failure_as_django_prints_it(args, output)
+
+    def test_django_parallel_with_a_baseline_and_a_keep_dir(self):
+        """Workers mark what the baseline knows, and keep into the parent's --keep-dir."""
+        missing = _missing("django", "tblib")
+        if missing:
+            self.skipTest("%s not installed for this Python (.ci/run installs them where "
+                          "they install)" % ", ".join(missing))
+        files = tempfile.mkdtemp(prefix="ci-files-")
+        self.addCleanup(support._remove, files)
+        baseline, artifacts = os.path.join(files, "baseline.txt"), os.path.join(files, "kept")
+        args = ["django_planted.py", "fork", "--parallel", "2"] + MODULES
+        completed, recorded, _ = self.run_mode(args, report_option=False, env={
+            "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_UPDATE_BASELINE": "1"})
+        self.assertTrue(os.path.exists(baseline), completed.stderr)
+        completed, report, _ = self.run_mode(args, report_option=False, env={
+            "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_KEEP_DIR": artifacts})
+        output = completed.stdout + completed.stderr
+        self.assertGreater(report["totals"]["leaked"], 0, output)
+        self.assertEqual(report["totals"]["known"], report["totals"]["leaked"], output)
+        self.assertEqual(recorded["totals"]["leaked"], report["totals"]["leaked"])
+        self.assertEqual(report["baseline"]["fixed"], [])
+        manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
+        self.assertEqual([entry["test"] for entry in manifest["kept"]], [FAILING], output)
 
     def check_overlap(self):
         """Another process's test leaked while the holder held its file (which it then

@@ -5,6 +5,7 @@ import importlib.util
 import os
 import re
 import unittest
+import xml.etree.ElementTree
 
 from tests import support
 
@@ -331,3 +332,75 @@ class PytestPluginTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PytestCiTest(unittest.TestCase):
+    """The CI features under pytest (see test_ci for the runner): baseline, leak exit
+    status, JUnit XML properties, serially and with -n 2."""
+
+    def setUp(self):
+        _require("pytest")
+
+    def each_way(self):
+        for args in ([], ["-n", "2"]):
+            if args:
+                _require("xdist")
+            with self.subTest(args=args):
+                yield args
+
+    def pytest(self, *args, env=None):
+        tmpdir = support.scratch_dir(self)
+        return support.run_python(
+            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE, "ci_suite.py",
+             "-p", "tempguard.pytest_plugin", "--tempguard"] + list(args),
+            cwd=SUITE, env=dict({"TMPDIR": tmpdir}, **(env or {})))
+
+    def test_a_baseline_passes_known_leaks_and_fails_a_new_one(self):
+        for args in self.each_way():
+            files = support.scratch_dir(self)
+            baseline = os.path.join(files, "baseline.txt")
+            recorded = self.pytest("--tempguard-baseline", baseline,
+                                   "--tempguard-update-baseline", *args)
+            self.assertEqual(recorded.returncode, 0, recorded.stdout)
+            with open(baseline) as handle:
+                entries = [line.split("\t") for line in handle.read().splitlines()
+                           if not line.startswith("#")]
+            self.assertEqual([(entry[0], entry[3]) for entry in entries],
+                             [("ci_suite.py::test_leaks", "tmp*.txt")])
+            known = self.pytest("--tempguard-baseline", baseline,
+                                "--tempguard-leaks", "fail", *args)
+            self.assertEqual(known.returncode, 0, known.stdout)
+            self.assertRegex(known.stdout, r"known leaks, in .*baseline.txt")
+            new = self.pytest("--tempguard-baseline", baseline, "--tempguard-leaks",
+                              "fail", *args, env={"EXAMPLE_NEW": "1"})
+            self.assertEqual(new.returncode, 1, new.stdout)
+            self.assertRegex(new.stdout, r"(?m)^ERROR .*ci_suite.py::test_new_leak")
+            self.assertRegex(new.stdout, r"(?m)^=+ 3 passed, 1 error in ")
+
+    def test_leaks_show_as_junit_properties(self):
+        for args in self.each_way():
+            junit = os.path.join(support.scratch_dir(self), "junit.xml")
+            completed = self.pytest("--junitxml", junit, *args)
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            cases = {case.get("name"): case for case in
+                     xml.etree.ElementTree.parse(junit).getroot().iter("testcase")}
+            properties = [(prop.get("name"), prop.get("value"))
+                          for prop in cases["test_leaks"].iter("property")]
+            self.assertEqual(len(properties), 1, properties)
+            self.assertEqual(properties[0][0], "tempguard-leak")
+            self.assertRegex(properties[0][1], r"^file \S+/tmp\w+\.txt \(ci_suite.py::test_leaks\)")
+            self.assertEqual(list(cases["test_clean"].iter("property")), [])
+
+    def test_leaks_exit_code_and_usage_errors(self):
+        for args in self.each_way():
+            completed = self.pytest("--tempguard-leaks-exit-code", "6", *args)
+            self.assertEqual(completed.returncode, 6, completed.stdout)
+            clean = self.pytest("--tempguard-leaks-exit-code", "6", "-k", "clean", *args)
+            self.assertEqual(clean.returncode, 0, clean.stdout)
+        for option, value in (("--tempguard-leaks-exit-code", "0"),
+                              ("--tempguard-keep-max-bytes", "many"),
+                              ("--tempguard-baseline", "/nonexistent/baseline.txt")):
+            with self.subTest(option=option):
+                completed = self.pytest(option, value)
+                self.assertEqual(completed.returncode, 4, completed.stderr)  # pytest's usage error
+                self.assertIn("tempguard: ", completed.stderr)
