@@ -134,6 +134,12 @@ class BaselineTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual(report["totals"]["known"], 2)
 
+    def test_a_baseline_with_lines_serves_a_run_that_cannot_tell_them(self):
+        """A matrix's 3.6 job (no audit hooks) matches a baseline recorded on 3.13 by name."""
+        completed, report = self.rerun("--origins", "off")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(report["totals"]["known"], 2)
+
     def test_bad_baselines_are_usage_errors(self):
         with open(os.path.join(self.scratch, "bad.txt"), "w") as handle:
             handle.write("# a comment\nexample_ci.Leaky.test_leaks\tfile\tonly three\n")
@@ -310,6 +316,42 @@ class KeepDirTest(unittest.TestCase):
         taken = keepdir.KeepDir.open(path)
         taken.close()
         self.assertEqual(os.listdir(path), [keepdir.MARKER])
+
+
+class UnprivilegedKeepDirTest(unittest.TestCase):
+
+    def test_a_keep_dir_it_may_not_make_is_refused_and_one_it_may_is_its_own(self):
+        work, prefix, env = support.child_workspace(self, unprivileged=True, files={
+            "example_fails.py": """
+                import os, tempfile, unittest
+
+                class Fails(unittest.TestCase):
+                    def test_fails(self):
+                        fd, _ = tempfile.mkstemp()
+                        os.close(fd)
+                        self.fail("on purpose")
+                """})
+        locked = os.path.join(work, "locked")
+        os.mkdir(locked, 0o755)  # the test's user's, not the child's (when we are root)
+        if os.geteuid() != 0:
+            os.chmod(locked, 0o555)
+        for keep_dir, status in ((os.path.join(locked, "kept"), 2),
+                                 (os.path.join(work, "kept"), 1)):
+            with self.subTest(keep_dir=keep_dir):
+                completed = subprocess.run(
+                    prefix + ["-m", "tempguard.runner", "example_fails", "--keep-dir", keep_dir],
+                    cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    universal_newlines=True, timeout=300)
+                self.assertEqual(completed.returncode, status, completed.stderr)
+                if status == 2:
+                    self.assertIn("is not writable", completed.stderr)
+        self.assertEqual(os.listdir(locked), [])
+        kept = os.path.join(work, "kept")
+        self.assertEqual(os.stat(kept).st_uid, os.stat(work).st_uid)
+        manifest = support.load_json(os.path.join(kept, "manifest.json"))
+        self.assertEqual([entry["test"] for entry in manifest["kept"]],
+                         ["example_fails.Fails.test_fails"])
+        os.chmod(locked, 0o755)
 
 
 class ShardsTest(unittest.TestCase):
