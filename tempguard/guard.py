@@ -10,8 +10,8 @@ import os
 
 from . import cleanup as _cleanup
 from . import held as _held
-from . import kept as _kept
 from . import keepdir as _keepdir
+from . import kept as _kept
 from . import ownership as _ownership
 from . import watch as _watch
 from .judge import is_unattributed, leak_of

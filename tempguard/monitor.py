@@ -16,8 +16,8 @@ import time
 
 from . import cleanup as _cleanup
 from . import inuse as _inuse
-from . import output as _output
 from . import jsonreport as _report
+from . import output as _output
 from . import sandbox as _sandbox
 from . import scan as _scan
 from . import settings as _settings

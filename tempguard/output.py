@@ -10,9 +10,9 @@ display): a file name can neither break a line nor forge one.
 import collections
 import os
 
+from . import jsonreport as _report
 from . import origins as _origins
 from . import ownership as _ownership
-from . import jsonreport as _report
 from .records import by_owner
 
 __all__ = ["Described", "display", "invocation_totals", "leak_message", "note_kept", "size",
@@ -272,9 +272,11 @@ def _totals_line(counts):
 def write_late_section(stream, late, settings):
     """What was judged only at interpreter exit, where no runner prints any more."""
     if settings.leaks != "ignore":
-        _section(stream, "leaked temporary files (judged at interpreter exit)",
-                 _leak_blocks([record for record, _leaks in late], settings, judged="exit"),
-                 _default_heading(stream))
+        records = [record for record, _leaks in late]
+        for known, title in ((False, "leaked temporary files"), (True, "known leaks")):
+            _section(stream, "%s (judged at interpreter exit)" % title,
+                     _leak_blocks(records, settings, judged="exit", known=known),
+                     _default_heading(stream))
     stream.flush()
 
 

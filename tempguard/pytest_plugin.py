@@ -23,9 +23,9 @@ import pytest
 from . import annotations as _annotations
 from . import closing as _closing
 from . import invocation as _invocation
+from . import jsonreport as _report
 from . import origins as _origins
 from . import output as _output
-from . import jsonreport as _report
 from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
 from .keepdir import KeepDir

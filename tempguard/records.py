@@ -111,12 +111,12 @@ def by_owner(pairs):
 def failing(confirmed):
     """[(record, leaks)] of *confirmed* ([(record, leaks)]) with the known leaks (see
     baseline) left out, and records left with none dropped: what may fail a test."""
-    failing = []
+    found = []
     for record, leaks in confirmed:
         new = [leak for leak in leaks if not leak.known]
         if new:
-            failing.append((record, new))
-    return failing
+            found.append((record, new))
+    return found
 
 
 def has_news(record):

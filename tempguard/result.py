@@ -7,8 +7,8 @@ import time
 import traceback
 import unittest
 
-from . import ownership as _ownership
 from . import output as _output
+from . import ownership as _ownership
 from . import wire as _wire
 from .mixin import TempGuardMixin
 from .records import TestRecord, by_owner, failing, worse_outcome
@@ -263,11 +263,11 @@ class TempGuardResult(unittest.TextTestResult):
 
     def _report_late(self, confirmed):
         """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""
-        failing = [(record, leaks) for record, leaks in confirmed
-                   if self._leak_policy_of_record.get(id(record), self.session.settings.leaks)
-                   == "fail"]
-        if failing:
-            self._fail_for_leaks(None, failing, late=True)
+        in_fail_mode = [(record, leaks) for record, leaks in confirmed
+                        if self._leak_policy_of_record.get(id(record), self.session.settings.leaks)
+                        == "fail"]
+        if in_fail_mode:
+            self._fail_for_leaks(None, in_fail_mode, late=True)
 
     def _enter_scope(self, test):
         """Hand what appeared between tests to a fixture scope, close scopes that

@@ -16,15 +16,15 @@ import tempfile
 
 from . import children as _children
 from . import closing as _closing
-from . import held as _held
 from . import handoff as _handoff
+from . import held as _held
 from . import invocation as _invocation
+from . import jsonreport as _report
 from . import keepdir as _keepdir
 from . import origins as _origins
 from . import output as _output
 from . import ownership as _ownership
 from . import reaper as _reaper
-from . import jsonreport as _report
 from . import sandbox as _sandbox
 from . import watch as _watch
 from .guard import TestGuard
@@ -75,7 +75,8 @@ class Session(object):
         self._handover = _handoff.Handover(channel) if self.supervised else None
         self._inside = inside
         self._report_part = None
-        self._counts = self._baseline = None
+        self._counts = None
+        self._root_finished = False
         self._pid = os.getpid()
         self._guards = []
         self._undo = contextlib.ExitStack()  # the process-wide changes, undone last first
@@ -291,7 +292,8 @@ class Session(object):
             self.on_late(late)
         elif late:
             _output.write_late_section(sys.stderr, late, self.settings)
-            self.write_report(self._counts, self._baseline)
+            if self.owns_run:  # else _finish_root concludes, below
+                self._conclude(self._counts)
         if still_owned:
             self.root.leave()
         else:
@@ -299,7 +301,10 @@ class Session(object):
 
     def _finish_root(self):
         """Remove the run root, or hand it to a reaper while children of the run still
-        use their dirs."""
+        use their dirs; once."""
+        if self._root_finished:
+            return
+        self._root_finished = True
         for watch in self.watches:
             watch.close()
         if self.children_running:
@@ -312,7 +317,16 @@ class Session(object):
             if not finish.ok:
                 self._run_record().add_removal(finish)
         if not self.owns_run:
-            self.write_report()
+            self._conclude(None)  # the mixin under another runner: nobody else will
+
+    def _conclude(self, counts):
+        """Write what CI reads (see closing.conclude) where no runner writes a section: at
+        the end of a mixin-only run, or again once exit judged more."""
+        for line in _closing.conclude(
+                self.records, self.fixture_records, self.settings,
+                lambda baseline: self.write_report(counts, baseline),
+                _closing.fixed_entries(self.records, self.fixture_records, self.settings)):
+            sys.stderr.write(line + "\n")
 
     def report(self, counts=None, baseline=None):
         """The JSON-ready report of the run so far; *baseline*, see closing."""
@@ -324,7 +338,7 @@ class Session(object):
         part of its invocation's. Returns what was written, or None."""
         if not self.settings.report:
             return None
-        self._counts, self._baseline = counts, baseline
+        self._counts = counts
         return _report.write_json(self.settings.report, self.report(counts, baseline),
                                   self.root.invocation, self._report_part)
 

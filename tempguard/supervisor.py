@@ -17,9 +17,9 @@ import unittest
 
 from . import handoff as _handoff
 from . import invocation as _invocation
+from . import jsonreport as _report
 from . import output as _output
 from . import ownership as _ownership
-from . import jsonreport as _report
 from .children import ChildDir, wait_until_free
 from .closing import close_run, leaked_status
 from .held import HeldDirectory

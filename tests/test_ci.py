@@ -157,6 +157,27 @@ class BaselineTest(unittest.TestCase):
                 self.assertEqual(sorted(os.listdir(os.path.join(self.scratch, "tmp"))), before)
 
 
+class MixinBaselineTest(unittest.TestCase):
+
+    def test_the_mixin_under_plain_unittest_records_and_honours_a_baseline(self):
+        scratch = support.scratch_dir(self)
+        path = os.path.join(scratch, "baseline.txt")
+        tmpdir = os.path.join(scratch, "tmp")
+        os.mkdir(tmpdir)
+
+        def run(**env):
+            return support.run_python(["-m", "unittest", "example_ci_mixin"], cwd=SUITE,
+                                      env=dict(env, TMPDIR=tmpdir, TEMPGUARD_BASELINE=path))
+        recorded = run(TEMPGUARD_UPDATE_BASELINE="1")
+        self.assertEqual(recorded.returncode, 0, recorded.stderr)
+        self.assertIn("baseline %s written: 1 entry (1 added, 0 removed)" % path, recorded.stderr)
+        self.assertEqual([entry[0] for entry in entries_of(path)],
+                         ["example_ci_mixin.MixinLeaky.test_leaks"])
+        known = run(TEMPGUARD_LEAKS="fail")
+        self.assertEqual(known.returncode, 0, known.stderr)
+        self.assertEqual(os.listdir(tmpdir), [])
+
+
 class NamePatternTest(unittest.TestCase):
 
     def test_names_from_one_call_share_a_pattern(self):
