@@ -53,9 +53,10 @@ def conclude(records, fixture_records, settings, write_report, fixed):
     if settings.keep_dir:
         _attempt(problems, "the manifest in %s" % settings.keep_dir,
                  _write_manifest, settings.keep_dir, records, fixture_records)
-    written = write_report(summary)
-    if written is not None:
-        lines.extend(_output.invocation_totals(written))
+    written = []
+    if _attempt(problems, "the JSON report", lambda: written.append(write_report(summary))):
+        if written[0] is not None:
+            lines.extend(_output.invocation_totals(written[0]))
     lines.extend("tempguard: could not write %s" % _output.display(problem)
                  for problem in problems)
     return lines

@@ -20,8 +20,7 @@ from .closing import leaked_status
 from .keepdir import KeepDir
 from .result import TempGuardResult
 from .session import Session
-from .settings import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS,
-                       OUTSIDE_SETTINGS, SETTING_NAMES, Settings, byte_count, class_policy,
+from .settings import (OPTIONS, SETTING_NAMES, Settings, byte_count, class_policy,
                        directory_argument, exit_code, whole_number)
 
 __all__ = ["TempGuardRunner", "TempGuardProgram", "guarded_result_class", "main"]
@@ -34,10 +33,10 @@ class TempGuardRunner(unittest.TextTestRunner):
 
     Accepts TextTestRunner's arguments plus tempguard's settings (see
     settings.SETTING_NAMES: ``leaks``, ``keep``, ``report``, ``baseline``...); any
-    left as None come from TEMPGUARD_* environment variables. Works as ``unittest.main(testRunner=...)`` and as a
-    Django-style ``test_runner``. A ``resultclass`` of the caller's own (as
-    unittest-parallel passes) is guarded: tempguard's result methods run
-    first, then its own.
+    left as None come from TEMPGUARD_* environment variables. Works as
+    ``unittest.main(testRunner=...)`` and as a Django-style ``test_runner``. A
+    ``resultclass`` of the caller's own (as unittest-parallel passes) is
+    guarded: tempguard's result methods run first, then its own.
     """
 
     resultclass = TempGuardResult
@@ -147,41 +146,13 @@ class TempGuardProgram(unittest.TestProgram):
     def _getParentArgParser(self):
         parser = super()._getParentArgParser()
         group = parser.add_argument_group("tempguard")
-        group.add_argument("--leaks", choices=LEAK_POLICIES,
-                           help="what a leak does: ignore, warn (default) or fail the test")
-        group.add_argument("--keep", choices=KEEP_POLICIES,
-                           help="keep temp files of no test, failed tests (default) or all")
-        group.add_argument("--keep-runs", type=_whole_number, metavar="N",
-                           help="runs whose kept files are kept (default 3)")
-        group.add_argument("--report", type=_report_file, metavar="PATH",
-                           help="write a JSON report to PATH")
-        group.add_argument("--watch", action="append", type=directory_argument, metavar="DIR",
-                           help="also watch DIR for leaks (repeatable)")
-        group.add_argument("--origins", choices=ORIGINS_SETTINGS,
-                           help="name the line of code that made each leak: on (default, "
-                                "Python 3.8+) or off")
-        group.add_argument("--outside", choices=OUTSIDE_SETTINGS,
-                           help="what an entry outside the sandbox needs to be a leak: "
-                                "evidence that this run made it (default), or, for a private "
-                                "temp dir, strict: to have appeared during the run")
-        group.add_argument("--all-leaks", action="store_true", default=None,
-                           help="list every leaked path, not a few of each place that made "
-                                "many")
-        group.add_argument("--baseline", metavar="FILE",
-                           help="known leaks: those FILE lists are reported, never fail")
-        group.add_argument("--update-baseline", action="store_true", default=None,
-                           help="write this run's leaks into the --baseline FILE")
-        group.add_argument("--leaks-exit-code", type=_exit_code, metavar="N",
-                           help="exit N (1-255) when every test passed but new leaks were "
-                                "confirmed")
-        group.add_argument("--annotations", choices=ANNOTATIONS_SETTINGS,
-                           help="also show leaks as GitHub Actions annotations: github "
-                                "(the default when GITHUB_ACTIONS=true) or none")
-        group.add_argument("--keep-dir", metavar="DIR",
-                           help="keep files in DIR, one subdir per test, with a manifest.json "
-                                "(for CI to upload)")
-        group.add_argument("--keep-max-bytes", type=_byte_count, metavar="N",
-                           help="keep no more than N bytes (suffixes K, M, G: 1024s)")
+        types = {"keep_runs": _whole_number, "report": _report_file,
+                 "watch": directory_argument, "leaks_exit_code": _exit_code,
+                 "keep_max_bytes": _byte_count}  # checked as argparse checks its own
+        for name, keywords, help_text in OPTIONS:
+            if name in types:
+                keywords = dict(keywords, type=types[name])
+            group.add_argument("--" + name.replace("_", "-"), help=help_text, **keywords)
         return parser
 
     def settings(self):

@@ -32,8 +32,7 @@ from .keepdir import KeepDir
 from .records import TestRecord, by_owner, failing, worse_outcome
 from .sandbox import RunRoot
 from .session import Session
-from .settings import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, ORIGINS_SETTINGS,
-                       OUTSIDE_SETTINGS, SETTING_NAMES, Settings, checked_policy, class_policy)
+from .settings import OPTIONS, SETTING_NAMES, Settings, checked_policy, class_policy
 
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
 _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
@@ -55,36 +54,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("tempguard", "temporary files tests leave behind (tempguard)")
     group.addoption("--tempguard", action="store_true", default=None,
                     help="guard every test: sandbox tempfile, report and remove leaks")
-    group.addoption("--tempguard-leaks", choices=LEAK_POLICIES,
-                    help="what a leak does: ignore, warn (default) or fail the test")
-    group.addoption("--tempguard-keep", choices=KEEP_POLICIES,
-                    help="keep temp files of no test, failed tests (default) or all")
-    group.addoption("--tempguard-keep-runs", metavar="N",
-                    help="runs whose kept files are kept (default 3)")
-    group.addoption("--tempguard-report", metavar="PATH", help="write a JSON report to PATH")
-    group.addoption("--tempguard-watch", action="append", metavar="DIR",
-                    help="also watch DIR for leaks (repeatable)")
-    group.addoption("--tempguard-origins", choices=ORIGINS_SETTINGS,
-                    help="name the line of code that made each leak: on (default) or off")
-    group.addoption("--tempguard-outside", choices=OUTSIDE_SETTINGS,
-                    help="what an entry outside the sandbox needs to be a leak: evidence "
-                         "that this run made it (default), or strict: to have appeared")
-    group.addoption("--tempguard-all-leaks", action="store_true", default=None,
-                    help="list every leaked path, not a few of each place that made many")
-    group.addoption("--tempguard-baseline", metavar="FILE",
-                    help="known leaks: those FILE lists are reported, never fail")
-    group.addoption("--tempguard-update-baseline", action="store_true", default=None,
-                    help="write this run's leaks into the --tempguard-baseline FILE")
-    group.addoption("--tempguard-leaks-exit-code", metavar="N",
-                    help="exit N (1-255; pytest's own are 0-5) when every test passed but "
-                         "new leaks were confirmed")
-    group.addoption("--tempguard-annotations", choices=ANNOTATIONS_SETTINGS,
-                    help="also show leaks as GitHub Actions annotations: github (the "
-                         "default when GITHUB_ACTIONS=true) or none")
-    group.addoption("--tempguard-keep-dir", metavar="DIR",
-                    help="keep files in DIR, one subdir per test, with a manifest.json")
-    group.addoption("--tempguard-keep-max-bytes", metavar="N",
-                    help="keep no more than N bytes (suffixes K, M, G: 1024s)")
+    for name, keywords, help_text in OPTIONS:  # checked by Settings, as the ini keys
+        group.addoption("--tempguard-" + name.replace("_", "-"), help=help_text, **keywords)
     parser.addini("tempguard", "guard every test (as --tempguard)", type="bool", default=False)
     for name in SETTING_NAMES:
         if name == "update_baseline":

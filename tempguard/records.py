@@ -24,7 +24,8 @@ class TestRecord(object):
     __test__ = False  # a Test*-named class that pytest must not collect
 
     __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed", "failure")
+                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed",
+                 "failure")
 
     def __init__(self, test_id, is_listed=True):
         self.id = test_id

@@ -12,8 +12,8 @@ from . import jsonreport as _report
 from . import keepdir as _keepdir
 from .baseline import Baseline
 
-__all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "ORIGINS_SETTINGS",
-           "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count", "checked_policy",
+__all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "OPTIONS",
+           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count", "checked_policy",
            "class_policy", "directory_argument", "exit_code", "whole_number"]
 
 LEAK_POLICIES = ("ignore", "warn", "fail")
@@ -27,10 +27,36 @@ OUTSIDE_SETTINGS = ("evidence", "strict")
 # "true"), or nowhere else.
 ANNOTATIONS_SETTINGS = ("github", "none")
 # The settings of a run, each an option of the runner (--keep-runs) and of pytest
-# (--tempguard-keep-runs), and a TEMPGUARD_* environment variable (TEMPGUARD_KEEP_RUNS).
-SETTING_NAMES = ("leaks", "keep", "keep_runs", "report", "watch", "origins", "outside",
-                 "all_leaks", "baseline", "update_baseline", "leaks_exit_code", "annotations",
-                 "keep_dir", "keep_max_bytes")
+# (--tempguard-keep-runs), and a TEMPGUARD_* environment variable (TEMPGUARD_KEEP_RUNS):
+# (name, the argparse keywords both options take, their help).
+OPTIONS = (
+    ("leaks", {"choices": LEAK_POLICIES},
+     "what a leak does: ignore, warn (default) or fail the test"),
+    ("keep", {"choices": KEEP_POLICIES},
+     "keep temp files of no test, failed tests (default) or all"),
+    ("keep_runs", {"metavar": "N"}, "runs whose kept files are kept (default 3)"),
+    ("report", {"metavar": "PATH"}, "write a JSON report to PATH"),
+    ("watch", {"action": "append", "metavar": "DIR"}, "also watch DIR for leaks (repeatable)"),
+    ("origins", {"choices": ORIGINS_SETTINGS},
+     "name the line of code that made each leak: on (default, Python 3.8+) or off"),
+    ("outside", {"choices": OUTSIDE_SETTINGS},
+     "what an entry outside the sandbox needs to be a leak: evidence that this run made it "
+     "(default), or, for a private temp dir, strict: to have appeared during the run"),
+    ("all_leaks", {"action": "store_true", "default": None},
+     "list every leaked path, not a few of each place that made many"),
+    ("baseline", {"metavar": "FILE"}, "known leaks: those FILE lists are reported, never fail"),
+    ("update_baseline", {"action": "store_true", "default": None},
+     "write this run's leaks into the baseline FILE"),
+    ("leaks_exit_code", {"metavar": "N"},
+     "exit N (1-255) when every test passed but new leaks were confirmed"),
+    ("annotations", {"choices": ANNOTATIONS_SETTINGS},
+     "also show leaks as GitHub Actions annotations: github (the default when "
+     "GITHUB_ACTIONS=true) or none"),
+    ("keep_dir", {"metavar": "DIR"},
+     "keep files in DIR, one subdir per test, with a manifest.json (for CI to upload)"),
+    ("keep_max_bytes", {"metavar": "N"}, "keep no more than N bytes (suffixes K, M, G: 1024s)"),
+)
+SETTING_NAMES = tuple(name for name, _keywords, _help in OPTIONS)
 
 
 class Settings(object):
@@ -124,37 +150,30 @@ def _flag(name, value, env_value):
 
 
 def _count_setting(name, value, env_value, default):
+    return _parsed(name, value, env_value, default, whole_number, "a whole number >= 0")
+
+
+def _exit_code_setting(value, env_value):
+    return _parsed("leaks_exit_code", value, env_value, None, exit_code,
+                   "an exit status from 1 to 255")
+
+
+def _bytes_setting(value, env_value):
+    return _parsed("keep_max_bytes", value, env_value, None, byte_count,
+                   "a number of bytes (such as 500000, 64K, 10M or 2G)")
+
+
+def _parsed(name, value, env_value, default, parse, what):
+    """*value*, else *env_value*, through *parse* (None for a bad value: an error that
+    says *what* it must be); *default* if neither is given."""
     source = name if value is not None else "TEMPGUARD_" + name.upper()
     value = value if value is not None else env_value
     if value is None or value == "":
         return default
-    number = whole_number(value)
-    if number is None:
-        raise ValueError("%s must be a whole number >= 0, not %r" % (source, value))
-    return number
-
-
-def _exit_code_setting(value, env_value):
-    source = "leaks_exit_code" if value is not None else "TEMPGUARD_LEAKS_EXIT_CODE"
-    value = value if value is not None else env_value
-    if value is None or value == "":
-        return None
-    code = exit_code(value)
-    if code is None:
-        raise ValueError("%s must be an exit status from 1 to 255, not %r" % (source, value))
-    return code
-
-
-def _bytes_setting(value, env_value):
-    source = "keep_max_bytes" if value is not None else "TEMPGUARD_KEEP_MAX_BYTES"
-    value = value if value is not None else env_value
-    if value is None or value == "":
-        return None
-    number = byte_count(value)
-    if number is None:
-        raise ValueError("%s must be a number of bytes (such as 500000, 64K, 10M or 2G), "
-                         "not %r" % (source, value))
-    return number
+    parsed = parse(value)
+    if parsed is None:
+        raise ValueError("%s must be %s, not %r" % (source, what, value))
+    return parsed
 
 
 _UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
