@@ -375,7 +375,7 @@ class PytestCiTest(unittest.TestCase):
                               "fail", *args, env={"EXAMPLE_NEW": "1"})
             self.assertEqual(new.returncode, 1, new.stdout)
             self.assertRegex(new.stdout, r"(?m)^ERROR .*ci_suite.py::test_new_leak")
-            self.assertRegex(new.stdout, r"(?m)^=+ 3 passed, 1 error in ")
+            self.assertRegex(new.stdout, r"(?m)^=+ 4 passed, 1 error in ")
 
     def test_leaks_show_as_junit_properties(self):
         for args in self.each_way():
@@ -390,6 +390,19 @@ class PytestCiTest(unittest.TestCase):
             self.assertEqual(properties[0][0], "tempguard-leak")
             self.assertRegex(properties[0][1], r"^file \S+/tmp\w+\.txt \(ci_suite.py::test_leaks\)")
             self.assertEqual(list(cases["test_clean"].iter("property")), [])
+
+    def test_keep_dir_holds_the_failing_test_s_files_under_xdist_too(self):
+        for args in self.each_way():
+            artifacts = os.path.join(support.scratch_dir(self), "kept")
+            completed = self.pytest("--tempguard-keep-dir", artifacts, *args,
+                                    env={"EXAMPLE_FAIL": "1"})
+            self.assertEqual(completed.returncode, 1, completed.stdout)
+            manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
+            [kept] = manifest["kept"]
+            self.assertEqual((kept["test"], kept["outcome"]), ("ci_suite.py::test_fails", "failed"))
+            self.assertEqual(kept["failure"], "AssertionError: assert 'expected' == 'actual'")
+            self.assertEqual(len(kept["paths"]), 1)
+            self.assertTrue(os.path.isfile(os.path.join(artifacts, kept["paths"][0])))
 
     def test_leaks_exit_code_and_usage_errors(self):
         for args in self.each_way():

@@ -20,3 +20,9 @@ def test_new_leak():
 
 def test_clean():
     pass
+
+
+def test_fails():
+    if os.environ.get("EXAMPLE_FAIL"):
+        leak(".dat")
+        assert "expected" == "actual"
