@@ -19,6 +19,7 @@ code is edited; where either does not know where it was made, by NAME.
 """
 
 import collections
+import errno
 import os
 import re
 
@@ -84,6 +85,8 @@ class Baseline(object):
             raise FileNotFoundError("baseline %s: no such file (--update-baseline writes it)"
                                     % path)
         except OSError as error:
+            if error.errno == errno.ELOOP:  # O_NOFOLLOW: it is read, and rewritten, as itself
+                raise ValueError("baseline %s: a link; give the file it leads to" % path)
             raise type(error)("baseline %s: %s" % (path, error.strerror or error))
         with open(fd, encoding="utf-8", errors="surrogateescape") as handle:
             lines = handle.read().splitlines()

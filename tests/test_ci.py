@@ -320,6 +320,29 @@ class KeepDirTest(unittest.TestCase):
                 completed, _ = run_ci(self, "--keep-max-bytes", value, scratch=scratch)
                 self.assertEqual(completed.returncode, 2, completed.stderr)
 
+    def test_links_planted_at_what_it_writes_are_never_written_through(self):
+        scratch = support.scratch_dir(self)
+        sentinel = support.make_sentinel(self)
+        target = os.path.join(sentinel, "keep.txt")
+        artifacts = os.path.join(scratch, "artifacts")
+        os.mkdir(artifacts)
+        open(os.path.join(artifacts, keepdir.MARKER), "w").close()  # an ended run's
+        os.symlink(target, os.path.join(artifacts, "manifest.json"))
+        completed, _ = run_ci(self, "--keep-dir", "{scratch}/artifacts",
+                              env={"EXAMPLE_FAIL": "1"}, scratch=scratch)
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        self.assertFalse(os.path.islink(os.path.join(artifacts, "manifest.json")))
+        self.assertEqual(len(support.load_json(os.path.join(artifacts, "manifest.json"))["kept"]),
+                         1)
+        # A baseline that is a link is refused, read or rewritten.
+        os.symlink(target, os.path.join(scratch, "baseline.txt"))
+        for update in ([], ["--update-baseline"]):
+            completed, _ = run_ci(self, "--baseline", "{scratch}/baseline.txt", *update,
+                                  scratch=scratch)
+            self.assertEqual(completed.returncode, 2, completed.stderr)
+            self.assertIn("baseline.txt: a link; give the file it leads to", completed.stderr)
+        # The sentinel's own check (make_sentinel) proves its file was never written.
+
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
         scratch = support.scratch_dir(self)
         path = os.path.join(scratch, "artifacts")
