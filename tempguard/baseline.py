@@ -20,6 +20,7 @@ code is edited; where either does not know where it was made, by NAME.
 
 import collections
 import errno
+import fcntl
 import os
 import re
 
@@ -142,9 +143,21 @@ class Baseline(object):
             entries.setdefault(entry, None)
         return sorted(entries)
 
-    def write(self, entries):
-        """Write *entries* to the file, atomically (see report.write_text)."""
-        write_text(self.path, _HEADER + "".join("\t".join(entry) + "\n" for entry in entries))
+    def rewrite(self, records, fixture_records):
+        """Write the rewritten entries (see rewritten) atomically, and return them.
+
+        Under a lock on the file's directory, the file is read again first: the
+        other processes of a parallel run rewrite it too, each for its own tests.
+        """
+        directory = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(directory, fcntl.LOCK_EX)
+            entries = Baseline.load(self.path, update=True).rewritten(records, fixture_records)
+            write_text(self.path, _HEADER + "".join("\t".join(entry) + "\n"
+                                                    for entry in entries))
+        finally:
+            os.close(directory)  # and with it the lock
+        return entries
 
     def _entries_of(self, records, fixture_records):
         for record in list(records) + list(fixture_records):

@@ -10,6 +10,7 @@ The section comes first: whatever fails after it, the user has read it.
 import sys
 
 from . import annotations as _annotations
+from . import invocation as _invocation
 from . import output as _output
 from .keepdir import KeepDir
 
@@ -63,20 +64,23 @@ def conclude(records, fixture_records, settings, write_report, fixed):
 
 
 def _rewrite(lines, baseline, records, fixture_records, problems):
-    entries = baseline.rewritten(records, fixture_records)
+    """Rewrite the baseline (see Baseline.rewrite); what the report says of it."""
+    entries = []
+    if not _attempt(problems, "the baseline %s" % baseline.path,
+                    lambda: entries.extend(baseline.rewrite(records, fixture_records))):
+        return {"path": baseline.path, "updated": False, "fixed": []}
     before = set(baseline.entries)
     added = sum(1 for entry in entries if entry not in before)
     removed = len(before.difference(entries))
-    if _attempt(problems, "the baseline %s" % baseline.path, baseline.write, entries):
-        lines.append("tempguard: baseline %s written: %d %s (%d added, %d removed)" % (
-            _output.display(baseline.path), len(entries),
-            "entry" if len(entries) == 1 else "entries", added, removed))
+    lines.append("tempguard: baseline %s written: %d %s (%d added, %d removed)" % (
+        _output.display(baseline.path), len(entries),
+        "entry" if len(entries) == 1 else "entries", added, removed))
     return {"path": baseline.path, "updated": True, "entries": len(entries), "added": added,
             "removed": removed}
 
 
 def _write_manifest(path, records, fixture_records):
-    keep_dir = KeepDir.open(path)
+    keep_dir = KeepDir.open(path, _invocation.current_id())  # the run's, so shared
     try:
         keep_dir.write_manifest(records, fixture_records)
     finally:
@@ -84,12 +88,13 @@ def _write_manifest(path, records, fixture_records):
 
 
 def _attempt(problems, what, function, *args):
-    """Call *function*; an OSError becomes a line of *problems* (what, and why)."""
+    """Call *function*; an OSError (or a file changed into one that is not what it was,
+    ValueError) becomes a line of *problems*: what, and why."""
     try:
         function(*args)
         return True
-    except OSError as error:
-        problems.append("%s: %s" % (what, error.strerror or error))
+    except (OSError, ValueError) as error:
+        problems.append("%s: %s" % (what, getattr(error, "strerror", None) or error))
         return False
 
 

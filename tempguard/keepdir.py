@@ -87,7 +87,24 @@ class KeepDir(object):
 
     def write_manifest(self, records, fixture_records):
         """Write manifest.json: the kept tests of *records* with what each kept, and what
-        was not kept of any record, and why."""
+        was not kept of any record, and why; with what the run's other processes (parallel
+        workers) wrote there, under DIR's lock."""
+        kept, not_kept = self._entries(records, fixture_records)
+        fd = self.held.fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            # DIR was emptied when the run took it: a manifest in it is this run's.
+            written = _read_manifest(fd)
+            ours = set(entry["dir"] for entry in kept)
+            tests = set(entry["test"] for entry in not_kept)
+            kept = [e for e in written["kept"] if e.get("dir") not in ours] + kept
+            not_kept = [e for e in written["not_kept"] if e.get("test") not in tests] + not_kept
+            manifest = {"version": MANIFEST_VERSION, "kept": kept, "not_kept": not_kept}
+            write_text(MANIFEST, json.dumps(manifest, indent=2) + "\n", dir_fd=fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _entries(self, records, fixture_records):
         inside = self.path.rstrip(os.sep) + os.sep
         kept, not_kept = [], []
         for record in list(records) + list(fixture_records):
@@ -102,8 +119,7 @@ class KeepDir(object):
             elif record.not_kept:
                 not_kept.append({"test": record.id, "outcome": record.outcome,
                                  "failure": record.failure, "not_kept": list(record.not_kept)})
-        manifest = {"version": MANIFEST_VERSION, "kept": kept, "not_kept": not_kept}
-        write_text(MANIFEST, json.dumps(manifest, indent=2) + "\n", dir_fd=self.held.fd)
+        return kept, not_kept
 
     def close(self):
         self.held.close()
@@ -130,6 +146,20 @@ def _take(held, invocation):
     write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
                                    "host": socket.gethostname(), "invocation": invocation})
                + "\n", dir_fd=held.fd)
+
+
+def _read_manifest(dir_fd):
+    """The manifest in DIR as written so far ({"kept": [], "not_kept": []} if none, or if
+    it is not one: it is written anew); a link there is not followed."""
+    try:
+        fd = os.open(MANIFEST, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        with open(fd) as handle:
+            manifest = json.load(handle)
+        if isinstance(manifest.get("kept"), list) and isinstance(manifest.get("not_kept"), list):
+            return manifest
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {"kept": [], "not_kept": []}
 
 
 def _owner(held):

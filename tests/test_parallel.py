@@ -126,28 +126,44 @@ class PlantedSuiteTest(unittest.TestCase):
                 if name.startswith("django"):
                     self.check_failure_as_django_prints_it(args, output)
 
-    def test_django_parallel_with_a_baseline_and_a_keep_dir(self):
-        """Workers mark what the baseline knows, and keep into the parent's --keep-dir."""
-        missing = _missing("django", "tblib")
-        if missing:
-            self.skipTest("%s not installed for this Python (.ci/run installs them where "
-                          "they install)" % ", ".join(missing))
-        files = tempfile.mkdtemp(prefix="ci-files-")
-        self.addCleanup(support._remove, files)
-        baseline, artifacts = os.path.join(files, "baseline.txt"), os.path.join(files, "kept")
-        args = ["django_planted.py", "fork", "--parallel", "2"] + MODULES
-        completed, recorded, _ = self.run_mode(args, report_option=False, env={
-            "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_UPDATE_BASELINE": "1"})
-        self.assertTrue(os.path.exists(baseline), completed.stderr)
-        completed, report, _ = self.run_mode(args, report_option=False, env={
-            "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_KEEP_DIR": artifacts})
-        output = completed.stdout + completed.stderr
-        self.assertGreater(report["totals"]["leaked"], 0, output)
-        self.assertEqual(report["totals"]["known"], report["totals"]["leaked"], output)
-        self.assertEqual(recorded["totals"]["leaked"], report["totals"]["leaked"])
-        self.assertEqual(report["baseline"]["fixed"], [])
-        manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
-        self.assertEqual([entry["test"] for entry in manifest["kept"]], [FAILING], output)
+    def test_parallel_engines_share_a_baseline_and_a_keep_dir(self):
+        """Workers mark what the baseline knows, rewrite it each for its own tests (under a
+        lock, reading it again: unittest-parallel's workers each close a run), and keep
+        into one --keep-dir with one manifest."""
+        engines = [("django fork", ("django", "tblib"),
+                    ["django_planted.py", "fork", "--parallel", "2"] + MODULES),
+                   ("unittest-parallel", ("unittest_parallel",),
+                    ["-m", "unittest_parallel", "-j", "2", "--runner",
+                     "tempguard.TempGuardRunner", "-p", "test_planted_*.py"])]
+        for name, needs, args in engines:
+            with self.subTest(engine=name):
+                missing = _missing(*needs)
+                if missing:
+                    self.skipTest("%s not installed for this Python (.ci/run installs them "
+                                  "where they install)" % ", ".join(missing))
+                files = tempfile.mkdtemp(prefix="ci-files-")
+                self.addCleanup(support._remove, files)
+                baseline = os.path.join(files, "baseline.txt")
+                artifacts = os.path.join(files, "kept")
+                _, serial, _ = self.run_mode(["-m", "tempguard.runner"] + MODULES)
+                completed, _, _ = self.run_mode(args, report_option=False, env={
+                    "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_UPDATE_BASELINE": "1"})
+                with open(baseline) as handle:
+                    tests = set(line.split("\t")[0] for line in handle
+                                if not line.startswith("#"))
+                owners = set(leak["owner"] or record["id"] for record in
+                             serial["tests"] + serial["fixtures"] for leak in record["leaks"])
+                self.assertEqual(tests, owners, completed.stderr)
+                completed, report, _ = self.run_mode(args, report_option=False, env={
+                    "TEMPGUARD_BASELINE": baseline, "TEMPGUARD_KEEP_DIR": artifacts})
+                output = completed.stdout + completed.stderr
+                self.assertGreater(report["totals"]["leaked"], 0, output)
+                self.assertEqual(report["totals"]["known"], report["totals"]["leaked"], output)
+                self.assertEqual(report["baseline"]["fixed"], [])
+                manifest = support.load_json(os.path.join(artifacts, "manifest.json"))
+                self.assertEqual([entry["test"] for entry in manifest["kept"]], [FAILING],
+                                 output)
+                self.assertNotIn("could not write", output)
 
     def check_overlap(self):
         """Another process's test leaked while the holder held its file (which it then
