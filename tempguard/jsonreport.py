@@ -10,7 +10,7 @@ import tempfile
 from . import origins as _origins
 
 __all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "read_report", "run_report",
-           "summed_totals", "totals", "write_json", "write_text"]
+           "joined_baselines", "summed_totals", "totals", "write_json", "write_text"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -196,7 +196,22 @@ def _joined(previous, report, invocation, part):
         joined[key] = ([entry for entry in previous[key] if entry.get("part") != part]
                        + [dict(entry, part=part) for entry in report[key]])
     joined["totals"] = summed_totals(parts.values())
+    baselines = [r["baseline"] for r in (previous, report) if r.get("baseline")]
+    if baselines:
+        joined["baseline"] = joined_baselines(baselines)
     return joined
+
+
+def joined_baselines(baselines):
+    """One "baseline" of a report, of those of its parts or shards: each ran its own
+    tests, so what any showed fixed is fixed; updated if any rewrote it."""
+    fixed = collections.OrderedDict()
+    for baseline in baselines:
+        for entry in baseline.get("fixed", ()):
+            fixed.setdefault(json.dumps(entry, sort_keys=True), entry)
+    return {"path": baselines[-1].get("path"),
+            "updated": any(baseline.get("updated") for baseline in baselines),
+            "fixed": list(fixed.values())}
 
 
 def summed_totals(totals_list):

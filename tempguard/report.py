@@ -3,14 +3,13 @@ machines) merged into one, and any report's section shown as its run printed it.
 
 import argparse
 import collections
-import json
 import os
 import sys
 
 from . import output as _output
 from .baseline import Entry
-from .jsonreport import (REPORT_VERSION, check_output_file, read_report, summed_totals,
-                         write_json)
+from .jsonreport import (REPORT_VERSION, check_output_file, joined_baselines, read_report,
+                         summed_totals, write_json)
 from .records import TestRecord
 
 __all__ = ["main", "merge"]
@@ -36,24 +35,25 @@ def merge(reports, names):
                             for test_id, shards in shards_of.items() if len(shards) > 1]
     baselines = [report["baseline"] for report in reports if report.get("baseline")]
     if baselines:
-        fixed = collections.OrderedDict()
-        for baseline in baselines:
-            for entry in baseline.get("fixed", ()):
-                fixed.setdefault(json.dumps(entry, sort_keys=True), entry)
-        merged["baseline"] = {"path": baselines[0].get("path"), "updated": any(
-            baseline.get("updated") for baseline in baselines), "fixed": list(fixed.values())}
+        merged["baseline"] = joined_baselines(baselines)
     return merged
 
 
 def _show(path, report, all_leaks, stream):
-    """Write the report's section as its run wrote it after unittest's summary."""
+    """Write the report's section as its run wrote it after unittest's summary. Raises
+    ValueError, before writing anything, for a report whose entries are not a run's."""
     baseline = report.get("baseline") or {}
+    try:
+        records = [TestRecord.from_json(entry) for entry in report["tests"]]
+        fixture_records = [TestRecord.from_json(entry) for entry in report["fixtures"]]
+        fixed = [Entry(**entry) for entry in baseline.get("fixed", ())]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError("%s: not a tempguard report (%s: %s)"
+                         % (path, type(error).__name__, error))
     settings = _ShownSettings(path, report.get("origins", "off"), all_leaks,
                               baseline.get("path"))
-    _output.write_section(stream, [TestRecord.from_json(e) for e in report["tests"]],
-                          [TestRecord.from_json(e) for e in report["fixtures"]],
-                          report["totals"], settings,
-                          fixed=[Entry(**entry) for entry in baseline.get("fixed", ())])
+    _output.write_section(stream, records, fixture_records, report["totals"], settings,
+                          fixed=fixed)
     for duplicate in report.get("duplicates", ()):
         stream.write("tempguard: %s ran in more than one shard: %s\n" % (
             _output.display(duplicate["id"]), ", ".join(duplicate["shards"])))

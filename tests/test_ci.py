@@ -429,6 +429,20 @@ class ShardsTest(unittest.TestCase):
         self.assertIn("warning: example_ci.Leaky.test_clean is in more than one report",
                       completed.stderr)
 
+    def test_what_a_shard_shows_fixed_is_fixed_in_the_merge(self):
+        run_ci(self, "--baseline", "{scratch}/b.txt", "--update-baseline", scratch=self.scratch)
+        for name, test in (("fixed.json", "test_fixed_later"), ("other.json", "test_leaks")):
+            run_ci(self, "--baseline", "{scratch}/b.txt", "--report", "{scratch}/" + name,
+                   tests=(test,), env={"EXAMPLE_FIXED": "1"}, scratch=self.scratch)
+        merged_path = os.path.join(self.scratch, "merged.json")
+        self.report("merge", "-o", merged_path, "fixed.json", "other.json")
+        merged = support.load_json(merged_path)
+        self.assertEqual([entry["test"] for entry in merged["baseline"]["fixed"]],
+                         ["example_ci.Leaky.test_fixed_later"])
+        shown = self.report("show", merged_path, cwd=SUITE)
+        self.assertIn("no longer leaked: fixed; remove them with --update-baseline\n"
+                      "example_ci.Leaky.test_fixed_later\n", shown.stdout)
+
     def test_report_show_prints_what_the_run_printed(self):
         completed, _ = run_ci(self, "--report", "{scratch}/one.json", scratch=self.scratch)
         # From where the run ran, as a CI step does: origins are named relative to it.
@@ -441,11 +455,17 @@ class ShardsTest(unittest.TestCase):
     def test_bad_input_is_a_usage_error_and_writes_nothing(self):
         with open(os.path.join(self.scratch, "not.json"), "w") as handle:
             handle.write("{")
+        with open(os.path.join(self.scratch, "odd.json"), "w") as handle:
+            json.dump({"version": 2, "tests": [{"id": "x"}], "fixtures": [], "totals": {}},
+                      handle)
         out = os.path.join(self.scratch, "out.json")
         for args in (["merge", "-o", out, "not.json"], ["merge", "-o", out, "missing.json"],
-                     ["merge", out], ["show", "not.json"], ["frobnicate"]):
+                     ["merge", out], ["show", "not.json"], ["show", "odd.json"],
+                     ["frobnicate"]):
             with self.subTest(args=args):
                 completed = self.report(*args)
                 self.assertEqual(completed.returncode, 2, completed.stderr)
                 self.assertIn("usage:", completed.stderr)
+                self.assertNotIn("Traceback", completed.stderr)
+                self.assertEqual(completed.stdout, "")
                 self.assertFalse(os.path.exists(out))
