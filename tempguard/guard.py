@@ -176,6 +176,8 @@ class TestGuard(object):
             return
         kept = home.keep_dir(self.record.id)
         if kept is None:
+            self.record.not_kept.append("not kept: %s, where they are kept, was replaced"
+                                        % home.kept)
             return
         not_kept, moves = [], False
         kept_identity = _cleanup.inode_key(os.lstat(kept))

@@ -53,7 +53,7 @@ class KeepDir(object):
     """The held --keep-dir of one process of a run; see open()."""
 
     def __init__(self, path, held):
-        self.path = path
+        self.path = self.kept = path  # kept: where kept dirs go, as RunRoot.kept
         self.held = held
 
     @classmethod
@@ -82,7 +82,10 @@ class KeepDir(object):
         return cls(path, held)
 
     def keep_dir(self, test_id):
-        """A new directory named after the test, as RunRoot.keep_dir makes under kept/."""
+        """A new directory named after the test, as RunRoot.keep_dir makes under kept/;
+        None if a test replaced DIR (its copies would go where the new path leads)."""
+        if self.held.is_replaced():
+            return None
         return _held.new_subdir(self.held, test_id)
 
     def write_manifest(self, records, fixture_records):

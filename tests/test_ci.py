@@ -343,6 +343,20 @@ class KeepDirTest(unittest.TestCase):
             self.assertIn("baseline.txt: a link; give the file it leads to", completed.stderr)
         # The sentinel's own check (make_sentinel) proves its file was never written.
 
+    def test_a_keep_dir_a_test_swapped_for_a_link_is_not_written_through(self):
+        scratch = support.scratch_dir(self)
+        elsewhere = support.make_sentinel(self)
+        artifacts = os.path.join(scratch, "artifacts")
+        completed, _ = run_ci(self, "--keep-dir", artifacts, scratch=scratch,
+                              tests=("example_ci_swap",),
+                              env={"EXAMPLE_KEEP_DIR": artifacts, "EXAMPLE_ELSEWHERE": elsewhere})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        self.assertIn("could not write the manifest in %s" % artifacts, completed.stderr)
+        self.assertIn("not kept: %s, where they are kept, was replaced" % artifacts,
+                      completed.stderr)
+        self.assertEqual(os.listdir(artifacts + ".moved"), [keepdir.MARKER])
+        # make_sentinel checks at cleanup that nothing changed where the link leads.
+
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
         scratch = support.scratch_dir(self)
         path = os.path.join(scratch, "artifacts")
