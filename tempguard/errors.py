@@ -19,6 +19,14 @@ class HandleLostError(TempGuardError, OSError):
     and its path no longer leads to it: nothing is done there."""
 
 
+class KeepDirRefused(TempGuardError, OSError):
+    """--keep-dir names a directory tempguard may not keep files in (another live run's,
+    a link, not tempguard's): a usage error, said in one line."""
+
+    def __str__(self):
+        return self.strerror or super().__str__()
+
+
 class TempLeakWarning(UserWarning):
     """A test left temporary files or directories behind."""
 

@@ -18,6 +18,7 @@ import socket
 import stat
 
 from . import held as _held
+from .errors import KeepDirRefused
 from .inuse import ancestors, process_start
 from .output import display
 from .jsonreport import check_output_file, write_text
@@ -69,7 +70,7 @@ class KeepDir(object):
         try:
             held = _held.HeldDirectory(path)
         except OSError as error:
-            raise type(error)(error.errno, "keep_dir %s: %s" % (path, error.strerror), path)
+            raise KeepDirRefused(error.errno, "keep_dir %s: %s" % (path, error.strerror))
         try:
             fcntl.flock(held.fd, fcntl.LOCK_EX)
             try:
@@ -135,16 +136,16 @@ def _take(held, invocation):
         return
     if owner is not None and owner.get("host") == socket.gethostname() and owner.get(
             "start") is not None and process_start(owner.get("pid")) == owner["start"]:
-        raise OSError(errno.EBUSY, "keep_dir %s: used by a live run (pid %d): refused"
-                      % (held.path, owner["pid"]), held.path)
+        raise KeepDirRefused(errno.EBUSY, "keep_dir %s: used by a live run (pid %d): refused"
+                             % (held.path, owner["pid"]))
     names = [name for name in held.names() if name != MARKER]
     if names and owner is None:
-        raise OSError(errno.ENOTEMPTY, "keep_dir %s: not empty, and not tempguard's (no %s): "
-                      "refused" % (held.path, MARKER), held.path)
+        raise KeepDirRefused(errno.ENOTEMPTY, "keep_dir %s: not empty, and not tempguard's "
+                             "(no %s): refused" % (held.path, MARKER))
     result = held.remove([(name, None) for name in names])  # an ended run's kept files
     if not result.ok:
-        raise OSError(errno.EIO, "keep_dir %s: could not empty it of an earlier run's files: "
-                      "%s" % (held.path, "; ".join(str(p) for p in result.problems)), held.path)
+        raise KeepDirRefused(errno.EIO, "keep_dir %s: could not empty it of an earlier run's "
+                             "files: %s" % (held.path, "; ".join(str(p) for p in result.problems)))
     pid = os.getpid()
     write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
                                    "host": socket.gethostname(), "invocation": invocation})

@@ -58,12 +58,15 @@ class TempGuardRunner(unittest.TextTestRunner):
         return result
 
     def run(self, test):
-        """Run *test* as TextTestRunner does; a test class's bad policy is a usage error
-        (exit 2) before any test runs."""
+        """Run *test* as TextTestRunner does; a test class's bad policy, or a --keep-dir
+        another live run uses, is a usage error (exit 2) before any test runs."""
         try:
             for cls in set(type(case) for case in _flatten(test)):
                 class_policy(cls, "leaks"), class_policy(cls, "keep")
-        except ValueError as error:
+            keep_dir = self.tempguard_settings.keep_dir
+            if keep_dir and self.tempguard_session is None:  # else its supervisor took it
+                KeepDir.open(keep_dir, _invocation.current_id()).close()
+        except (ValueError, OSError) as error:
             self.stream.writeln("tempguard: error: %s" % error)
             self.stream.flush()
             if self.tempguard_session is not None:

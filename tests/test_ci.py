@@ -1,5 +1,6 @@
 """tempguard in CI, end to end: baseline, leak exit status, annotations, --keep-dir, shards."""
 
+import contextlib
 import json
 import os
 import re
@@ -360,20 +361,33 @@ class KeepDirTest(unittest.TestCase):
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
         scratch = support.scratch_dir(self)
         path = os.path.join(scratch, "artifacts")
-        with subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
-                              stdin=subprocess.PIPE) as other:
-            os.mkdir(path)
-            with open(os.path.join(path, keepdir.MARKER), "w") as handle:
-                json.dump({"pid": other.pid, "start": support.inuse.process_start(other.pid),
-                           "host": os.uname().nodename, "invocation": None}, handle)
+        with _live_owner(path) as other:
             open(os.path.join(path, "old-kept-file"), "w").close()
             with self.assertRaisesRegex(OSError, "used by a live run \\(pid %d\\)" % other.pid):
                 keepdir.KeepDir.open(path)
             self.assertIn("old-kept-file", os.listdir(path))
-            other.stdin.close()
         taken = keepdir.KeepDir.open(path)
         taken.close()
         self.assertEqual(os.listdir(path), [keepdir.MARKER])
+
+
+    def test_an_in_process_runner_refuses_a_live_run_s_keep_dir_as_a_usage_error(self):
+        scratch = support.scratch_dir(self)
+        path = os.path.join(scratch, "artifacts")
+        tmpdir = os.path.join(scratch, "tmp")
+        os.mkdir(tmpdir)
+        with _live_owner(path) as other:
+            completed = support.run_python(
+                [os.path.join(support.EXAMPLES, "integrations", "example_main.py")],
+                cwd=os.path.join(support.EXAMPLES, "integrations"),
+                env={"TMPDIR": tmpdir, "TEMPGUARD_KEEP_DIR": path})
+        self.assertEqual(completed.returncode, 2, completed.stderr)
+        self.assertIn("tempguard: error: keep_dir %s: used by a live run (pid %d)"
+                      % (path, other.pid), completed.stderr)
+        self.assertNotIn("Traceback", completed.stderr)
+        self.assertNotIn("Ran ", completed.stderr)
+        self.assertEqual(os.listdir(path), [keepdir.MARKER])
+        self.assertEqual(os.listdir(tmpdir), [])
 
 
 class UnprivilegedKeepDirTest(unittest.TestCase):
@@ -410,6 +424,22 @@ class UnprivilegedKeepDirTest(unittest.TestCase):
         self.assertEqual([entry["test"] for entry in manifest["kept"]],
                          ["example_fails.Fails.test_fails"])
         os.chmod(locked, 0o755)
+
+
+@contextlib.contextmanager
+def _live_owner(path):
+    """*path*, a keep dir whose marker names a live process (yielded, as a Popen) on
+    this host: another run's, still running."""
+    with subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                          stdin=subprocess.PIPE) as other:
+        os.mkdir(path)
+        with open(os.path.join(path, keepdir.MARKER), "w") as handle:
+            json.dump({"pid": other.pid, "start": support.inuse.process_start(other.pid),
+                       "host": os.uname().nodename, "invocation": None}, handle)
+        try:
+            yield other
+        finally:
+            other.stdin.close()
 
 
 class ShardsTest(unittest.TestCase):
