@@ -22,8 +22,8 @@ def merge(reports, names):
     *names*: totals summed, tests and fixtures concatenated, each entry with its "shard"
     name. A test id in two shards is kept in both and listed under "duplicates"."""
     merged = {"version": REPORT_VERSION, "tests": [], "fixtures": [], "shards": list(names)}
-    origins = set(report.get("origins") for report in reports)
-    merged["origins"] = origins.pop() if len(origins) == 1 else "mixed"
+    origins = sorted(set(str(report.get("origins")) for report in reports))
+    merged["origins"] = origins[0] if len(origins) == 1 else "mixed: " + "; ".join(origins)
     shards_of = collections.OrderedDict()
     for report, name in zip(reports, names):
         for key in ("tests", "fixtures"):
