@@ -20,12 +20,12 @@ code is edited; where either does not know where it was made, by NAME.
 
 import collections
 import errno
-import fcntl
 import os
 import re
 
-from .output import display
+from .held import locked_directory
 from .jsonreport import write_text
+from .output import display
 
 __all__ = ["Baseline", "Entry", "name_pattern"]
 
@@ -149,14 +149,10 @@ class Baseline(object):
         Under a lock on the file's directory, the file is read again first: the
         other processes of a parallel run rewrite it too, each for its own tests.
         """
-        directory = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            fcntl.flock(directory, fcntl.LOCK_EX)
+        with locked_directory(self.root):
             entries = Baseline.load(self.path, update=True).rewritten(records, fixture_records)
             write_text(self.path, _HEADER + "".join("\t".join(entry) + "\n"
                                                     for entry in entries))
-        finally:
-            os.close(directory)  # and with it the lock
         return entries
 
     def _entries_of(self, records, fixture_records):

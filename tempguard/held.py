@@ -15,7 +15,8 @@ import resource
 from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
 from .errors import HandleLostError
 
-__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "new_subdir", "own_umask"]
+__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "locked", "locked_directory",
+           "new_subdir", "own_umask"]
 
 # Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
@@ -178,6 +179,28 @@ def holds(fd, identity):
     except OSError:
         return False
     return inode_key(st) == identity
+
+
+@contextlib.contextmanager
+def locked(fd):
+    """While the directory (or file) *fd* is flocked exclusively: the processes of a
+    parallel run take turns writing what they share there."""
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield fd
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def locked_directory(path):
+    """The directory at *path*, opened and flocked exclusively while in use (see locked)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with locked(fd):
+            yield fd
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -2,12 +2,12 @@
 
 import base64
 import collections
-import fcntl
 import json
 import os
 import tempfile
 
 from . import origins as _origins
+from .held import locked_directory
 
 __all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "read_report", "run_report",
            "joined_baselines", "summed_totals", "totals", "write_json", "write_text"]
@@ -94,13 +94,9 @@ def write_json(path, report, invocation=None, part=None):
     if invocation is None:
         _write(path, report)
         return report
-    directory = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(directory, fcntl.LOCK_EX)
+    with locked_directory(os.path.dirname(path)):
         report = _joined(_read(path), report, invocation, part)
         _write(path, report)
-    finally:
-        os.close(directory)  # and with it the lock
     return report
 
 

@@ -11,7 +11,6 @@ descriptor, and no link is followed.
 """
 
 import errno
-import fcntl
 import json
 import os
 import socket
@@ -72,11 +71,8 @@ class KeepDir(object):
         except OSError as error:
             raise KeepDirRefused(error.errno, "keep_dir %s: %s" % (path, error.strerror))
         try:
-            fcntl.flock(held.fd, fcntl.LOCK_EX)
-            try:
+            with _held.locked(held.fd):
                 _take(held, invocation)
-            finally:
-                fcntl.flock(held.fd, fcntl.LOCK_UN)
         except BaseException:
             held.close()
             raise
@@ -94,9 +90,7 @@ class KeepDir(object):
         was not kept of any record, and why; with what the run's other processes (parallel
         workers) wrote there, under DIR's lock."""
         kept, not_kept = self._entries(records, fixture_records)
-        fd = self.held.fd
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
+        with _held.locked(self.held.fd) as fd:
             # DIR was emptied when the run took it: a manifest in it is this run's.
             written = _read_manifest(fd)
             ours = set(entry["dir"] for entry in kept)
@@ -105,8 +99,6 @@ class KeepDir(object):
             not_kept = [e for e in written["not_kept"] if e.get("test") not in tests] + not_kept
             manifest = {"version": MANIFEST_VERSION, "kept": kept, "not_kept": not_kept}
             write_text(MANIFEST, json.dumps(manifest, indent=2) + "\n", dir_fd=fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _entries(self, records, fixture_records):
         inside = self.path.rstrip(os.sep) + os.sep
@@ -134,8 +126,7 @@ def _take(held, invocation):
     owner = _owner(held)
     if owner is not None and _shared(owner, invocation):
         return
-    if owner is not None and owner.get("host") == socket.gethostname() and owner.get(
-            "start") is not None and process_start(owner.get("pid")) == owner["start"]:
+    if owner is not None and _alive(owner):
         raise KeepDirRefused(errno.EBUSY, "keep_dir %s: used by a live run (pid %d): refused"
                              % (held.path, owner["pid"]))
     names = [name for name in held.names() if name != MARKER]
@@ -186,12 +177,16 @@ def _owner(held):
 def _shared(owner, invocation):
     """True if the run that owns DIR is this process's: this process, an ancestor (a
     supervisor, a parallel engine's parent), or one of the same invocation."""
-    pid = owner.get("pid")
     if invocation is not None and owner.get("invocation") == invocation:
         return True
+    return _alive(owner) and (owner["pid"] == os.getpid() or owner["pid"] in ancestors())
+
+
+def _alive(owner):
+    """True if the process the marker names still runs on this host (not a reused pid)."""
+    pid, start = owner.get("pid"), owner.get("start")
     return (owner.get("host") == socket.gethostname() and isinstance(pid, int)
-            and (pid == os.getpid() or pid in ancestors())
-            and process_start(pid) == owner.get("start"))
+            and start is not None and process_start(pid) == start)
 
 
 def _relative_files(held, name):
