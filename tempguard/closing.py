@@ -2,8 +2,8 @@
 
 The process that reports for the run (the runner's supervisor, a runner in
 process, pytest's session or xdist's controller, Django's parent) writes
-tempguard's section, then the rewritten baseline, the kept manifest, GitHub
-annotations and the JSON report, and tells the exit status (leaked_status).
+tempguard's section, then the rewritten baseline, the kept manifest, the JSON
+report and GitHub annotations, and tells the exit status (leaked_status).
 The section comes first: whatever fails after it, the user has read it.
 """
 
