@@ -259,6 +259,20 @@ class AnnotationsTest(unittest.TestCase):
         self.assertTrue(lines[0].startswith("::error "), lines)
         self.assertIn("::example_ci.Leaky.test_new_leak left ", lines[0])
 
+    def test_past_ten_groups_the_tenth_says_how_many_more(self):
+        completed, _ = run_ci(self, "--annotations", "github", env={"EXAMPLE_MANY": "1"},
+                              tests=("example_ci.Many",))
+        lines = self.annotations(completed)
+        self.assertEqual(len(lines), 10, completed.stdout)  # GitHub shows no more of a step
+        self.assertEqual([re.search(r"::example_ci\.Many\.(test_\d+) left ", line).group(1)
+                          for line in lines[:9]], ["test_%02d" % n for n in range(9)])
+        self.assertEqual(lines[9], "::warning title=tempguard%3A 3 more leak groups::GitHub"
+                         " shows 10 annotations of a kind from a step; 3 more groups (a test"
+                         " and a line) left 3 entries, listed in tempguard's section of the"
+                         " log and in its JSON report")
+        for number in (9, 10, 11):  # the section names the groups the annotations do not
+            self.assertIn("example_ci.Many.test_%02d" % number, completed.stderr)
+
     def test_off_unless_asked_or_on_github(self):
         completed, _ = run_ci(self)
         self.assertEqual(self.annotations(completed), [])

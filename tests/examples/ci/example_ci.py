@@ -34,3 +34,17 @@ class Leaky(unittest.TestCase):
         if os.environ.get("EXAMPLE_FAIL"):
             leak(".dat", b"kept")
             self.assertEqual("expected", "actual")
+
+
+class Many(unittest.TestCase):
+    """With EXAMPLE_MANY set, twelve tests that each leak: more leak groups than GitHub
+    shows annotations of a step."""
+
+
+def _leak_if_many(self):
+    if os.environ.get("EXAMPLE_MANY"):
+        leak(".many")
+
+
+for _number in range(12):
+    setattr(Many, "test_%02d" % _number, _leak_if_many)
