@@ -53,10 +53,12 @@ def totals(records, fixture_records, counts=None):
     return outcome_counts
 
 
-def run_report(records, fixture_records, counts=None, origins="off", baseline=None):
-    """The JSON document of a run; *origins* is origins_mode(), *baseline* what the run
-    did with its baseline, if it had one (see closing)."""
-    report = {"version": REPORT_VERSION, "origins": origins,
+def run_report(records, fixture_records, settings, counts=None, baseline=None):
+    """The JSON document of a run under *settings* (its origins and leak policy, which
+    ``report show`` needs to print the run's section), *baseline* what the run did with
+    its baseline, if it had one (see closing)."""
+    report = {"version": REPORT_VERSION, "origins": settings.origins_mode,
+              "leaks": settings.leaks,
               "tests": [record.as_json() for record in records],
               "fixtures": [record.as_json() for record in fixture_records],
               "totals": totals(records, fixture_records, counts)}

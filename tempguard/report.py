@@ -22,8 +22,9 @@ def merge(reports, names):
     *names*: totals summed, tests and fixtures concatenated, each entry with its "shard"
     name. A test id in two shards is kept in both and listed under "duplicates"."""
     merged = {"version": REPORT_VERSION, "tests": [], "fixtures": [], "shards": list(names)}
-    origins = sorted(set(str(report.get("origins")) for report in reports))
-    merged["origins"] = origins[0] if len(origins) == 1 else "mixed: " + "; ".join(origins)
+    for key, default in (("origins", None), ("leaks", "warn")):
+        values = sorted(set(str(report.get(key, default)) for report in reports))
+        merged[key] = values[0] if len(values) == 1 else "mixed: " + "; ".join(values)
     shards_of = collections.OrderedDict()
     for report, name in zip(reports, names):
         for key in ("tests", "fixtures"):
@@ -50,8 +51,7 @@ def _show(path, report, all_leaks, stream):
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError("%s: not a tempguard report (%s: %s)"
                          % (path, type(error).__name__, error))
-    settings = _ShownSettings(path, report.get("origins", "off"), all_leaks,
-                              baseline.get("path"))
+    settings = _ShownSettings(path, report, all_leaks, baseline.get("path"))
     _output.write_section(stream, records, fixture_records, report["totals"], settings,
                           fixed=fixed)
     for duplicate in report.get("duplicates", ()):
@@ -60,13 +60,13 @@ def _show(path, report, all_leaks, stream):
 
 
 class _ShownSettings(object):
-    """What the section of a shown report needs of a run's settings."""
+    """What the section of a shown report needs of a run's settings. A report of
+    before 0.2.0 says no leak policy: its leaks are shown."""
 
-    leaks = "warn"
-
-    def __init__(self, report, origins_mode, all_leaks, baseline_path):
-        self.report = report
-        self.origins_mode = origins_mode
+    def __init__(self, path, report, all_leaks, baseline_path):
+        self.report = path
+        self.origins_mode = report.get("origins", "off")
+        self.leaks = report.get("leaks", "warn")
         self.all_leaks = all_leaks
         self.baseline = _ShownBaseline(baseline_path) if baseline_path else None
 

@@ -330,8 +330,8 @@ class Session(object):
 
     def report(self, counts=None, baseline=None):
         """The JSON-ready report of the run so far; *baseline*, see closing."""
-        return _report.run_report(self.records, self.fixture_records, counts,
-                                  self.settings.origins_mode, baseline)
+        return _report.run_report(self.records, self.fixture_records, self.settings, counts,
+                                  baseline)
 
     def write_report(self, counts=None, baseline=None):
         """Write the JSON report if one was asked for: in a parallel run, this session's

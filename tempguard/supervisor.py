@@ -204,7 +204,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         if not settings.report:
             return None
         return _report.write_json(settings.report, _report.run_report(
-            records, fixture_records, counts, settings.origins_mode, baseline),
+            records, fixture_records, settings, counts, baseline),
             root.invocation, _invocation.part_id())
     close_run(sys.stderr, records, fixture_records, counts, settings, write_report)
     return leaked_status(status, records, fixture_records, settings)

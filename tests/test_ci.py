@@ -480,6 +480,7 @@ class ShardsTest(unittest.TestCase):
         for key in ("tests", "passed", "leaked", "leaked_files"):
             self.assertEqual(merged["totals"][key], a["totals"][key] + b["totals"][key], key)
         self.assertEqual(len(merged["tests"]), 4)
+        self.assertEqual(merged["leaks"], "warn")
         self.assertEqual({entry["shard"] for entry in merged["tests"]}, set(self.shards))
         # test_clean ran in both: flagged, and kept twice, not dropped.
         self.assertEqual(merged["duplicates"], [{"id": "example_ci.Leaky.test_clean",
@@ -502,13 +503,16 @@ class ShardsTest(unittest.TestCase):
                       "example_ci.Leaky.test_fixed_later\n", shown.stdout)
 
     def test_report_show_prints_what_the_run_printed(self):
-        completed, _ = run_ci(self, "--report", "{scratch}/one.json", scratch=self.scratch)
-        # From where the run ran, as a CI step does: origins are named relative to it.
-        shown = self.report("show", os.path.join(self.scratch, "one.json"), cwd=SUITE)
-        self.assertEqual(shown.returncode, 0, shown.stderr)
-        section = completed.stderr[completed.stderr.index("\ntempguard: "):]
-        self.assertEqual(shown.stdout, section)
-        self.assertIn("leaked temporary files", shown.stdout)
+        for leaks, listed in (("warn", True), ("fail", True), ("ignore", False)):
+            with self.subTest(leaks=leaks):
+                completed, _ = run_ci(self, "--report", "{scratch}/one.json", "--leaks", leaks,
+                                      scratch=self.scratch)
+                # From where the run ran, as a CI step does: origins are named relative to it.
+                shown = self.report("show", os.path.join(self.scratch, "one.json"), cwd=SUITE)
+                self.assertEqual(shown.returncode, 0, shown.stderr)
+                section = completed.stderr[completed.stderr.index("\ntempguard: "):]
+                self.assertEqual(shown.stdout, section)
+                self.assertEqual("leaked temporary files" in shown.stdout, listed)
 
     def test_bad_input_is_a_usage_error_and_writes_nothing(self):
         with open(os.path.join(self.scratch, "not.json"), "w") as handle:

@@ -10,6 +10,7 @@ import unittest
 from tempguard import handoff, jsonreport as report, wire
 from tempguard.children import ChildDir
 from tempguard.records import Leak, TestRecord
+from tempguard.settings import Settings
 
 
 def _record(test_id, leaks=(), unattributed=()):
@@ -117,7 +118,7 @@ class ReportEncodingTest(unittest.TestCase):
         leak = Leak(os.fsdecode(b"/tmp/tgx/t/bad-\xff\xfe"), "file", "sandbox", "test",
                     "t.T.test_\udcff", None)
         document = report._valid_utf8(report.run_report([_record("t.T.test_\udcff", [leak])],
-                                                        []))
+                                                        [], Settings(environ={})))
         text = json.dumps(document, ensure_ascii=False)
         text.encode("utf-8")  # a lone surrogate would raise here
         (entry,) = document["tests"][0]["leaks"]
