@@ -1,4 +1,5 @@
-"""Leaks where CI shows results: GitHub Actions workflow commands, one per leak group.
+"""Leaks where GitHub Actions shows results: workflow commands, one per leak group, and
+the step summary.
 
 Each owner's new leaks (not known to the baseline) made at one line become
 one ``::warning`` (or ``::error``, when the run fails tests for leaks) at
@@ -6,32 +7,35 @@ that line, written to stdout, where the Actions runner reads workflow
 commands. Escaped as the Actions documentation says: ``%``, CR and LF in the
 message; also ``:`` and ``,`` in property values. GitHub shows only the first
 10 annotations of a kind in a step, so past 10 groups the tenth annotation
-says how many more there are and where they are listed.
+says how many more there are and where they are listed. The step summary
+(the Markdown file GitHub names in GITHUB_STEP_SUMMARY and shows on the run's
+page) lists them all, each at a link to its line.
 """
 
 import collections
 import os
+import re
+import stat
+import urllib.parse
 
 from .output import display
 from .records import by_owner
 
-__all__ = ["github_commands", "write_github"]
+__all__ = ["append_step_summary", "github_commands", "step_summary", "write_github"]
 
-# How many paths one annotation names; the JSON report has them all.
+# How many paths one annotation or row names; the JSON report has them all.
 _NAMED = 3
 # Warning (or error) annotations GitHub shows from one step; it drops the rest unsaid.
 _SHOWN = 10
+# Rows of the step summary's table: GitHub takes at most 1 MiB of summary a step.
+_ROWS = 200
 
 
 def github_commands(records, fixture_records, settings, environ=None):
     """The workflow command lines of the run's new leaks, in the order of the report."""
     environ = os.environ if environ is None else environ
-    root = environ.get("GITHUB_WORKSPACE") or os.getcwd()
     command = "error" if settings.leaks == "fail" else "warning"
-    pairs = [(record, leak) for record in list(records) + list(fixture_records)
-             for leak in record.leaks if not leak.known]
-    groups = [(owner, place, group) for owner, leaks in by_owner(pairs).items()
-              for place, group in _by_place(leaks, root).items()]
+    groups = _groups(records, fixture_records, _workspace(environ))
     if len(groups) <= _SHOWN:
         return [_command(command, *group) for group in groups]
     lines = [_command(command, *group) for group in groups[:_SHOWN - 1]]
@@ -45,11 +49,66 @@ def github_commands(records, fixture_records, settings, environ=None):
     return lines
 
 
+def step_summary(records, fixture_records, fixed, environ=None):
+    """The run's Markdown for the step summary: a table of every group of new leaks (up to
+    _ROWS), each at a link to its line in the commit; then how many were known, and the
+    baseline's entries the run shows *fixed*."""
+    environ = os.environ if environ is None else environ
+    groups = _groups(records, fixture_records, _workspace(environ))
+    entries = sum(len(group) for _, _, group in groups)
+    lines = ["### tempguard: %s new leaked temporary %s" % (entries or "no", _entries(entries))]
+    if groups:
+        lines += ["", "| test | made at | leaked |", "| --- | --- | --- |"]
+        lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, environ),
+                                        _names(group, _markdown))
+                  for owner, place, group in groups[:_ROWS]]
+        if len(groups) > _ROWS:
+            lines += ["", "and %d more groups, listed in tempguard's section of the log and in"
+                      " its JSON report" % (len(groups) - _ROWS)]
+    known = sum(1 for record in list(records) + list(fixture_records)
+                for leak in record.leaks if leak.known)
+    if known:
+        lines += ["", "%d known %s (listed in the baseline): not failures" % (
+            known, "leak" if known == 1 else "leaks")]
+    if fixed:
+        lines += ["", "%d baseline %s no longer leaked: fixed; remove them with"
+                  " --update-baseline" % (len(fixed), _entries(len(fixed)))]
+    return "\n".join(lines) + "\n\n"
+
+
+def append_step_summary(path, text):
+    """Append *text* to the step summary GitHub made at *path*: a regular file, never a
+    link followed there, never created; ValueError or OSError says why not."""
+    # Non-blocking: a FIFO with no reader fails at once instead of hanging the run's end.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
 def write_github(stream, records, fixture_records, settings):
     """Write github_commands() to *stream*, a line each."""
     for line in github_commands(records, fixture_records, settings):
         stream.write(line + "\n")
     stream.flush()
+
+
+def _workspace(environ):
+    return environ.get("GITHUB_WORKSPACE") or os.getcwd()
+
+
+def _groups(records, fixture_records, root):
+    """[(owner, place, leaks)] of the run's new leaks: each owner's made at one place (see
+    _place), in the order of the report."""
+    pairs = [(record, leak) for record in list(records) + list(fixture_records)
+             for leak in record.leaks if not leak.known]
+    return [(owner, place, group) for owner, leaks in by_owner(pairs).items()
+            for place, group in _by_place(leaks, root).items()]
 
 
 def _by_place(leaks, root):
@@ -68,10 +127,36 @@ def _command(command, owner, place, group):
         properties += ["file=" + _property(filename), "line=%d" % line]
     properties.append("title=" + _property("tempguard: %d leaked temporary %s" % (
         len(group), _entries(len(group)))))
-    names = ", ".join(display(leak.path) for leak in group[:_NAMED])
-    more = " and %d more" % (len(group) - _NAMED) if len(group) > _NAMED else ""
-    message = "%s left %s%s" % (display(owner), names, more)
+    message = "%s left %s" % (display(owner), _names(group))
     return "::%s %s::%s" % (command, ",".join(properties), _data(message))
+
+
+def _names(group, escape=str):
+    """The first _NAMED paths of *group*, and how many more."""
+    names = ", ".join(escape(display(leak.path)) for leak in group[:_NAMED])
+    return names + (" and %d more" % (len(group) - _NAMED) if len(group) > _NAMED else "")
+
+
+def _line_link(place, environ):
+    """*place* as Markdown: a link to the line in the commit when it is the repository's
+    and GitHub names the commit, else the text; a dash where nothing shows it."""
+    filename, line = place
+    if filename is None:
+        return "-"
+    text = _markdown("%s:%d" % (display(filename), line))
+    server, repository, commit = (environ.get(name) for name in (
+        "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    if not (server and repository and commit) or os.path.isabs(filename):
+        return text
+    return "[%s](%s/%s/blob/%s/%s#L%d)" % (text, server, urllib.parse.quote(repository),
+                                          urllib.parse.quote(commit),
+                                          urllib.parse.quote(filename), line)
+
+
+def _markdown(text):
+    """*text* as literal Markdown: every ASCII punctuation mark backslash-escaped, which
+    CommonMark allows for any of them (so no name makes a link, a tag or a new cell)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def _entries(count):

@@ -2,11 +2,13 @@
 
 The process that reports for the run (the runner's supervisor, a runner in
 process, pytest's session or xdist's controller, Django's parent) writes
-tempguard's section, then the rewritten baseline, the kept manifest, the JSON
-report and GitHub annotations, and tells the exit status (leaked_status).
+tempguard's section, then the rewritten baseline, the kept manifest, GitHub's
+step summary, the JSON report and GitHub annotations, and tells the exit
+status (leaked_status).
 The section comes first: whatever fails after it, the user has read it.
 """
 
+import os
 import sys
 
 from . import annotations as _annotations
@@ -39,8 +41,8 @@ def fixed_entries(records, fixture_records, settings):
 
 
 def conclude(records, fixture_records, settings, write_report, fixed):
-    """Rewrite the baseline, write the kept manifest and the JSON report; the lines that
-    tell what was written, and what could not be.
+    """Rewrite the baseline, write the kept manifest, GitHub's step summary and the JSON
+    report; the lines that tell what was written, and what could not be.
 
     *write_report(baseline)* writes the JSON report with *baseline*, what
     the run did with its baseline, and returns what was written or None.
@@ -54,6 +56,11 @@ def conclude(records, fixture_records, settings, write_report, fixed):
     if settings.keep_dir:
         _attempt(problems, "the manifest in %s" % settings.keep_dir,
                  _write_manifest, settings.keep_dir, records, fixture_records)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if settings.annotations == "github" and step_summary:
+        _attempt(problems, "the step summary %s" % step_summary,
+                 _annotations.append_step_summary, step_summary,
+                 _annotations.step_summary(records, fixture_records, fixed))
     written = []
     if _attempt(problems, "the JSON report", lambda: written.append(write_report(summary))):
         if written[0] is not None:

@@ -386,8 +386,8 @@ class _Controller(object):
         if not self.settings.report:
             return None
         return _report.write_json(self.settings.report, _report.run_report(
-            self.records, self.fixture_records, self.settings, self.counts.totals, baseline), _invocation.current_id(), _invocation.part_id())
-
+            self.records, self.fixture_records, self.settings, self.counts.totals, baseline),
+            _invocation.current_id(), _invocation.part_id())
 
     def _take_late(self):
         by_id = {record.id: record for record in self.records + self.fixture_records}

@@ -273,6 +273,66 @@ class AnnotationsTest(unittest.TestCase):
         for number in (9, 10, 11):  # the section names the groups the annotations do not
             self.assertIn("example_ci.Many.test_%02d" % number, completed.stderr)
 
+    def test_the_step_summary_lists_every_group_at_a_link_to_its_line(self):
+        scratch = support.scratch_dir(self)
+        summary = os.path.join(scratch, "summary.md")
+        with open(summary, "w") as handle:
+            handle.write("an earlier step's summary\n")
+        github = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": SUITE, "EXAMPLE_MANY": "1",
+                  "GITHUB_STEP_SUMMARY": summary, "GITHUB_SERVER_URL": "https://github.com",
+                  "GITHUB_REPOSITORY": "owner/repo", "GITHUB_SHA": "0123abc"}
+        completed, _ = run_ci(self, env=github, scratch=scratch, tests=("example_ci.Many",))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        with open(summary) as handle:
+            text = handle.read()
+        self.assertTrue(text.startswith("an earlier step's summary\n### tempguard: 12 new "
+                                        "leaked temporary entries\n"), text)
+        rows = [line for line in text.splitlines() if line.startswith("| example")]
+        self.assertEqual(len(rows), 12, text)  # all of them, where annotations show 10
+        place = (r"\[example\\_ci\\\.py\\:%d\]\(https://github\.com/owner/repo/blob/0123abc/"
+                 r"example_ci\.py#L%d\)" % (LEAK_LINE, LEAK_LINE)) if origins.AVAILABLE else "-"
+        for number, row in enumerate(rows):
+            self.assertRegex(row, r"^\| example\\_ci\\\.Many\\\.test\\_%02d \| %s \| \S+"
+                                  r"\\\.many \|$" % (number, place))
+
+    def test_the_step_summary_counts_known_leaks_and_fixed_entries(self):
+        scratch = support.scratch_dir(self)
+        summary = os.path.join(scratch, "summary.md")
+        run_ci(self, "--baseline", "{scratch}/b.txt", "--update-baseline", scratch=scratch)
+        open(summary, "w").close()
+        run_ci(self, "--baseline", "{scratch}/b.txt", scratch=scratch, env={
+            "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "EXAMPLE_FIXED": "1",
+            "EXAMPLE_NEW": "1"})
+        with open(summary) as handle:
+            text = handle.read()
+        self.assertRegex(text, r"^### tempguard: 1 new leaked temporary entry\n\n"
+                               r"\| test \| made at \| leaked \|\n\| --- \| --- \| --- \|\n"
+                               r"\| example\\_ci\\\.Leaky\\\.test\\_new\\_leak \| .+ \|\n\n"
+                               r"1 known leak \(listed in the baseline\): not failures\n\n"
+                               r"1 baseline entry no longer leaked: fixed; remove them with"
+                               r" --update-baseline\n\n$")
+
+    def test_a_step_summary_that_is_not_github_s_file_is_not_written(self):
+        scratch = support.scratch_dir(self)
+        target = os.path.join(scratch, "elsewhere.md")
+        with open(target, "w") as handle:
+            handle.write("not ours\n")
+        os.symlink(target, os.path.join(scratch, "link.md"))
+        os.mkfifo(os.path.join(scratch, "fifo.md"))
+        for name, reason in (("link.md", "Too many levels of symbolic links"),
+                             ("fifo.md", "No such device or address"),
+                             ("missing.md", "No such file or directory")):
+            with self.subTest(name=name):
+                path = os.path.join(scratch, name)
+                completed, _ = run_ci(self, env={"GITHUB_ACTIONS": "true",
+                                                 "GITHUB_STEP_SUMMARY": path}, scratch=scratch)
+                self.assertEqual(completed.returncode, 0, completed.stderr)
+                self.assertIn("tempguard: could not write the step summary %s: %s\n"
+                              % (path, reason), completed.stderr)
+        self.assertFalse(os.path.exists(os.path.join(scratch, "missing.md")))
+        with open(target) as handle:
+            self.assertEqual(handle.read(), "not ours\n")
+
     def test_off_unless_asked_or_on_github(self):
         completed, _ = run_ci(self)
         self.assertEqual(self.annotations(completed), [])

@@ -7,6 +7,7 @@ import re
 import unittest
 import xml.etree.ElementTree
 
+from tempguard import origins
 from tests import support
 
 SUITE = os.path.join(support.EXAMPLES, "pytest")
@@ -330,10 +331,6 @@ class PytestPluginTest(unittest.TestCase):
                 self.assert_only_pytest_and_kept_files_remain(tmpdir)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class PytestCiTest(unittest.TestCase):
     """The CI features under pytest (see test_ci for the runner): baseline, leak exit
     status, JUnit XML properties, serially and with -n 2."""
@@ -391,6 +388,28 @@ class PytestCiTest(unittest.TestCase):
             self.assertRegex(properties[0][1], r"^file \S+/tmp\w+\.txt \(ci_suite.py::test_leaks\)")
             self.assertEqual(list(cases["test_clean"].iter("property")), [])
 
+    def test_annotations_and_the_step_summary_name_the_leak_s_line(self):
+        for args in self.each_way():
+            summary = os.path.join(support.scratch_dir(self), "summary.md")
+            open(summary, "w").close()
+            completed = self.pytest(*args, env={"GITHUB_ACTIONS": "true",
+                                                "GITHUB_WORKSPACE": SUITE,
+                                                "GITHUB_STEP_SUMMARY": summary})
+            self.assertEqual(completed.returncode, 0, completed.stdout)
+            place = "file=ci_suite.py,line=8," if origins.AVAILABLE else ""
+            annotations = [line for line in completed.stdout.splitlines()
+                           if line.startswith("::")]
+            self.assertEqual(len(annotations), 1, completed.stdout)
+            self.assertTrue(annotations[0].startswith(
+                "::warning %stitle=tempguard%%3A 1 leaked temporary entry::"
+                "ci_suite.py::test_leaks left " % place), annotations)
+            with open(summary) as handle:
+                rows = [line for line in handle.read().splitlines() if line.startswith("| ci")]
+            self.assertEqual(len(rows), 1, rows)
+            self.assertTrue(rows[0].startswith(r"| ci\_suite\.py\:\:test\_leaks | %s | "
+                                               % (r"ci\_suite\.py\:8" if origins.AVAILABLE
+                                                  else "-")), rows)
+
     def test_keep_dir_holds_the_failing_test_s_files_under_xdist_too(self):
         for args in self.each_way():
             artifacts = os.path.join(support.scratch_dir(self), "kept")
@@ -417,3 +436,7 @@ class PytestCiTest(unittest.TestCase):
                 completed = self.pytest(option, value)
                 self.assertEqual(completed.returncode, 4, completed.stderr)  # pytest's usage error
                 self.assertIn("tempguard: ", completed.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
