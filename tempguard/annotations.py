@@ -21,7 +21,7 @@ import urllib.parse
 from .output import display
 from .records import by_owner
 
-__all__ = ["append_step_summary", "github_commands", "step_summary", "write_github"]
+__all__ = ["GitHub", "append_step_summary", "github_commands", "step_summary", "write_github"]
 
 # How many paths one annotation or row names; the JSON report has them all.
 _NAMED = 3
@@ -31,11 +31,28 @@ _SHOWN = 10
 _ROWS = 200
 
 
-def github_commands(records, fixture_records, settings, environ=None):
+class GitHub(collections.namedtuple("GitHub", "workspace step_summary commit_url")):
+    """What GitHub Actions tells a run in its environment, read as the run starts (a test
+    may change os.environ and the cwd): the repository's directory (else the cwd), the
+    step summary file, and the URL of the commit's tree, if it names one."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, environ):
+        server, repository, commit = (environ.get(name) for name in (
+            "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+        commit_url = ("%s/%s/blob/%s" % (server, urllib.parse.quote(repository),
+                                         urllib.parse.quote(commit))
+                      if server and repository and commit else None)
+        return cls(environ.get("GITHUB_WORKSPACE") or os.getcwd(),
+                   environ.get("GITHUB_STEP_SUMMARY") or None, commit_url)
+
+
+def github_commands(records, fixture_records, settings):
     """The workflow command lines of the run's new leaks, in the order of the report."""
-    environ = os.environ if environ is None else environ
     command = "error" if settings.leaks == "fail" else "warning"
-    groups = _groups(records, fixture_records, _workspace(environ))
+    groups = _groups(records, fixture_records, settings.github.workspace)
     if len(groups) <= _SHOWN:
         return [_command(command, *group) for group in groups]
     lines = [_command(command, *group) for group in groups[:_SHOWN - 1]]
@@ -49,17 +66,16 @@ def github_commands(records, fixture_records, settings, environ=None):
     return lines
 
 
-def step_summary(records, fixture_records, fixed, environ=None):
+def step_summary(records, fixture_records, fixed, github):
     """The run's Markdown for the step summary: a table of every group of new leaks (up to
     _ROWS), each at a link to its line in the commit; then how many were known, and the
-    baseline's entries the run shows *fixed*."""
-    environ = os.environ if environ is None else environ
-    groups = _groups(records, fixture_records, _workspace(environ))
+    baseline's entries the run shows *fixed*. *github* is the run's GitHub."""
+    groups = _groups(records, fixture_records, github.workspace)
     entries = sum(len(group) for _, _, group in groups)
     lines = ["### tempguard: %s new leaked temporary %s" % (entries or "no", _entries(entries))]
     if groups:
         lines += ["", "| test | made at | leaked |", "| --- | --- | --- |"]
-        lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, environ),
+        lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, github),
                                         _names(group, _markdown))
                   for owner, place, group in groups[:_ROWS]]
         if len(groups) > _ROWS:
@@ -98,10 +114,6 @@ def write_github(stream, records, fixture_records, settings):
     stream.flush()
 
 
-def _workspace(environ):
-    return environ.get("GITHUB_WORKSPACE") or os.getcwd()
-
-
 def _groups(records, fixture_records, root):
     """[(owner, place, leaks)] of the run's new leaks: each owner's made at one place (see
     _place), in the order of the report."""
@@ -137,20 +149,16 @@ def _names(group, escape=str):
     return names + (" and %d more" % (len(group) - _NAMED) if len(group) > _NAMED else "")
 
 
-def _line_link(place, environ):
+def _line_link(place, github):
     """*place* as Markdown: a link to the line in the commit when it is the repository's
     and GitHub names the commit, else the text; a dash where nothing shows it."""
     filename, line = place
     if filename is None:
         return "-"
     text = _markdown("%s:%d" % (display(filename), line))
-    server, repository, commit = (environ.get(name) for name in (
-        "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
-    if not (server and repository and commit) or os.path.isabs(filename):
+    if github.commit_url is None or os.path.isabs(filename):
         return text
-    return "[%s](%s/%s/blob/%s/%s#L%d)" % (text, server, urllib.parse.quote(repository),
-                                          urllib.parse.quote(commit),
-                                          urllib.parse.quote(filename), line)
+    return "[%s](%s/%s#L%d)" % (text, github.commit_url, urllib.parse.quote(filename), line)
 
 
 def _markdown(text):

@@ -8,7 +8,6 @@ status (leaked_status).
 The section comes first: whatever fails after it, the user has read it.
 """
 
-import os
 import sys
 
 from . import annotations as _annotations
@@ -56,11 +55,11 @@ def conclude(records, fixture_records, settings, write_report, fixed):
     if settings.keep_dir:
         _attempt(problems, "the manifest in %s" % settings.keep_dir,
                  _write_manifest, settings.keep_dir, records, fixture_records)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if settings.annotations == "github" and step_summary:
-        _attempt(problems, "the step summary %s" % step_summary,
-                 _annotations.append_step_summary, step_summary,
-                 _annotations.step_summary(records, fixture_records, fixed))
+    github = settings.github
+    if settings.annotations == "github" and github.step_summary:
+        _attempt(problems, "the step summary %s" % github.step_summary,
+                 _annotations.append_step_summary, github.step_summary,
+                 _annotations.step_summary(records, fixture_records, fixed, github))
     written = []
     if _attempt(problems, "the JSON report", lambda: written.append(write_report(summary))):
         if written[0] is not None:

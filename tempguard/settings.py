@@ -10,6 +10,7 @@ import os
 
 from . import jsonreport as _report
 from . import keepdir as _keepdir
+from .annotations import GitHub
 from .baseline import Baseline
 
 __all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "OPTIONS",
@@ -79,6 +80,7 @@ class Settings(object):
         self.annotations = _choice("annotations", annotations,
                                    environ.get("TEMPGUARD_ANNOTATIONS"), ANNOTATIONS_SETTINGS,
                                    "github" if environ.get("GITHUB_ACTIONS") == "true" else "none")
+        self.github = GitHub.of(environ)
         self.leaks_exit_code = _exit_code_setting(leaks_exit_code,
                                                   environ.get("TEMPGUARD_LEAKS_EXIT_CODE"))
         self.keep_max_bytes = _bytes_setting(keep_max_bytes,

@@ -338,12 +338,14 @@ class PytestCiTest(unittest.TestCase):
     def setUp(self):
         _require("pytest")
 
-    def each_way(self):
+    def each_way(self, check):
+        """check(args) serially (args []) and with -n 2, a subTest each: a failure is that
+        subTest's."""
         for args in ([], ["-n", "2"]):
-            if args:
-                _require("xdist")
             with self.subTest(args=args):
-                yield args
+                if args:
+                    _require("xdist")
+                check(args)
 
     def pytest(self, *args, env=None):
         tmpdir = support.scratch_dir(self)
@@ -353,7 +355,7 @@ class PytestCiTest(unittest.TestCase):
             cwd=SUITE, env=dict({"TMPDIR": tmpdir}, **(env or {})))
 
     def test_a_baseline_passes_known_leaks_and_fails_a_new_one(self):
-        for args in self.each_way():
+        def check(args):
             files = support.scratch_dir(self)
             baseline = os.path.join(files, "baseline.txt")
             recorded = self.pytest("--tempguard-baseline", baseline,
@@ -372,10 +374,11 @@ class PytestCiTest(unittest.TestCase):
                               "fail", *args, env={"EXAMPLE_NEW": "1"})
             self.assertEqual(new.returncode, 1, new.stdout)
             self.assertRegex(new.stdout, r"(?m)^ERROR .*ci_suite.py::test_new_leak")
-            self.assertRegex(new.stdout, r"(?m)^=+ 4 passed, 1 error in ")
+            self.assertRegex(new.stdout, r"(?m)^=+ 5 passed, 1 error in ")
+        self.each_way(check)
 
     def test_leaks_show_as_junit_properties(self):
-        for args in self.each_way():
+        def check(args):
             junit = os.path.join(support.scratch_dir(self), "junit.xml")
             completed = self.pytest("--junitxml", junit, *args)
             self.assertEqual(completed.returncode, 0, completed.stdout)
@@ -387,9 +390,10 @@ class PytestCiTest(unittest.TestCase):
             self.assertEqual(properties[0][0], "tempguard-leak")
             self.assertRegex(properties[0][1], r"^file \S+/tmp\w+\.txt \(ci_suite.py::test_leaks\)")
             self.assertEqual(list(cases["test_clean"].iter("property")), [])
+        self.each_way(check)
 
     def test_annotations_and_the_step_summary_name_the_leak_s_line(self):
-        for args in self.each_way():
+        def check(args):
             summary = os.path.join(support.scratch_dir(self), "summary.md")
             open(summary, "w").close()
             completed = self.pytest(*args, env={"GITHUB_ACTIONS": "true",
@@ -409,9 +413,24 @@ class PytestCiTest(unittest.TestCase):
             self.assertTrue(rows[0].startswith(r"| ci\_suite\.py\:\:test\_leaks | %s | "
                                                % (r"ci\_suite\.py\:8" if origins.AVAILABLE
                                                   else "-")), rows)
+        self.each_way(check)
+
+    def test_what_github_names_is_read_before_any_test_can_change_it(self):
+        scratch = support.scratch_dir(self)
+        summary, redirect = os.path.join(scratch, "summary.md"), os.path.join(scratch, "elsewhere")
+        open(summary, "w").close()
+        os.mkdir(redirect)
+        completed = self.pytest(env={"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": SUITE,
+                                     "GITHUB_STEP_SUMMARY": summary, "EXAMPLE_REDIRECT": redirect})
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        self.assertEqual(os.listdir(redirect), [])
+        with open(summary) as handle:
+            self.assertIn(r"| ci\_suite\.py\:\:test\_leaks | ", handle.read())
+        if origins.AVAILABLE:
+            self.assertIn("::warning file=ci_suite.py,line=8,", completed.stdout)
 
     def test_keep_dir_holds_the_failing_test_s_files_under_xdist_too(self):
-        for args in self.each_way():
+        def check(args):
             artifacts = os.path.join(support.scratch_dir(self), "kept")
             completed = self.pytest("--tempguard-keep-dir", artifacts, *args,
                                     env={"EXAMPLE_FAIL": "1"})
@@ -422,13 +441,15 @@ class PytestCiTest(unittest.TestCase):
             self.assertEqual(kept["failure"], "AssertionError: assert 'expected' == 'actual'")
             self.assertEqual(len(kept["paths"]), 1)
             self.assertTrue(os.path.isfile(os.path.join(artifacts, kept["paths"][0])))
+        self.each_way(check)
 
     def test_leaks_exit_code_and_usage_errors(self):
-        for args in self.each_way():
+        def check(args):
             completed = self.pytest("--tempguard-leaks-exit-code", "6", *args)
             self.assertEqual(completed.returncode, 6, completed.stdout)
             clean = self.pytest("--tempguard-leaks-exit-code", "6", "-k", "clean", *args)
             self.assertEqual(clean.returncode, 0, clean.stdout)
+        self.each_way(check)
         for option, value in (("--tempguard-leaks-exit-code", "0"),
                               ("--tempguard-keep-max-bytes", "many"),
                               ("--tempguard-baseline", "/nonexistent/baseline.txt")):

@@ -26,3 +26,11 @@ def test_fails():
     if os.environ.get("EXAMPLE_FAIL"):
         leak(".dat")
         assert "expected" == "actual"
+
+
+def test_redirects_github():
+    redirect = os.environ.get("EXAMPLE_REDIRECT")
+    if redirect:  # a test that points GitHub's names elsewhere, as pytest's process is ours
+        os.environ["GITHUB_STEP_SUMMARY"] = os.path.join(redirect, "summary.md")
+        os.environ["GITHUB_WORKSPACE"] = redirect
+        os.chdir(redirect)
