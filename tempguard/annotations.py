@@ -45,8 +45,9 @@ class GitHub(collections.namedtuple("GitHub", "workspace step_summary commit_url
         commit_url = ("%s/%s/blob/%s" % (server, urllib.parse.quote(repository),
                                          urllib.parse.quote(commit))
                       if server and repository and commit else None)
-        return cls(environ.get("GITHUB_WORKSPACE") or os.getcwd(),
-                   environ.get("GITHUB_STEP_SUMMARY") or None, commit_url)
+        summary = environ.get("GITHUB_STEP_SUMMARY")
+        return cls(os.path.abspath(environ.get("GITHUB_WORKSPACE") or os.getcwd()),
+                   os.path.abspath(summary) if summary else None, commit_url)
 
 
 def github_commands(records, fixture_records, settings):
