@@ -20,17 +20,20 @@ def note(test_id, pause=True):
 
 
 def hold():
-    """Until another process's test has noted itself since now (at most 30 s), or 0.2 s."""
+    """Until another process's test has noted itself at a time since now (at most 30 s),
+    or 0.2 s. By the time noted, not by the line's appearing: a line may be written
+    after the time it notes, which can be before now."""
     path = os.environ.get("PLANTED_LOG")
     if not (path and os.environ.get("PLANTED_OVERLAP")):
         time.sleep(0.2)
         return
-    before = _others(path)
-    deadline = time.time() + 30
-    while time.time() < deadline and _others(path) == before:
+    since = time.time()
+    deadline = since + 30
+    while time.time() < deadline and not _noted_since(path, since):
         time.sleep(0.02)
 
 
-def _others(path):
+def _noted_since(path, since):
     with open(path) as handle:
-        return sum(1 for line in handle if int(line.split()[1]) != os.getpid())
+        return any(int(pid) != os.getpid() and float(noted) >= since
+                   for _test, pid, noted in (line.split() for line in handle))
