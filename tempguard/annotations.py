@@ -67,13 +67,15 @@ def github_commands(records, fixture_records, settings):
     return lines
 
 
-def step_summary(records, fixture_records, fixed, github):
+def step_summary(records, fixture_records, fixed, github, late=False):
     """The run's Markdown for the step summary: a table of every group of new leaks (up to
     _ROWS), each at a link to its line in the commit; then how many were known, and the
-    baseline's entries the run shows *fixed*. *github* is the run's GitHub."""
-    groups = _groups(records, fixture_records, github.workspace)
+    baseline's entries the run shows *fixed*. *github* is the run's GitHub. With *late*,
+    only what was judged at interpreter exit, after the run's own summary was written."""
+    groups = _groups(records, fixture_records, github.workspace, "exit" if late else None)
     entries = sum(len(group) for _, _, group in groups)
-    lines = ["### tempguard: %s new leaked temporary %s" % (entries or "no", _entries(entries))]
+    lines = ["### tempguard: %s new leaked temporary %s%s" % (
+        entries or "no", _entries(entries), ", judged at interpreter exit" if late else "")]
     if groups:
         lines += ["", "| test | made at | leaked |", "| --- | --- | --- |"]
         lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, github),
@@ -82,12 +84,12 @@ def step_summary(records, fixture_records, fixed, github):
         if len(groups) > _ROWS:
             lines += ["", "and %d more groups, listed in tempguard's section of the log and in"
                       " its JSON report" % (len(groups) - _ROWS)]
-    known = sum(1 for record in list(records) + list(fixture_records)
-                for leak in record.leaks if leak.known)
+    known = 0 if late else sum(1 for record in list(records) + list(fixture_records)
+                               for leak in record.leaks if leak.known)
     if known:
         lines += ["", "%d known %s (listed in the baseline): not failures" % (
             known, "leak" if known == 1 else "leaks")]
-    if fixed:
+    if fixed and not late:
         lines += ["", "%d baseline %s no longer leaked: fixed; remove them with"
                   " --update-baseline" % (len(fixed), _entries(len(fixed)))]
     return "\n".join(lines) + "\n\n"
@@ -115,11 +117,12 @@ def write_github(stream, records, fixture_records, settings):
     stream.flush()
 
 
-def _groups(records, fixture_records, root):
-    """[(owner, place, leaks)] of the run's new leaks: each owner's made at one place (see
-    _place), in the order of the report."""
+def _groups(records, fixture_records, root, judged=None):
+    """[(owner, place, leaks)] of the run's new leaks (those *judged* at that level, if
+    given): each owner's made at one place (see _place), in the order of the report."""
     pairs = [(record, leak) for record in list(records) + list(fixture_records)
-             for leak in record.leaks if not leak.known]
+             for leak in record.leaks
+             if not leak.known and judged in (None, leak.judged)]
     return [(owner, place, group) for owner, leaks in by_owner(pairs).items()
             for place, group in _by_place(leaks, root).items()]
 

@@ -39,9 +39,11 @@ def fixed_entries(records, fixture_records, settings):
     return baseline.fixed(records, fixture_records)
 
 
-def conclude(records, fixture_records, settings, write_report, fixed):
+def conclude(records, fixture_records, settings, write_report, fixed, late=False):
     """Rewrite the baseline, write the kept manifest, GitHub's step summary and the JSON
-    report; the lines that tell what was written, and what could not be.
+    report; the lines that tell what was written, and what could not be. *late* when
+    this concludes again after exit judged more: the step summary, appended to, gets
+    only what that added.
 
     *write_report(baseline)* writes the JSON report with *baseline*, what
     the run did with its baseline, and returns what was written or None.
@@ -59,7 +61,7 @@ def conclude(records, fixture_records, settings, write_report, fixed):
     if settings.annotations == "github" and github.step_summary:
         _attempt(problems, "the step summary %s" % github.step_summary,
                  _annotations.append_step_summary, github.step_summary,
-                 _annotations.step_summary(records, fixture_records, fixed, github))
+                 _annotations.step_summary(records, fixture_records, fixed, github, late))
     written = []
     if _attempt(problems, "the JSON report", lambda: written.append(write_report(summary))):
         if written[0] is not None:

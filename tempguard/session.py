@@ -293,7 +293,7 @@ class Session(object):
         elif late:
             _output.write_late_section(sys.stderr, late, self.settings)
             if self.owns_run:  # else _finish_root concludes, below
-                self._conclude(self._counts)
+                self._conclude(self._counts, late=True)
         if still_owned:
             self.root.leave()
         else:
@@ -319,13 +319,14 @@ class Session(object):
         if not self.owns_run:
             self._conclude(None)  # the mixin under another runner: nobody else will
 
-    def _conclude(self, counts):
+    def _conclude(self, counts, late=False):
         """Write what CI reads (see closing.conclude) where no runner writes a section: at
-        the end of a mixin-only run, or again once exit judged more."""
+        the end of a mixin-only run, or again once exit judged more (*late*)."""
         for line in _closing.conclude(
                 self.records, self.fixture_records, self.settings,
                 lambda baseline: self.write_report(counts, baseline),
-                _closing.fixed_entries(self.records, self.fixture_records, self.settings)):
+                _closing.fixed_entries(self.records, self.fixture_records, self.settings),
+                late):
             sys.stderr.write(line + "\n")
 
     def report(self, counts=None, baseline=None):

@@ -43,14 +43,27 @@ class UnittestMainTest(IntegrationTestCase):
                 self.assertEqual(os.listdir(scratch), [])
 
     def test_in_process_runner_judges_what_waits_for_exit_at_exit(self):
-        completed, scratch = self.run_here("example_main.py", env={"EXAMPLE_FORGET": "1"})
+        files = tempfile.mkdtemp(prefix="files-")
+        self.addCleanup(support._remove, files)
+        summary = os.path.join(files, "summary.md")
+        open(summary, "w").close()
+        completed, scratch = self.run_here("example_main.py", env={
+            "EXAMPLE_FORGET": "1", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary})
         self.assertEqual(completed.returncode, 0, completed.stderr)
         late = completed.stderr.split("judged at interpreter exit)", 1)
         self.assertEqual(len(late), 2, completed.stderr)
         self.assertIn("__main__.HandsToAtexit.test_hands_over\n  sandbox dir", late[1])
         self.assertIn(".main-atexit", late[1])
         self.assertEqual(os.listdir(scratch), [])
-
+        # The step summary is appended to: what exit judged comes after, alone.
+        with open(summary) as handle:
+            blocks = handle.read().split("### ")[1:]
+        self.assertEqual([block.splitlines()[0] for block in blocks], [
+            "tempguard: 1 new leaked temporary entry",
+            "tempguard: 1 new leaked temporary entry, judged at interpreter exit"])
+        self.assertIn("test\\_leak", blocks[0])
+        self.assertNotIn("test\\_leak", blocks[1])
+        self.assertIn("HandsToAtexit", blocks[1])
 
     def test_in_process_runner_waits_for_multiprocessing_whatever_the_import_order(self):
         owners = os.path.join(support.EXAMPLES, "owners")
