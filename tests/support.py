@@ -1,5 +1,6 @@
 """Shared factories for tempguard's tests: sentinel trees, snapshots, child processes."""
 
+import importlib.util
 import json
 import os
 import re
@@ -19,6 +20,12 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(PROJECT, "tests", "examples")
 NOBODY = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
+# pytest as the tests run it: with only the plugins they name, xdist (where it is
+# installed) and tempguard's. Whatever else the machine has is not loaded
+# (run_python turns off pytest's autoload): it can change pytest's outcomes, and
+# hypothesis's import alone costs 0.6 s of every run and of every xdist worker.
+PYTEST = ["-m", "pytest", "-p", "no:cacheprovider"] + (
+    ["-p", "xdist.plugin"] if importlib.util.find_spec("xdist") else [])
 
 
 def real_tempdir():
@@ -132,8 +139,9 @@ def _remove(path):
 
 
 def run_python(args, cwd=None, env=None, timeout=300, **kwargs):
-    """Run the current interpreter with tempguard importable; returns CompletedProcess."""
-    full_env = dict(os.environ)
+    """Run the current interpreter with tempguard importable, and pytest's plugins loaded
+    only when named (see PYTEST); returns CompletedProcess."""
+    full_env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     full_env["PYTHONPATH"] = os.pathsep.join(
         [PROJECT] + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else []))
     full_env.update(env or {})

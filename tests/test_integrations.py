@@ -109,8 +109,7 @@ class PytestTest(IntegrationTestCase):
         _require("pytest")
 
     def pytest(self, *args):
-        return self.run_here("-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "example_pytest_mixin.py", *args)
+        return self.run_here(*(support.PYTEST + ["-q", "example_pytest_mixin.py"] + list(args)))
 
     def test_mixin_under_pytest_cleans_warns_and_fails(self):
         completed, scratch = self.pytest("-s")

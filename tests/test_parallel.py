@@ -100,7 +100,7 @@ class PlantedSuiteTest(unittest.TestCase):
              ["-m", "unittest_parallel", "-j", "2", "--runner", "tempguard.TempGuardRunner",
               "-p", "test_planted_*.py"]),
             ("pytest-xdist", ["pytest", "xdist"], None,
-             ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
+             support.PYTEST + ["-q", "-n", "2"]
              + [module + ".py" for module in MODULES]),
         ]
         for name, needs, problem, args in modes:

@@ -64,7 +64,7 @@ class PytestPluginTest(unittest.TestCase):
         report = os.path.join(scratch, "report.json")
         tmpdir = os.path.join(scratch, "tmp")
         os.mkdir(tmpdir)
-        command = ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+        command = support.PYTEST + ["--rootdir", SUITE,
                    "--doctest-modules", "test_pytest_suite.py"]
         if plugin:
             command += ["-p", "tempguard.pytest_plugin", "--tempguard-report", report]
@@ -142,7 +142,7 @@ class PytestPluginTest(unittest.TestCase):
         scratch = support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
         completed = support.run_python(
-            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE,
+            support.PYTEST + ["--rootdir", SUITE,
              "tmp_path_blame_suite.py", "-p", "tempguard.pytest_plugin", "--tempguard",
              "--tempguard-leaks", "fail", "--tempguard-report", report], cwd=SUITE,
             env={"TMPDIR": scratch})
@@ -194,7 +194,7 @@ class PytestPluginTest(unittest.TestCase):
     def test_a_bad_class_policy_is_a_usage_error_naming_the_class_and_the_value(self):
         scratch = support.scratch_dir(self)
         completed = support.run_python(
-            ["-m", "pytest", "-p", "no:cacheprovider", "-p", "tempguard.pytest_plugin",
+            support.PYTEST + ["-p", "tempguard.pytest_plugin",
              "--tempguard", "--rootdir", SUITE, "bad_policy_suite.py"],
             cwd=SUITE, env={"TMPDIR": scratch})
         self.assertEqual(completed.returncode, 4, completed.stdout + completed.stderr)
@@ -212,7 +212,7 @@ class PytestPluginTest(unittest.TestCase):
                 scratch = support.scratch_dir(self)
                 report = os.path.join(scratch, "report.json")
                 completed = support.run_python(
-                    ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE]
+                    support.PYTEST + ["--rootdir", SUITE]
                     + list(files) + ["-p", "tempguard.pytest_plugin", "--tempguard",
                                      "--tempguard-report", report] + args,
                     cwd=SUITE, env={"TMPDIR": scratch})
@@ -281,7 +281,7 @@ class PytestPluginTest(unittest.TestCase):
         scratch = support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
         completed = support.run_python(
-            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE, "late_link_suite.py",
+            support.PYTEST + ["--rootdir", SUITE, "late_link_suite.py",
              "-p", "tempguard.pytest_plugin", "--tempguard", "--tempguard-report", report,
              "-n", "2"], cwd=SUITE, env={"TMPDIR": scratch})
         self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
@@ -350,7 +350,7 @@ class PytestCiTest(unittest.TestCase):
     def pytest(self, *args, env=None):
         tmpdir = support.scratch_dir(self)
         return support.run_python(
-            ["-m", "pytest", "-p", "no:cacheprovider", "--rootdir", SUITE, "ci_suite.py",
+            support.PYTEST + ["--rootdir", SUITE, "ci_suite.py",
              "-p", "tempguard.pytest_plugin", "--tempguard"] + list(args),
             cwd=SUITE, env=dict({"TMPDIR": tmpdir}, **(env or {})))
 
