@@ -319,8 +319,13 @@ class AnnotationsTest(unittest.TestCase):
             handle.write("not ours\n")
         os.symlink(target, os.path.join(scratch, "link.md"))
         os.mkfifo(os.path.join(scratch, "fifo.md"))
+        os.mkfifo(os.path.join(scratch, "read-fifo.md"))
+        # A FIFO somebody reads opens at once: it is refused as what it is, and gets nothing.
+        reader = os.open(os.path.join(scratch, "read-fifo.md"), os.O_RDONLY | os.O_NONBLOCK)
+        self.addCleanup(os.close, reader)
         for name, reason in (("link.md", "Too many levels of symbolic links"),
                              ("fifo.md", "No such device or address"),
+                             ("read-fifo.md", "not a regular file"),
                              ("missing.md", "No such file or directory")):
             with self.subTest(name=name):
                 path = os.path.join(scratch, name)
@@ -332,6 +337,7 @@ class AnnotationsTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(scratch, "missing.md")))
         with open(target) as handle:
             self.assertEqual(handle.read(), "not ours\n")
+        self.assertEqual(os.read(reader, 100), b"")  # the writer has gone: nothing was sent
 
     def test_off_unless_asked_or_on_github(self):
         completed, _ = run_ci(self)
