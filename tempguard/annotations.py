@@ -18,7 +18,7 @@ import re
 import stat
 import urllib.parse
 
-from .output import display
+from .output import display, plural
 from .records import by_owner
 
 __all__ = ["GitHub", "append_step_summary", "github_commands", "step_summary", "write_github"]
@@ -61,8 +61,8 @@ def github_commands(records, fixture_records, settings):
     entries = sum(len(group) for _, _, group in rest)
     title = "tempguard: %d more leak groups" % len(rest)
     message = ("GitHub shows %d annotations of a kind from a step; %d more groups (a test and"
-               " a line) left %d %s, listed in tempguard's section of the log and in its JSON"
-               " report" % (_SHOWN, len(rest), entries, _entries(entries)))
+               " a line) left %s, listed in tempguard's section of the log and in its JSON"
+               " report" % (_SHOWN, len(rest), plural(entries, "entry", "entries")))
     lines.append("::%s title=%s::%s" % (command, _property(title), _data(message)))
     return lines
 
@@ -74,8 +74,10 @@ def step_summary(records, fixture_records, fixed, github, late=False):
     only what was judged at interpreter exit, after the run's own summary was written."""
     groups = _groups(records, fixture_records, github.workspace, "exit" if late else None)
     entries = sum(len(group) for _, _, group in groups)
-    lines = ["### tempguard: %s new leaked temporary %s%s" % (
-        entries or "no", _entries(entries), ", judged at interpreter exit" if late else "")]
+    lines = ["### tempguard: %s%s" % (
+        plural(entries, "new leaked temporary entry", "new leaked temporary entries")
+        if entries else "no new leaked temporary entries",
+        ", judged at interpreter exit" if late else "")]
     if groups:
         lines += ["", "| test | made at | leaked |", "| --- | --- | --- |"]
         lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, github),
@@ -87,11 +89,10 @@ def step_summary(records, fixture_records, fixed, github, late=False):
     known = 0 if late else sum(1 for record in list(records) + list(fixture_records)
                                for leak in record.leaks if leak.known)
     if known:
-        lines += ["", "%d known %s (listed in the baseline): not failures" % (
-            known, "leak" if known == 1 else "leaks")]
+        lines += ["", "%s (listed in the baseline): not failures" % plural(known, "known leak")]
     if fixed and not late:
-        lines += ["", "%d baseline %s no longer leaked: fixed; remove them with"
-                  " --update-baseline" % (len(fixed), _entries(len(fixed)))]
+        lines += ["", "%s no longer leaked: fixed; remove them with --update-baseline"
+                  % plural(len(fixed), "baseline entry", "baseline entries")]
     return "\n".join(lines) + "\n\n"
 
 
@@ -141,8 +142,8 @@ def _command(command, owner, place, group):
     properties = []
     if filename is not None:
         properties += ["file=" + _property(filename), "line=%d" % line]
-    properties.append("title=" + _property("tempguard: %d leaked temporary %s" % (
-        len(group), _entries(len(group)))))
+    properties.append("title=" + _property("tempguard: " + plural(
+        len(group), "leaked temporary entry", "leaked temporary entries")))
     message = "%s left %s" % (display(owner), _names(group))
     return "::%s %s::%s" % (command, ",".join(properties), _data(message))
 
@@ -169,10 +170,6 @@ def _markdown(text):
     """*text* as literal Markdown: every ASCII punctuation mark backslash-escaped, which
     CommonMark allows for any of them (so no name makes a link, a tag or a new cell)."""
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-
-
-def _entries(count):
-    return "entry" if count == 1 else "entries"
 
 
 def _place(origin, root):

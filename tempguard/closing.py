@@ -80,9 +80,9 @@ def _rewrite(lines, baseline, records, fixture_records, problems):
     before = set(baseline.entries)
     added = sum(1 for entry in entries if entry not in before)
     removed = len(before.difference(entries))
-    lines.append("tempguard: baseline %s written: %d %s (%d added, %d removed)" % (
-        _output.display(baseline.path), len(entries),
-        "entry" if len(entries) == 1 else "entries", added, removed))
+    lines.append("tempguard: baseline %s written: %s (%d added, %d removed)" % (
+        _output.display(baseline.path), _output.plural(len(entries), "entry", "entries"),
+        added, removed))
     return {"path": baseline.path, "updated": True, "entries": len(entries), "added": added,
             "removed": removed}
 

@@ -15,7 +15,8 @@ from . import origins as _origins
 from . import ownership as _ownership
 from .records import by_owner
 
-__all__ = ["Described", "display", "invocation_totals", "leak_message", "note_kept", "size",
+__all__ = ["Described", "display", "invocation_totals", "leak_message", "note_kept", "plural",
+           "size",
            "write_exit_notes", "write_late_section", "write_section", "write_totals"]
 
 # Names listed of the leaks one place made, when it made more than this.
@@ -115,8 +116,9 @@ def _where_the_rest_are(settings):
 def leak_message(test_id, leaks, settings):
     """The failure message (or warning) of a test that leaked."""
     judged = _JUDGED[leaks[0].judged] if leaks else ""
-    return "\n".join(["tempguard: %s left %d temporary %s behind%s:"
-                      % (display(test_id), len(leaks), "entry" if len(leaks) == 1 else "entries",
+    return "\n".join(["tempguard: %s left %s behind%s:"
+                      % (display(test_id),
+                         plural(len(leaks), "temporary entry", "temporary entries"),
                          " (confirmed %s)" % judged if judged else "")]
                      + ["  " + line for line in _grouped_lines(leaks, settings)])
 
@@ -132,8 +134,9 @@ def note_kept(result, test, kept):
                 reports[index] = (failed_test, text + note)
 
 
-def _plural(count, word):
-    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+def plural(count, word, words=None):
+    """*count* and *word*, or *words* (by default *word* and an s) when it is not 1."""
+    return "%d %s" % (count, word if count == 1 else words or word + "s")
 
 
 def size(nbytes):
@@ -260,7 +263,7 @@ def invocation_totals(report):
 def _totals_line(counts):
     line = "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
         counts["created"], counts["cleaned"], counts["leaked"],
-        _plural(counts["leaked_files"], "file"), _plural(counts["leaked_dirs"], "dir"),
+        plural(counts["leaked_files"], "file"), plural(counts["leaked_dirs"], "dir"),
         size(counts["bytes"]), counts["cleanup_seconds"])
     if counts.get("known"):
         line += ", %d of the leaks known" % counts["known"]
