@@ -13,6 +13,8 @@ import os
 import stat
 import time
 
+from .capabilities import mount_id
+
 __all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "remove_entries",
            "remove_if_unchanged", "remove_paths", "version_key"]
 
@@ -205,6 +207,9 @@ def remove_entries(dir_fd, dir_path, entries):
 
 def _record(result, path, exc):
     reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+    if getattr(exc, "errno", None) == errno.EBUSY:
+        # Linux refuses to unlink or rmdir a mount point (a bind-mounted file, say).
+        reason = "another filesystem is mounted here (%s); left alone" % reason
     result.problems.append(CleanupProblem(os.fspath(path), reason))
 
 
@@ -272,15 +277,33 @@ class _Frame(object):
         return os.path.join(*reversed(names))
 
 
+def _mount_of(fd):
+    """(st_dev, mount id or None): which mounted filesystem the open directory *fd* is on."""
+    return os.fstat(fd).st_dev, mount_id(fd)
+
+
+def _left_mounted(fd, home, path, result):
+    """True (and said, and *fd* closed) if the directory *fd* is a mount point: a
+    filesystem mounted inside a tree being removed is not ours, and its source would
+    be emptied through it (a bind mount keeps st_dev: the mount id tells)."""
+    if _mount_of(fd) == home:
+        return False
+    os.close(fd)
+    result.problems.append(CleanupProblem(path, "another filesystem is mounted here; left alone"))
+    return True
+
+
 def _remove_tree(top_parent_fd, top_name, top_path, result):
     """Remove a directory and everything below it, depth-first, with no recursion."""
     top_fd = _open_subdir(top_parent_fd, top_name, lambda: top_path, result,
                           parent_is_ours=False)
     if top_fd is None:
         return
+    home = _mount_of(top_parent_fd)
+    if _left_mounted(top_fd, home, top_path, result):
+        return
     frames = [_Frame(top_fd, None, top_name, top_path)]
     try:
-        top_device = os.fstat(top_fd).st_dev
         while frames:
             frame = frames[-1]
             if frame.subdirs is None:
@@ -293,12 +316,7 @@ def _remove_tree(top_parent_fd, top_name, top_path, result):
                 if child_fd is None:
                     frame.failed = frame.failed or _exists(frame.fd, name)
                     continue
-                if os.fstat(child_fd).st_dev != top_device:
-                    # Like rm --one-file-system: a mount inside the tree is not ours.
-                    os.close(child_fd)
-                    result.problems.append(CleanupProblem(
-                        os.path.join(frame.path, name),
-                        "another filesystem is mounted here; left alone"))
+                if _left_mounted(child_fd, home, os.path.join(frame.path, name), result):
                     frame.failed = True
                     continue
                 frames.append(_Frame(child_fd, frame, name))

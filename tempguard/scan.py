@@ -125,7 +125,8 @@ def _scan(directory, patterns, excludes, age_by):
             elif file_type == directory_type:
                 kind = "dir"
                 dirs += 1
-                size, newest = _walk(top.path, result, seen_inodes, newest, age_index)
+                size, newest = _walk(top.path, st.st_dev, result, seen_inodes, newest,
+                                     age_index)
                 total += size
                 if _sandbox.is_run_root_name(top.name):
                     info = _sandbox.read_run_root(top.path)
@@ -154,8 +155,10 @@ def _first_sight(st, seen_inodes):
     return True
 
 
-def _walk(top, result, seen_inodes, newest, age_index):
-    """Count everything below a directory without following links; return (bytes, newest stamp)."""
+def _walk(top, device, result, seen_inodes, newest, age_index):
+    """Count everything below a directory without following links or entering another
+    filesystem on *device*'s tree (a mount of / would be walked whole); return (bytes,
+    newest stamp)."""
     atime, mtime, ctime = stat.ST_ATIME, stat.ST_MTIME, stat.ST_CTIME
     size = 0
     pending = [top]
@@ -183,7 +186,8 @@ def _walk(top, result, seen_inodes, newest, age_index):
                     size += st.st_size
             elif stat.S_ISDIR(mode):
                 result.dirs += 1
-                pending.append(entry.path)
+                if st.st_dev == device:
+                    pending.append(entry.path)
             elif stat.S_ISLNK(mode):
                 result.links += 1
     return size, newest

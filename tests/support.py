@@ -138,14 +138,16 @@ def _remove(path):
         raise AssertionError("could not remove %s: %s" % (path, result.problems))
 
 
-def run_python(args, cwd=None, env=None, timeout=300, **kwargs):
+def run_python(args, cwd=None, env=None, timeout=300, prefix=(), **kwargs):
     """Run the current interpreter with tempguard importable, and pytest's plugins loaded
-    only when named (see PYTEST); returns CompletedProcess."""
+    only when named (see PYTEST), behind the command *prefix* if given (unshare, say);
+    returns CompletedProcess."""
     full_env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     full_env["PYTHONPATH"] = os.pathsep.join(
         [PROJECT] + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else []))
     full_env.update(env or {})
-    return subprocess.run([sys.executable] + list(args), cwd=cwd or PROJECT, env=full_env,
+    return subprocess.run(list(prefix) + [sys.executable] + list(args), cwd=cwd or PROJECT,
+                          env=full_env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=timeout, **kwargs)
 
