@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import resource
+import sys
 
 from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
 from .errors import HandleLostError
@@ -22,6 +23,11 @@ __all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "locked", "locked
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
 # catch the rest). Capped: a fork copies the fd table up to the highest fd.
 _HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
+
+
+# Bytes of a name made from a test id: NAME_MAX is 255, and room is left for "-N".
+_NAME_BYTES = 200
+_UTF8_NAMES = sys.getfilesystemencoding().lower().replace("-", "") == "utf8"
 
 
 class HeldDirectory(object):
@@ -159,7 +165,8 @@ class HeldDirectory(object):
 def new_subdir(held, name):
     """A new directory in *held* named after *name* (a test id) made safe, numbered if the
     name is taken; its path."""
-    base = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:150] or "test"
+    base = _cut_to_bytes("".join(c if c.isalnum() or c in "._-" else "_" for c in name),
+                         _NAME_BYTES) or "test"
     candidate, number = base, 1
     with own_umask():
         while True:
@@ -169,6 +176,15 @@ def new_subdir(held, name):
             except FileExistsError:
                 number += 1
                 candidate = "%s-%d" % (base, number)
+
+
+def _cut_to_bytes(name, limit):
+    """*name* cut to at most *limit* bytes as the file system stores it, never mid-character
+    (150 Arabic letters are 300 bytes: past NAME_MAX, so nothing was kept)."""
+    encoded = os.fsencode(name)
+    if len(encoded) <= limit:
+        return name
+    return encoded[:limit].decode("utf-8", "ignore") if _UTF8_NAMES else name[:limit // 4]
 
 
 def holds(fd, identity):

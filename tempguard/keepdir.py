@@ -202,13 +202,13 @@ def tree_bytes(path, dir_fd=None):
 
 def _files(path, dir_fd):
     """(path, bytes) of each entry that is not a directory at or under *path*; a regular
-    file's bytes, 0 for the rest. What is gone meanwhile is left out."""
+    file's bytes on disk, 0 for the rest. What is gone meanwhile is left out."""
     try:
         st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
     except OSError:
         return
     if not stat.S_ISDIR(st.st_mode):
-        yield path, st.st_size if stat.S_ISREG(st.st_mode) else 0
+        yield path, _stored_bytes(st)
         return
     try:
         for top, _dirs, files, top_fd in os.fwalk(path, dir_fd=dir_fd):
@@ -217,6 +217,15 @@ def _files(path, dir_fd):
                     st = os.stat(name, dir_fd=top_fd, follow_symlinks=False)
                 except OSError:
                     continue
-                yield os.path.join(top, name), st.st_size if stat.S_ISREG(st.st_mode) else 0
-    except OSError:
+                yield os.path.join(top, name), _stored_bytes(st)
+    except (OSError, RecursionError):  # os.fwalk recurses before 3.13
         return
+
+
+def _stored_bytes(st):
+    """What a copy of a regular file takes on disk: a sparse 10 GB file is not 10 GB;
+    0 for the rest."""
+    if not stat.S_ISREG(st.st_mode):
+        return 0
+    blocks = getattr(st, "st_blocks", None)  # Windows has none
+    return st.st_size if blocks is None else min(st.st_size, blocks * 512)

@@ -7,18 +7,23 @@ what is not kept at all is said, in the record and beside the copies.
 """
 
 import collections
+import errno
 import os
-import shutil
 import stat
 
+from . import cleanup as _cleanup
 from . import held as _held
 from . import ownership as _ownership
+from .capabilities import mount_id
 from .output import display
 
 __all__ = ["NOT_KEPT_NOTE", "NotCopied", "copy_entry", "move_into_kept", "note_not_kept"]
 
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Levels of a copied tree held open at once (two fds each); deeper ones are reopened.
+_MAX_HELD_LEVELS = 32
 
 
 class NotCopied(collections.namedtuple("NotCopied", "path reason is_special")):
@@ -36,31 +41,214 @@ def copy_entry(source, target):
     Only regular files are opened: a device node such as /dev/zero would fill
     the disk and /dev/kmsg block for ever; FIFOs and sockets are left out too.
     A failure to copy comes first in the list. A source gone already (its
-    owner removed it) is nothing to keep, and no failure.
+    owner removed it) is nothing to keep, and no failure. The walk holds a
+    directory fd per level on an explicit stack, so depth is no limit (the
+    recursion of shutil.copytree was: a tree 500 deep killed the test process),
+    and it never enters another filesystem mounted in the tree.
     """
-    if not os.path.lexists(source):
-        return []
-    special = []
-
-    def copy_file(src, dst):
-        mode = os.lstat(src).st_mode
-        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-            shutil.copy2(src, dst, follow_symlinks=False)
-        else:
-            special.append(NotCopied(src, "%s; never opened, not copied" % _special(mode), True))
-
-    failed = []
+    parent, name = os.path.split(os.fspath(source))
+    copy = _Copy()
     try:
-        if stat.S_ISDIR(os.lstat(source).st_mode):
-            shutil.copytree(source, target, symlinks=True, copy_function=copy_file)
-        else:
-            copy_file(source, target)
-    except shutil.Error as errors:
-        failed = [NotCopied(src, "not copied: %s" % why, False)
-                  for src, _dst, why in errors.args[0]]
+        source_parent = os.open(parent or ".", _cleanup.DIR_FLAGS)
+    except FileNotFoundError:
+        return []
     except OSError as error:
-        failed = [NotCopied(source, "not copied: %s" % (error.strerror or error), False)]
-    return failed + special
+        return [_failed(source, error)]
+    try:
+        target_parent = os.open(os.path.dirname(target) or ".", _cleanup.DIR_FLAGS)
+    except OSError as error:
+        os.close(source_parent)
+        return [_failed(source, error)]
+    try:
+        copy.entry(source_parent, target_parent, name, os.path.basename(target), source)
+    finally:
+        os.close(source_parent)
+        os.close(target_parent)
+    return copy.failed + copy.special
+
+
+def _failed(path, error):
+    return NotCopied(path, "not copied: %s" % (error.strerror or error), False)
+
+
+class _Copy(object):
+    """One copy_entry: what it left out, and the walk that copies a tree level by level."""
+
+    def __init__(self):
+        self.failed = []
+        self.special = []
+
+    def entry(self, source_fd, target_fd, name, target_name, path):
+        """Copy the entry *name* of *source_fd* as *target_name* in *target_fd*."""
+        try:
+            st = os.stat(name, dir_fd=source_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            self.failed.append(_failed(path, error))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self._tree(source_fd, target_fd, name, target_name, path)
+        else:
+            self._nondir(source_fd, target_fd, name, target_name, path, st)
+
+    def _nondir(self, source_fd, target_fd, name, target_name, path, st):
+        try:
+            if stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(name, dir_fd=source_fd), target_name, dir_fd=target_fd)
+            elif stat.S_ISREG(st.st_mode):
+                _copy_file(source_fd, target_fd, name, target_name, st)
+            else:
+                self.special.append(NotCopied(path, "%s; never opened, not copied"
+                                              % _special(st.st_mode), True))
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            self.failed.append(_failed(path, error))
+
+    def _tree(self, source_fd, target_fd, name, target_name, path):
+        """Copy a directory tree without recursion: one frame per level, as cleanup walks."""
+        home = _mounted_on(source_fd)
+        top = self._open_level(source_fd, target_fd, name, target_name, path, home)
+        if top is None:
+            return
+        frames = [top]
+        try:
+            while frames:
+                frame = frames[-1]
+                if frame.subdirs is None:
+                    frame.subdirs = self._copy_level(frame)
+                if not frame.subdirs:
+                    frames.pop()
+                    if frames and frames[-1].source is None and not frames[-1].reopen(frame):
+                        self.failed.append(NotCopied(frames[-1].path, "not copied: moved "
+                                                     "while it was copied", False))
+                        frames[-1].subdirs = []
+                    frame.close()
+                    continue
+                child = frame.subdirs.pop()
+                level = self._open_level(frame.source, frame.target, child, child,
+                                         os.path.join(frame.path, child), home)
+                if level is not None:
+                    frames.append(level)
+                    if len(frames) > _MAX_HELD_LEVELS:
+                        frames[-1 - _MAX_HELD_LEVELS].release()
+        finally:
+            for frame in frames:
+                frame.close()
+
+    def _open_level(self, source_fd, target_fd, name, target_name, path, home):
+        try:
+            source = os.open(name, _cleanup.DIR_FLAGS, dir_fd=source_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.failed.append(_failed(path, error))
+            return None
+        if _mounted_on(source) != home:
+            os.close(source)
+            self.special.append(NotCopied(path, "another filesystem is mounted here; "
+                                                "not copied", True))
+            return None
+        try:
+            os.mkdir(target_name, 0o700, dir_fd=target_fd)
+            target = os.open(target_name, _cleanup.DIR_FLAGS, dir_fd=target_fd)
+        except OSError as error:
+            os.close(source)
+            self.failed.append(_failed(path, error))
+            return None
+        return _Level(source, target, path)
+
+    def _copy_level(self, frame):
+        """Copy the non-directories of one level; return its subdirectories' names."""
+        try:
+            names = os.listdir(frame.source)
+        except OSError as error:
+            self.failed.append(_failed(frame.path, error))
+            return []
+        subdirs = []
+        for name in names:
+            path = os.path.join(frame.path, name)
+            try:
+                st = os.stat(name, dir_fd=frame.source, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                self.failed.append(_failed(path, error))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                subdirs.append(name)
+            else:
+                self._nondir(frame.source, frame.target, name, name, path, st)
+        return subdirs
+
+
+class _Level(object):
+    """One directory of a copy: its source and target held open, what is left to enter;
+    released (closed, its identities noted) while the walk is deep below it."""
+
+    __slots__ = ("source", "target", "path", "subdirs", "identities")
+
+    def __init__(self, source, target, path):
+        self.source, self.target, self.path = source, target, path
+        self.subdirs = None
+        self.identities = None
+
+    def release(self):
+        self.identities = (_cleanup.inode_key(os.fstat(self.source)),
+                           _cleanup.inode_key(os.fstat(self.target)))
+        self.close()
+
+    def reopen(self, child):
+        """Reopen through the child's "..": True if both are still the directories left."""
+        fds = []
+        try:
+            for fd, identity in zip((child.source, child.target), self.identities):
+                fds.append(os.open("..", _cleanup.DIR_FLAGS, dir_fd=fd))
+                if _cleanup.inode_key(os.fstat(fds[-1])) != identity:
+                    raise OSError(errno.ESTALE, "moved")
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            return False
+        self.source, self.target = fds
+        return True
+
+    def close(self):
+        if self.source is not None:
+            os.close(self.source)
+            os.close(self.target)
+            self.source = self.target = None
+
+
+def _mounted_on(fd):
+    return os.fstat(fd).st_dev, mount_id(fd)
+
+
+def _copy_file(source_fd, target_fd, name, target_name, st):
+    """Copy a regular file's bytes, mode and times; never opens anything else (the lstat
+    said regular, and O_NOFOLLOW|O_NONBLOCK with an fstat check stops a swap)."""
+    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC,
+                     dir_fd=source_fd)
+    try:
+        if _cleanup.inode_key(os.fstat(source)) != _cleanup.inode_key(st):
+            raise OSError(errno.EAGAIN, "replaced while it was copied")
+        target = os.open(target_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | _O_CLOEXEC, 0o600, dir_fd=target_fd)
+        try:
+            while True:
+                chunk = os.read(source, 1 << 20)
+                if not chunk:
+                    break
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(target, view):]
+            os.fchmod(target, stat.S_IMODE(st.st_mode))
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(target)
+    finally:
+        os.close(source)
 
 
 def _special(mode):
@@ -92,16 +280,45 @@ def move_into_kept(candidate, kept):
     try:
         if held.identity != tuple(kept_identity):
             return _not_moved(candidate, "its kept directory was replaced")
-        if _ownership.state_of(candidate) != "same":
+        st = candidate.place.stat(candidate.name)
+        if st is None or _cleanup.inode_key(st) != candidate.identity:
             _drop_if_empty(kept_path, candidate.record)
             return False  # gone or replaced: the removal says which
+        if not _is_keepable(st.st_mode):
+            _drop_if_empty(kept_path, candidate.record)
+            candidate.record.not_kept.append("%s: %s; never kept" % (
+                _ownership.candidate_path(candidate), _special(st.st_mode)))
+            return False
         os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
                   dst_dir_fd=held.fd)
+        if stat.S_ISDIR(st.st_mode):
+            _drop_special_files(os.path.join(kept_path, candidate.name), candidate.record)
         return True
     except OSError as error:
         return _not_moved(candidate, error.strerror or str(error))
     finally:
         held.close()
+
+
+def _is_keepable(mode):
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
+
+
+def _drop_special_files(moved, record):
+    """Remove what a moved tree holds that is never kept (device nodes, FIFOs, sockets),
+    and say so: the move takes a whole tree, the copy would have left them out."""
+    try:
+        for top, dirs, files in os.walk(moved):
+            for name in dirs + files:
+                path = os.path.join(top, name)
+                mode = os.lstat(path).st_mode
+                if not _is_keepable(mode):
+                    _cleanup.remove_paths([path])
+                    record.not_kept.append("%s: %s; never kept, removed" % (
+                        path, _special(mode)))
+    except (OSError, RecursionError) as error:
+        record.not_kept.append("%s: not checked for device nodes, FIFOs and sockets (%s)"
+                               % (moved, getattr(error, "strerror", None) or error))
 
 
 def _drop_if_empty(kept_path, record):

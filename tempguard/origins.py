@@ -113,17 +113,23 @@ class Recorder(object):
             if isinstance(path, int):
                 return  # a descriptor: nothing is created by name
             path = os.fsdecode(os.fspath(path))
+        resolved = False
         if path[:1] != "/":
             try:
                 base = (os.getcwd() if dir_fd in (None, -1)
                         else os.readlink("/proc/self/fd/%d" % dir_fd))
             except OSError:
                 return
+            # The kernel gives both resolved: a bare name needs no realpath, which
+            # stats every level (quadratic for a test that builds a deep tree by fd).
+            resolved = "/" not in path.rstrip("/")
             path = base + "/" + path
         parent, _, name = path.rstrip("/").rpartition("/")
         if name in ("", ".", ".."):
             return  # names no new entry
         if parent not in self.directories:
+            if resolved:
+                return
             parent = self._resolved(parent)
             if parent not in self.directories:
                 return

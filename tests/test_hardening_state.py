@@ -262,6 +262,62 @@ class KeptFilesTest(unittest.TestCase):
         self.assertEqual(len(seen["entry"]["leaks"]), 2)
         self.assertTrue(any(name.startswith("copied-") for name in seen["kept"]), seen)
 
+    def check_moved_tree_keeps_no_special_files(self, unprivileged):
+        seen = run_cases(self, """
+        result = run("moved", ["-m", "tempguard.runner", "--report",
+                               os.path.join(WORK, "r.json"), "example_breaks."
+                               "KeepsWhatCannotBeCopied.test_unreadable_dir_beside_special_files_then_fail"])
+        entry = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        result["entry"] = entry
+        result["kept"] = sorted(os.path.relpath(os.path.join(d, n), entry["kept"])
+                                for d, dirs, files in os.walk(entry["kept"]) for n in dirs + files)
+        print(json.dumps(result))
+        """, unprivileged)
+        self.assertEqual(seen["code"], 1, seen["stderr"])
+        specials = ["fifo"] + ([] if unprivileged else ["zero"])
+        self.assertEqual(sorted(os.path.basename(item.split(": ")[0])
+                                for item in seen["entry"]["not_kept"]), specials)
+        moved = [name for name in seen["kept"] if name.startswith("moved-")]
+        self.assertEqual([os.path.basename(name) for name in moved if "/" in name], ["locked"],
+                         seen)
+
+    def test_a_moved_tree_keeps_no_special_files_as_root(self):
+        self.check_moved_tree_keeps_no_special_files(unprivileged=False)
+
+    def test_a_moved_tree_keeps_no_special_files_as_unprivileged_user(self):
+        self.check_moved_tree_keeps_no_special_files(unprivileged=True)
+
+    def test_a_tree_deeper_than_recursion_is_kept_whole_and_the_summary_survives(self):
+        seen = run_cases(self, """
+        result = both("deep", "example_breaks.KeepsDeepAndLongNamed."
+                      "test_tree_deeper_than_recursion_then_pass", "--keep", "all",
+                      "--report", os.path.join(WORK, "r.json"))
+        entry = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        depth, fd = 0, os.open(entry["kept"], os.O_RDONLY)
+        fd = os.open(os.listdir(fd)[0], os.O_RDONLY, dir_fd=fd)
+        while "d" in os.listdir(fd):
+            fd, depth = os.open("d", os.O_RDONLY, dir_fd=fd), depth + 1
+        result["depth"], result["bottom"] = depth, os.listdir(fd)
+        print(json.dumps(result))
+        """)
+        runner, plain = seen["runner"], seen["unittest"]
+        self.assertEqual((runner["code"], runner["unittest"]), (plain["code"], plain["unittest"]))
+        self.assertEqual(runner["code"], 0, runner["stderr"])
+        self.assertEqual((seen["depth"], seen["bottom"]), (1200, ["bottom.txt"]))
+
+    def test_a_long_non_ascii_test_name_still_keeps_its_files(self):
+        seen = run_cases(self, """
+        result = run("long", ["-m", "tempguard.runner", "-k", "test_非常",
+                              "example_breaks.KeepsDeepAndLongNamed", "--report",
+                              os.path.join(WORK, "r.json")])
+        result["entry"] = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        result["kept"] = os.listdir(result["entry"]["kept"])
+        print(json.dumps(result))
+        """)
+        self.assertEqual(seen["code"], 1, seen["stderr"])
+        self.assertEqual(seen["entry"]["not_kept"], [])
+        self.assertEqual([name[:10] for name in seen["kept"]], ["long-name-"])
+
     def test_a_file_too_big_for_the_disk_is_moved_into_kept_whole(self):
         mount_point = support.scratch_dir(self)
         support.mount_tmpfs(self, mount_point)

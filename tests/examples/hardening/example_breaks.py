@@ -99,11 +99,42 @@ class KeepsWhatCannotBeCopied(unittest.TestCase):
         tempfile.mkstemp(prefix="copied-")  # beside it, a leftover that is copied
         self.fail("fails on purpose, with an unreadable dir")
 
+    def test_unreadable_dir_beside_special_files_then_fail(self):
+        where = tempfile.mkdtemp(prefix="moved-")
+        os.mkdir(os.path.join(where, "locked"))
+        os.chmod(os.path.join(where, "locked"), 0)
+        os.mkfifo(os.path.join(where, "fifo"))
+        if os.geteuid() == 0:
+            os.mknod(os.path.join(where, "zero"), stat.S_IFCHR | 0o600, os.makedev(1, 5))
+        self.fail("fails on purpose: a move keeps the dir, never its special files")
+
     def test_big_file_on_a_full_disk_then_fail(self):
         fd, path = tempfile.mkstemp(prefix="big-")
         with open(fd, "wb") as handle:
             handle.write(b"x" * int(os.environ.get("BIG_BYTES", "600000")))
         self.fail("fails on purpose, with a file bigger than the space left")
+
+
+class KeepsDeepAndLongNamed(unittest.TestCase):
+    """What shutil.copytree's recursion and a 150-character cut could not keep."""
+
+    def test_tree_deeper_than_recursion_then_pass(self):
+        where = tempfile.mkdtemp(prefix="deep-")
+        fd = os.open(where, os.O_RDONLY)
+        for _ in range(1200):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd),
+                  "w") as handle:
+            handle.write("at the bottom")
+        os.close(fd)
+
+    def test_非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字非常长的名字(self):
+        fd, path = tempfile.mkstemp(prefix="long-name-")
+        os.close(fd)
+        self.fail("fails on purpose, with a long non-ASCII name")
 
 
 class ReplacesEnviron(unittest.TestCase):
