@@ -12,6 +12,7 @@ origin clears the rest when its stretch of time ends.
 import dis
 import fcntl
 import functools
+import json
 import os
 import sys
 import sysconfig
@@ -143,7 +144,9 @@ class Recorder(object):
 class _ForkLog(object):
     """Where forked copies of the process (fork without exec) say what they made in a
     watched dir: an anonymous file they inherit, appended to a line at a time, and
-    checked by identity before each write (a copy may have closed or reused it)."""
+    checked by identity before each use (a copy may have closed or reused it). Each
+    line is a pid and the path as a JSON string, so no name can break a line; a line
+    that does not parse (a test wrote into the file) is skipped."""
 
     def __init__(self):
         self._fd = _held.high_fd(_handoff.anonymous_file())
@@ -155,24 +158,33 @@ class _ForkLog(object):
     def append(self, path):
         try:
             if _held.holds(self._fd, self._identity):
-                os.write(self._fd, ("%d %s\n" % (os.getpid(), path)).encode("utf-8",
-                                                                          "surrogateescape"))
+                os.write(self._fd, ("%d %s\n" % (os.getpid(), json.dumps(path))).encode())
         except OSError:
             pass  # the copy broke its descriptors: its entry stays unattributed
 
     def read_new(self):
-        """{path: pid} of what copies wrote since the last call."""
-        chunk = os.pread(self._fd, 1 << 24, self._read)
-        complete = chunk[:chunk.rfind(b"\n") + 1]
-        self._read += len(complete)
+        """{path: pid} of what copies wrote since the last call, read to the end."""
         made = {}
-        for line in complete.decode("utf-8", "surrogateescape").splitlines():
-            pid, _, path = line.partition(" ")
-            made[path] = int(pid)
-        return made
+        if not _held.holds(self._fd, self._identity):
+            return made  # a test closed or reused it: what it said is lost, not misread
+        while True:
+            chunk = os.pread(self._fd, 1 << 20, self._read)
+            complete = chunk[:chunk.rfind(b"\n") + 1]
+            if not complete:
+                return made
+            self._read += len(complete)
+            for line in complete.splitlines():
+                pid, _, path = line.partition(b" ")
+                try:
+                    name, maker = json.loads(path.decode()), int(pid)
+                except ValueError:
+                    continue
+                if isinstance(name, str):
+                    made[name] = maker
 
     def close(self):
-        os.close(self._fd)
+        if _held.holds(self._fd, self._identity):
+            os.close(self._fd)
 
 
 def _created(event, args):

@@ -1,6 +1,7 @@
 """Every leak names where it was made (tests/examples/origins): the line marked
 "# origin: NAME" in the example suite, its callers, or the child process."""
 
+import json
 import os
 import re
 import sys
@@ -176,3 +177,19 @@ class SpellingsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ForkLogTest(unittest.TestCase):
+    """What forked copies write: any name, garbage a test writes, and more than a chunk."""
+
+    def test_garbage_and_a_log_past_sixteen_megabytes_keep_later_entries(self):
+        log = origins._ForkLog()
+        self.addCleanup(log.close)
+        os.write(log._fd, b"not a pid line\n\xff\xfe\n42 {broken json\n")
+        filler = ("7 %s\n" % json.dumps("/x/" + "f" * 200)).encode()
+        os.write(log._fd, filler * (17 * (1 << 20) // len(filler)))
+        log.append("/watched/new\nline 12 /etc/passwd")
+        made = log.read_new()
+        self.assertEqual(made["/watched/new\nline 12 /etc/passwd"], os.getpid())
+        self.assertEqual(made["/x/" + "f" * 200], 7)
+        self.assertEqual(len(made), 2)

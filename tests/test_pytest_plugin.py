@@ -309,6 +309,24 @@ class PytestPluginTest(unittest.TestCase):
                 completed.stdout)
         self.run_each_way(check, "fixture_in_call_suite.py")
 
+    def test_a_fixture_that_takes_every_fd_and_a_fork_s_newline_name_keep_the_summary(self):
+        scratch, watched = support.scratch_dir(self), support.scratch_dir(self)
+        report = os.path.join(scratch, "report.json")
+        # Plain pytest survives such a fixture only without its fd capture and log file.
+        completed = support.run_python(
+            support.PYTEST + ["--rootdir", SUITE, "-s", "-p", "no:logging",
+                              "-p", "tempguard.pytest_plugin", "--tempguard",
+                              "--tempguard-watch", watched, "--tempguard-report", report,
+                              "daemonizing_suite.py"],
+            cwd=SUITE, env={"TMPDIR": scratch, "WATCHED": watched})
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        self.assertRegex(completed.stdout, r"=+ 2 passed.* in ")
+        self.assertNotIn("Traceback", completed.stdout + completed.stderr)
+        leaks = [leak for entry in support.load_json(report)["tests"]
+                 for leak in entry["leaks"]]
+        self.assertEqual([leak["path"].count("\n") for leak in leaks], [2], leaks)
+        self.assertEqual(leaks[0]["origin"], {"forked": leaks[0]["origin"]["forked"]})
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
