@@ -79,7 +79,7 @@ def _parser():
                         help="with --watch: append each round to PATH as a JSON line")
     parser.add_argument("--clean-orphans", action="store_true",
                         help="remove run roots of tempguard runs whose owner is dead "
-                        "(this host, this user; never a live run)")
+                        "(this host, this user; never a live run; a dry run unless --yes)")
     parser.add_argument("--clean", action="store_true",
                         help="remove matching entries older than --older-than "
                         "(a dry run unless --yes)")
@@ -89,7 +89,8 @@ def _parser():
                         help="which time ages an entry: newest (default: the newest of "
                         "atime, mtime and ctime), mtime, atime or ctime; a directory is as "
                         "young as the youngest thing in it")
-    parser.add_argument("--yes", action="store_true", help="with --clean: really delete")
+    parser.add_argument("--yes", action="store_true",
+                        help="with --clean or --clean-orphans: really delete")
     return parser
 
 
@@ -98,8 +99,10 @@ def _check_combinations(parser, args):
         parser.error("--clean needs at least one --pattern")
     if args.clean and args.older_than is None:
         parser.error("--clean needs --older-than AGE")
-    if not args.clean and (args.older_than is not None or args.yes):
-        parser.error("--older-than and --yes go with --clean")
+    if not args.clean and args.older_than is not None:
+        parser.error("--older-than goes with --clean")
+    if args.yes and not (args.clean or args.clean_orphans):
+        parser.error("--yes goes with --clean or --clean-orphans")
     if args.watch is None and (args.count is not None or args.log is not None):
         parser.error("--count and --log go with --watch")
     if args.watch is not None and (args.clean or args.clean_orphans):
@@ -115,11 +118,13 @@ def main(argv=None):
         return _watch(dirs, args)
     problems = []
     if args.clean_orphans:
-        problems += _clean_orphans(dirs)
+        problems += _clean_orphans(dirs, args.yes)
     if args.clean:
         problems += _clean_old(dirs, args)
     if not (args.clean or args.clean_orphans):
         _show(dirs, args)
+    elif not args.yes:
+        sys.stdout.write("dry run: nothing was removed; add --yes to remove\n")
     for problem in problems:
         sys.stdout.write("could not remove %s: %s\n" % (_output.display(problem.path),
                                                        problem.reason))
@@ -165,7 +170,8 @@ def _age_text(seconds):
     return "%ds old" % max(0, seconds)
 
 
-def _clean_orphans(dirs):
+def _clean_orphans(dirs, really):
+    """Remove (or, unless *really*, list) the run roots of ended runs no process uses."""
     problems = []
     in_use = _in_use()
     for directory in dirs:
@@ -183,6 +189,10 @@ def _clean_orphans(dirs):
                 if why:
                     sys.stdout.write("left %s run root %s: in use: %s\n" % (
                         info.state, _output.display(info.path), why))
+                    continue
+                if not really:
+                    sys.stdout.write("would remove %s run root %s\n" % (
+                        info.state, _output.display(info.path)))
                     continue
                 result = _cleanup.remove_paths([info.path])
                 problems += result.problems
@@ -242,8 +252,6 @@ def _clean_old(dirs, args):
                 problems += removal.problems
                 if removal.ok:
                     sys.stdout.write("removed %s\n" % _output.display(entry.path))
-    if not args.yes:
-        sys.stdout.write("dry run: nothing was removed; add --yes to remove\n")
     return problems
 
 

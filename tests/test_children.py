@@ -160,7 +160,7 @@ class ChildrenTest(unittest.TestCase):
             self.assertEqual({path for path in held if not path.startswith(tmpdir + os.sep)},
                              {os.devnull}, held)
             self.assertNotEqual(os.getsid(reaper), os.getsid(0))  # a session of its own
-        cleaned = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans"])
+        cleaned = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans", "--yes"])
         self.assertEqual(cleaned.returncode, 0, cleaned.stderr)
         self.assertTrue(os.path.exists(written), cleaned.stdout + cleaned.stderr)
         open(os.path.join(self.control, "forever.stop"), "w").close()

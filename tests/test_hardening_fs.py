@@ -162,7 +162,7 @@ class UndeletableTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(foreign, "file")))
         # Once it is the user's own again, the monitor removes the orphaned run root.
         support.give_to_nobody(foreign)
-        self.next_run_cleans(["-m", "tempguard.monitor", "--clean-orphans", self.tmp])
+        self.next_run_cleans(["-m", "tempguard.monitor", "--clean-orphans", "--yes", self.tmp])
 
 
 class ScaleTest(unittest.TestCase):

@@ -121,7 +121,7 @@ class PruningTest(unittest.TestCase):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 universal_newlines=True)
         support.wait_for(os.path.join(wait, "taken-over"))
-        monitor = run("monitor", ["-m", "tempguard.monitor", "--clean-orphans", tmp], tmp=tmp)
+        monitor = run("monitor", ["-m", "tempguard.monitor", "--clean-orphans", "--yes", tmp], tmp=tmp)
         runner = run("runner", ["-m", "tempguard.runner", "--keep-runs", "0",
                                 "example_breaks.LinkedTempDir"], tmp=tmp)
         open(os.path.join(wait, "go"), "w").close()

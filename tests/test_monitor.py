@@ -106,11 +106,26 @@ class CleanTest(MonitorTestCase):
     def test_clean_orphans_never_touches_a_live_run(self):
         live = support.make_run_root(self.dir, "alive")
         dead = support.make_run_root(self.dir, "dead", pid=support.dead_pid())
-        completed = monitor_run(self.dir, "--clean-orphans")
+        completed = monitor_run(self.dir, "--clean-orphans", "--yes")
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertTrue(os.path.isdir(live))
         self.assertFalse(os.path.exists(dead))
         self.assertIn("removed orphaned run root", completed.stdout)
+
+    def test_every_removal_needs_yes_and_a_dry_run_removes_nothing(self):
+        dead = support.make_run_root(self.dir, "dead", pid=support.dead_pid())
+        kept = os.path.join(dead, "kept")
+        write(os.path.join(kept, "failed-test", "evidence.txt"))
+        before = support.snapshot(dead)
+        for args in (["--clean-orphans"],
+                     ["--clean-orphans", "--clean", "--pattern", "*", "--older-than", "0s"]):
+            with self.subTest(args=args):
+                dry = monitor_run(self.dir, *args)
+                self.assertEqual(dry.returncode, 0, dry.stderr)
+                self.assertEqual(support.snapshot(dead), before)
+                self.assertIn("would remove orphaned run root", dry.stdout)
+                self.assertEqual(dry.stdout.count("dry run: nothing was removed"), 1)
+                self.assertNotIn("removed orphaned", dry.stdout)
 
     def test_age_based_cleaning_dry_then_real_with_exclude(self):
         sentinel = support.make_sentinel(self)

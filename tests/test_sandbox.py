@@ -92,7 +92,7 @@ class RunRootTest(unittest.TestCase):
         self.assertEqual(sandbox.read_run_root(root.path).state, "live")
         shown = support.run_python(["-m", "tempguard.monitor", self.parent])
         self.assertRegex(shown.stdout, r"live\s+pid \S+\s+%s" % re.escape(root.path))
-        cleaned = support.run_python(["-m", "tempguard.monitor", self.parent, "--clean-orphans"])
+        cleaned = support.run_python(["-m", "tempguard.monitor", self.parent, "--clean-orphans", "--yes"])
         self.assertEqual(cleaned.returncode, 0, cleaned.stderr)
         sandbox.prune_runs(self.parent, keep_runs=0)
         self.assertTrue(os.path.isdir(root.path))
