@@ -19,11 +19,11 @@ code is edited; where either does not know where it was made, by NAME.
 """
 
 import collections
-import errno
 import os
 import re
 
 from .held import locked_directory
+from .inputs import read_text
 from .jsonreport import write_text
 from .output import display
 
@@ -57,6 +57,10 @@ def name_pattern(name):
     return _STARS.sub("*", _DIGITS.sub("*", name))
 
 
+# A baseline is a few thousand lines; /dev/zero would be read until memory ran out.
+_MAX_BYTES = 64 << 20
+
+
 class Baseline(object):
     """The entries of a baseline file at *path*; with *update*, the run rewrites it."""
 
@@ -79,18 +83,12 @@ class Baseline(object):
         and there is none yet) and ValueError naming the line that is not an entry."""
         path = os.path.abspath(os.fspath(path))
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            lines = read_text(path, "baseline", _MAX_BYTES).splitlines()
         except FileNotFoundError:
             if update:
                 return cls(path, (), update)
             raise FileNotFoundError("baseline %s: no such file (--update-baseline writes it)"
                                     % path)
-        except OSError as error:
-            if error.errno == errno.ELOOP:  # O_NOFOLLOW: it is read, and rewritten, as itself
-                raise ValueError("baseline %s: a link; give the file it leads to" % path)
-            raise type(error)("baseline %s: %s" % (path, error.strerror or error))
-        with open(fd, encoding="utf-8", errors="surrogateescape") as handle:
-            lines = handle.read().splitlines()
         entries = []
         for number, line in enumerate(lines, 1):
             if not line.strip() or line.startswith("#"):

@@ -8,6 +8,7 @@ import tempfile
 
 from . import origins as _origins
 from .held import locked_directory
+from .inputs import read_text
 
 __all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "read_report", "run_report",
            "joined_baselines", "summed_totals", "totals", "write_json", "write_text"]
@@ -103,7 +104,7 @@ def write_json(path, report, invocation=None, part=None):
 
 
 def _write(path, report):
-    write_text(path, json.dumps(_valid_utf8(report), indent=2) + "\n")
+    write_text(path, json.dumps(_valid_utf8(report), indent=2, allow_nan=False) + "\n")
 
 
 def write_text(path, text, dir_fd=None):
@@ -223,20 +224,47 @@ def summed_totals(totals_list):
     return summed
 
 
+# The largest report read: 20,000 leaks make a few MB.
+_MAX_REPORT_BYTES = 1 << 30
+
+
 def read_report(path):
     """The report at *path*, checked to be one of this version. Raises ValueError (or
     OSError) naming the file and the reason."""
+    text = read_text(path, "report", _MAX_REPORT_BYTES)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        with open(fd, encoding="utf-8") as handle:
-            report = json.load(handle)
-    except ValueError as error:
-        raise ValueError("%s: not a JSON report (%s)" % (path, error))
-    except OSError as error:
-        raise type(error)("%s: %s" % (path, error.strerror or error))
+        report = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise ValueError("report %s: not a JSON report (%s)" % (path, error))
     if not isinstance(report, dict) or not {"tests", "fixtures", "totals"} <= set(report):
-        raise ValueError("%s: not a tempguard report" % path)
+        raise ValueError("report %s: not a tempguard report" % path)
     if report.get("version") != REPORT_VERSION:
-        raise ValueError("%s: a report of version %r; this tempguard reads version %d"
+        raise ValueError("report %s: a report of version %r; this tempguard reads version %d"
                          % (path, report.get("version"), REPORT_VERSION))
+    _check_shape(path, report)
     return report
+
+
+def _no_constant(name):
+    raise ValueError("%s is not JSON (strict parsers reject it)" % name)
+
+
+def _check_shape(path, report):
+    """Raise ValueError naming what is not as a run writes it: merge and show then say
+    one line instead of a traceback."""
+    for key in ("tests", "fixtures"):
+        entries = report[key]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ValueError("report %s: %r is not a list of entries" % (path, key))
+        for entry in entries:
+            if not isinstance(entry.get("id", ""), str):
+                raise ValueError("report %s: an entry of %r has an id that is not a string"
+                                 % (path, key))
+    totals = report["totals"]
+    if not isinstance(totals, dict) or not all(
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            for value in totals.values()):
+        raise ValueError("report %s: 'totals' is not a map of counts" % path)
+    if "baseline" in report and report["baseline"] is not None and not isinstance(
+            report["baseline"], dict):
+        raise ValueError("report %s: 'baseline' is not a map" % path)

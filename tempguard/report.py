@@ -56,7 +56,7 @@ def _show(path, report, all_leaks, stream):
                           fixed=fixed)
     for duplicate in report.get("duplicates", ()):
         stream.write("tempguard: %s ran in more than one shard: %s\n" % (
-            _output.display(duplicate["id"]), ", ".join(duplicate["shards"])))
+            _output.display(duplicate["id"]), _shards(duplicate["shards"])))
 
 
 class _ShownSettings(object):
@@ -99,15 +99,22 @@ def main(argv=None):
         output = check_output_file(options.output, "-o")
         reports = [read_report(path) for path in options.inputs]
     except (ValueError, OSError) as error:
-        parser.error(str(error))
+        parser.error(_output.display(str(error)))
     merged = merge(reports, options.inputs)
     write_json(output, merged)
     for duplicate in merged["duplicates"]:
         sys.stderr.write("%s: warning: %s is in more than one report: %s\n"
-                         % (PROG, duplicate["id"], ", ".join(duplicate["shards"])))
+                         % (PROG, _output.display(duplicate["id"]),
+                            _shards(duplicate["shards"])))
     print("%s: %d reports merged into %s: %d tests" % (
-        PROG, len(reports), output, len(merged["tests"])))
+        PROG, len(reports), _output.display(output), len(merged["tests"])))
     return 0
+
+
+def _shards(names):
+    """Shard names (input paths) for a line: escaped, as every name printed is, so none
+    can start a line of its own (``::error`` in the CI job that merges)."""
+    return ", ".join(_output.display(name) for name in names)
 
 
 if __name__ == "__main__":

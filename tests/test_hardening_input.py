@@ -2,6 +2,7 @@
 nothing is created or deleted because of it."""
 
 import functools
+import json
 import os
 import tempfile
 import unittest
@@ -153,3 +154,84 @@ class CommandLineInputTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _report(tests=[], totals=None, **extra):
+    from tempguard.jsonreport import REPORT_VERSION
+    report = {"version": REPORT_VERSION, "tests": tests, "fixtures": [],
+              "totals": totals if totals is not None else {"passed": 1, "leaked": 0}}
+    report.update(extra)
+    return report
+
+
+class InputFilesTest(unittest.TestCase):
+    """Files the user names to read: a baseline, and reports to show or merge."""
+
+    def setUp(self):
+        self.dir = support.scratch_dir(self)
+        from tempguard.jsonreport import REPORT_VERSION
+        self.version = REPORT_VERSION
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, data):
+        with open(self.path(name), "w") as handle:
+            handle.write(data if isinstance(data, str) else json.dumps(data))
+        return self.path(name)
+
+    def assert_usage_error(self, args, says, timeout=20):
+        before = sorted(os.listdir(self.dir))
+        completed = support.run_python(args, cwd=self.dir, env={"TMPDIR": self.dir},
+                                       timeout=timeout)
+        self.assertEqual(completed.returncode, 2, completed.stdout + completed.stderr)
+        self.assertIn(says, completed.stderr)
+        self.assertNotIn("Traceback", completed.stderr)
+        self.assertEqual(sorted(os.listdir(self.dir)), before)
+
+    def test_a_fifo_a_device_or_a_directory_is_a_one_line_error_never_a_hang(self):
+        os.mkfifo(self.path("fifo"))
+        os.mkdir(self.path("dir"))
+        for given in (self.path("fifo"), "/dev/zero", self.path("dir")):
+            for args in (["-m", "tempguard.runner", "discover", "-s", self.dir,
+                          "--baseline", given],
+                         ["-m", "tempguard.report", "show", given],
+                         ["-m", "tempguard.report", "merge", "-o", self.path("out.json"),
+                          given]):
+                with self.subTest(given=given, command=args[1]):
+                    self.assert_usage_error(args, "%s: not a regular file" % given)
+
+    def test_reports_of_the_wrong_shape_are_one_line_errors(self):
+        deep = "[" * 100000 + "]" * 100000
+        cases = {"totals a list": _report(totals=[1, 2]),
+                 "tests an int": _report(tests=5),
+                 "deep nesting": '{"version": %d, "tests": %s, "fixtures": [], "totals": {}}'
+                                 % (self.version, deep),
+                 "NaN totals": '{"version": %d, "tests": [], "fixtures": [], '
+                               '"totals": {"passed": NaN}}' % self.version,
+                 "Infinity totals": '{"version": %d, "tests": [], "fixtures": [], '
+                                    '"totals": {"passed": Infinity}}' % self.version}
+        for name, data in cases.items():
+            given = self.write(name.replace(" ", "-") + ".json", data)
+            with self.subTest(name):
+                self.assert_usage_error(["-m", "tempguard.report", "show", given], given)
+                self.assert_usage_error(["-m", "tempguard.report", "merge", "-o",
+                                         self.path("out.json"), given], given)
+
+    def test_every_name_merge_and_show_print_is_escaped(self):
+        run = support.run_python(["-m", "tempguard.runner", "--report", self.path("run.json"),
+                                  "example_clean"], cwd=os.path.join(support.EXAMPLES, "clean"),
+                                 env={"TMPDIR": self.dir})
+        self.assertIn("Ran 7 tests", run.stderr)  # some fail on purpose
+        report = support.load_json(self.path("run.json"))
+        report["tests"][0]["id"] += "\n::error file=x::injected"
+        names = [self.write("shard\n::add-mask::%d.json" % number, report) for number in (1, 2)]
+        merged = support.run_python(["-m", "tempguard.report", "merge", "-o",
+                                     self.path("merged.json")] + names, cwd=self.dir)
+        shown = support.run_python(["-m", "tempguard.report", "show",
+                                    self.path("merged.json")], cwd=self.dir)
+        for completed in (merged, shown):
+            self.assertEqual(completed.returncode, 0, completed.stderr)
+            lines = (completed.stdout + completed.stderr).splitlines()
+            self.assertEqual([line for line in lines if line.startswith("::")], [], lines)
+        self.assertIn("more than one report", merged.stderr)

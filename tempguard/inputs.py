@@ -1,0 +1,39 @@
+"""Files the user names for tempguard to read (a baseline, reports to show or merge):
+opened without blocking and without following a link, and read only if regular and
+of a sane size, so a FIFO, /dev/zero or a directory is a one-line error, not a hang."""
+
+import errno
+import os
+import stat
+
+__all__ = ["read_text"]
+
+_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+          | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_text(path, what, limit):
+    """The text of the regular file *path* (UTF-8, undecodable bytes kept as
+    surrogates). Raises OSError or ValueError naming *what* and *path* and the reason:
+    a link, not a regular file, or more than *limit* bytes."""
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW: it is read (and rewritten) as itself
+            raise ValueError("%s %s: a link; give the file it leads to" % (what, path))
+        raise type(error)("%s %s: %s" % (what, path, error.strerror or error))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("%s %s: not a regular file" % (what, path))
+        if st.st_size > limit:
+            raise ValueError("%s %s: %d bytes, more than the %d a %s may have"
+                             % (what, path, st.st_size, limit, what))
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("%s %s: more than the %d bytes a %s may have" % (what, path, limit, what))
+    return data.decode("utf-8", "surrogateescape")
