@@ -27,8 +27,10 @@ __all__ = ["GitHub", "append_step_summary", "github_commands", "step_summary", "
 _NAMED = 3
 # Warning (or error) annotations GitHub shows from one step; it drops the rest unsaid.
 _SHOWN = 10
-# Rows of the step summary's table: GitHub takes at most 1 MiB of summary a step.
+# Rows of the step summary's table, and their bytes: GitHub takes at most 1 MiB of
+# summary a step (and drops all of it past that), so half is left to the step's others.
 _ROWS = 200
+_SUMMARY_BYTES = 512 * 1024
 
 
 class GitHub(collections.namedtuple("GitHub", "workspace step_summary commit_url")):
@@ -80,12 +82,18 @@ def step_summary(records, fixture_records, fixed, github, late=False):
         ", judged at interpreter exit" if late else "")]
     if groups:
         lines += ["", "| test | made at | leaked |", "| --- | --- | --- |"]
-        lines += ["| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, github),
+        rows, size = 0, 0
+        for owner, place, group in groups[:_ROWS]:
+            row = "| %s | %s | %s |" % (_markdown(display(owner)), _line_link(place, github),
                                         _names(group, _markdown))
-                  for owner, place, group in groups[:_ROWS]]
-        if len(groups) > _ROWS:
+            size += len(row.encode("utf-8")) + 1
+            if size > _SUMMARY_BYTES:
+                break
+            lines.append(row)
+            rows += 1
+        if len(groups) > rows:
             lines += ["", "and %d more groups, listed in tempguard's section of the log and in"
-                      " its JSON report" % (len(groups) - _ROWS)]
+                      " its JSON report" % (len(groups) - rows)]
     known = 0 if late else sum(1 for record in list(records) + list(fixture_records)
                                for leak in record.leaks if leak.known)
     if known:
@@ -112,9 +120,11 @@ def append_step_summary(path, text):
 
 
 def write_github(stream, records, fixture_records, settings):
-    """Write github_commands() to *stream*, a line each."""
-    for line in github_commands(records, fixture_records, settings):
-        stream.write(line + "\n")
+    """Write github_commands() to *stream*, a line each, after a line break: a command
+    must start a line, and a test may have left one unterminated (``progress 100%``)."""
+    lines = github_commands(records, fixture_records, settings)
+    if lines:
+        stream.write("\n" + "".join(line + "\n" for line in lines))
     stream.flush()
 
 

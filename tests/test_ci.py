@@ -273,6 +273,31 @@ class AnnotationsTest(unittest.TestCase):
         for number in (9, 10, 11):  # the section names the groups the annotations do not
             self.assertIn("example_ci.Many.test_%02d" % number, completed.stderr)
 
+    def test_an_annotation_after_an_unterminated_line_starts_its_own(self):
+        completed, _ = run_ci(self, "--annotations", "github", env={"EXAMPLE_PROGRESS": "1"},
+                              tests=("example_ci.Unterminated",))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("progress 100%", completed.stdout)
+        lines = self.annotations(completed)
+        self.assertEqual(len(lines), 1, completed.stdout)
+        self.assertIn("test_progress_without_a_newline_then_leak left ", lines[0])
+
+    def test_the_step_summary_stays_within_github_s_limit(self):
+        scratch = support.scratch_dir(self)
+        summary = os.path.join(scratch, "summary.md")
+        open(summary, "w").close()
+        completed, _ = run_ci(self, env={"GITHUB_ACTIONS": "true", "EXAMPLE_LONG": "1",
+                                         "GITHUB_STEP_SUMMARY": summary},
+                              scratch=scratch, tests=("example_ci.LongIds",))
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        with open(summary, encoding="utf-8") as handle:
+            text = handle.read()
+        self.assertLessEqual(len(text.encode("utf-8")), 512 * 1024 + 4096)
+        rows = [line for line in text.splitlines() if line.startswith("| example")]
+        self.assertGreater(len(rows), 0)
+        self.assertIn("and %d more groups, listed in tempguard's section" % (12 - len(rows)),
+                      text)
+
     def test_the_step_summary_lists_every_group_at_a_link_to_its_line(self):
         scratch = support.scratch_dir(self)
         summary = os.path.join(scratch, "summary.md")

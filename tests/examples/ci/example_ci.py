@@ -48,3 +48,26 @@ def _leak_if_many(self):
 
 for _number in range(12):
     setattr(Many, "test_%02d" % _number, _leak_if_many)
+
+
+class LongIds(unittest.TestCase):
+    """With EXAMPLE_LONG set, twelve tests with 100,000-character names that each leak:
+    more than GitHub takes of a step summary, were each one a row."""
+
+
+def _leak_if_long(self):
+    if os.environ.get("EXAMPLE_LONG"):
+        leak(".long")
+
+
+for _number in range(12):
+    setattr(LongIds, "test_%02d_%s" % (_number, "x" * 100000), _leak_if_long)
+
+
+class Unterminated(unittest.TestCase):
+
+    def test_progress_without_a_newline_then_leak(self):
+        """With EXAMPLE_PROGRESS set: a line left unterminated on stdout, then a leak."""
+        if os.environ.get("EXAMPLE_PROGRESS"):
+            print("progress 100%", end="", flush=True)
+            leak(".progress")
