@@ -16,6 +16,7 @@ import inspect
 import json
 import os
 import tempfile
+import time
 import warnings
 
 import pytest
@@ -28,10 +29,12 @@ from . import origins as _origins
 from . import output as _output
 from . import wire as _wire
 from .errors import TempLeakWarning, leak_warnings_stay_warnings
+from .held import HeldDirectory
 from .keepdir import KeepDir
 from .records import TestRecord, by_owner, failing, worse_outcome
-from .sandbox import RunRoot
+from .sandbox import SANDBOX_NAME, RunRoot, dead_parts
 from .session import Session
+from .supervisor import list_unjudged, run_record
 from .settings import OPTIONS, SETTING_NAMES, Settings, checked_policy, class_policy
 
 # pytest's own temp dirs (tmp_path, tmpdir, --basetemp) live here, in the real temp dir.
@@ -39,6 +42,8 @@ _PYTEST_TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
 _PYTEST_DIR_PREFIX = "pytest-of-"
 _PYTEST_TEMP_FIXTURES = ("tmp_path_factory", "tmpdir_factory")
 _WORKER_OUTPUT = "tempguard"
+_DEAD_WORKER_WAIT = 2.0  # seconds a crashed worker may take to exit
+_DEAD_WORKER_ORIGIN = {"found": "found in the sandbox of an xdist worker that died"}
 _LATE_DIR = "tempguard_late_dir"  # workerinput: where a worker hands what it judges at exit
 # pluggy 1.1+ runs new-style hook wrappers for less than old-style ones: on a 20,000-
 # test suite, per fixture and per test, that is most of the plugin's cost. Our
@@ -348,12 +353,19 @@ class _Controller(object):
         self.closing = None
         # Taken here, so that the workers (the controller's children) share it.
         self._keep_dir = settings.keep_dir and KeepDir.open(settings.keep_dir)
-        self._late_root = RunRoot.create(os.path.realpath(tempfile.gettempdir()),
-                                         _invocation.current_id())
+        self._temp_dir = os.path.realpath(tempfile.gettempdir())
+        self._late_root = RunRoot.create(self._temp_dir, _invocation.current_id())
+        self._started = time.time()
+        self._workers_invocation = None
+        self._judged_parts = set()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
         node.workerinput[_LATE_DIR] = self._late_root.tmp
+        # The id the workers will share (see invocation.current_id), for _judge_dead_workers.
+        self._workers_invocation = _invocation.current_id(dict(
+            os.environ, PYTEST_XDIST_WORKER=node.gateway.id,
+            PYTEST_XDIST_TESTRUNUID=node.workerinput.get("testrunuid", "")))
 
     def pytest_runtest_logreport(self, report):
         self.counts.add(report)  # the workers' reports, as the controller's terminal counts them
@@ -369,6 +381,39 @@ class _Controller(object):
             records, fixture_records = _wire.load(data)
             self.records += records
             self.fixture_records += fixture_records
+        elif error is not None:  # before xdist starts a replacement, whose end prunes it
+            self._judge_dead_workers(_DEAD_WORKER_WAIT)
+
+    def _judge_dead_workers(self, wait=0.0):
+        """What the sandbox of a worker killed before it judged (SIGKILL, the OOM killer)
+        holds: listed as the run's leaks and removed, as the runner's supervisor does for
+        a test process that dies. Waits up to *wait* seconds for one: xdist sees the
+        worker's pipe close before the kernel has it exit."""
+        deadline = time.monotonic() + wait
+        while True:
+            parts = [info for info in dead_parts(self._temp_dir, self._workers_invocation,
+                                                 self._started)
+                     if info.path not in self._judged_parts]
+            if parts or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        for info in parts:
+            self._judged_parts.add(info.path)
+            try:
+                sandbox = HeldDirectory(os.path.join(info.path, SANDBOX_NAME))
+            except OSError:
+                continue  # no sandbox yet: the worker died as it started
+            try:
+                run = run_record(self.fixture_records)
+                found = list_unjudged(sandbox, run, (), self.settings, _DEAD_WORKER_ORIGIN)
+                run.add_removal(sandbox.empty())
+            finally:
+                sandbox.close()
+            if found:
+                run.notes.append("%s left in the sandbox of an xdist worker (pid %s) that died "
+                                 "before it judged them: listed as leaks of the run; %d removed"
+                                 % (_output.plural(len(found), "entry", "entries"), info.pid,
+                                    sum(1 for path in found if not os.path.lexists(path))))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.closing is not None:
@@ -378,6 +423,7 @@ class _Controller(object):
     def pytest_sessionfinish(self, session, exitstatus):
         """After xdist's own, which waits for the workers to exit: their exit judgement
         is in, and joins the rest before the section is printed and the report written."""
+        self._judge_dead_workers()
         self._take_late()
         self.closing = _Closing(session, self.records, self.fixture_records, self.settings,
                                 self._write_report)

@@ -259,6 +259,8 @@ def _owner_state(owner):
         return "orphaned"
     except PermissionError:
         pass
+    if _inuse.process_state(pid) == "Z":
+        return "orphaned"  # killed, not yet reaped: an xdist worker, say
     recorded = owner.get("process_start")
     if recorded is not None and _inuse.process_start(pid) not in (None, recorded):
         return "orphaned"
@@ -351,6 +353,14 @@ def find_run_roots(parent):
                     roots.append(info)
     roots.sort(key=lambda info: info.started or 0)
     return roots
+
+
+def dead_parts(parent, invocation, since):
+    """The run roots in *parent* of processes of *invocation* that began at *since* or
+    later and died before finishing them (a worker killed by SIGKILL): RunRootInfo."""
+    return [info for info in find_run_roots(parent)
+            if invocation is not None and info.invocation == invocation
+            and info.state == "orphaned" and (info.started or 0) >= since]
 
 
 def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False, since=None):

@@ -177,13 +177,13 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
         reported = set(handoff.reported).union(os.path.basename(leak.path) for _, leak in late)
         if handoff.tail is not None:
             status = _print_tail(handoff.tail, late, settings, verbosity, counts)
-    run = _run_record(fixture_records)
+    run = run_record(fixture_records)
     if handoff is None:
         how = ("was killed by signal %d" % -status if status < 0
                else "exited with status %d" % status)
         run.notes.append("the test process %s without handing its records over" % how)
         run.notes.extend(root.replaced())  # else the test process noted them already
-    unjudged = _unjudged(root, run, reported, settings)
+    unjudged = list_unjudged(root.sandbox, run, reported, settings)
     if not still_running:
         run.add_removal(root.close(settings.keep_runs))
     if unjudged:
@@ -210,7 +210,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     return leaked_status(status, records, fixture_records, settings)
 
 
-def _run_record(fixture_records):
+def run_record(fixture_records):
     """The run's own record among *fixture_records*, added if the test process sent none."""
     for record in fixture_records:
         if record.id == "run":
@@ -222,17 +222,18 @@ def _run_record(fixture_records):
 _UNJUDGED_ORIGIN = {"found": "found in the sandbox after the test process ended"}
 
 
-def _unjudged(root, run, reported, settings):
-    """What is left in the sandbox that the test process never reported: it handed
-    nothing over, or was interrupted before it judged. Leaks of the run; their paths."""
+def list_unjudged(sandbox, run, reported, settings, origin=_UNJUDGED_ORIGIN):
+    """What is left in *sandbox* (a HeldDirectory) that its process never reported: it
+    handed nothing over, or was interrupted or killed before it judged. Leaks of the
+    run (*run*, its record), made as *origin* says; their paths."""
     paths = []
-    for name in root.sandbox.names():
-        st = root.sandbox.stat(name)
+    for name in sandbox.names():
+        st = sandbox.stat(name)
         if st is None or name in reported:
             continue
-        path = os.path.join(root.tmp, name)
+        path = os.path.join(sandbox.path, name)
         run.leaks.append(_marked(Leak(path, _ownership.kind_of(st.st_mode), "sandbox", "exit",
-                                      "run", _UNJUDGED_ORIGIN), run, settings))
+                                      "run", origin), run, settings))
         paths.append(path)
     return paths
 

@@ -327,6 +327,30 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual([leak["path"].count("\n") for leak in leaks], [2], leaks)
         self.assertEqual(leaks[0]["origin"], {"forked": leaks[0]["origin"]["forked"]})
 
+    def test_a_worker_killed_by_sigkill_has_its_leaks_listed_not_lost(self):
+        _require("xdist")
+        scratch = support.scratch_dir(self)
+        report = os.path.join(scratch, "report.json")
+        completed = support.run_python(
+            support.PYTEST + ["--rootdir", SUITE, "-n", "2", "-p", "tempguard.pytest_plugin",
+                              "--tempguard", "--tempguard-report", report,
+                              "killed_worker_suite.py"],
+            cwd=SUITE, env={"TMPDIR": scratch})
+        self.assertIn("crashed while running", completed.stdout)
+        loaded = support.load_json(report)
+        leaks = {os.path.basename(leak["path"]).split("-")[0 if "lived" in leak["path"] else 2]
+                 : leak["owner"] for entry in loaded["tests"] + loaded["fixtures"]
+                 for leak in entry["leaks"]}
+        self.assertEqual(leaks.get("kill"), "run", completed.stdout)
+        self.assertEqual(len([leak for entry in loaded["tests"] for leak in entry["leaks"]]), 4)
+        run = [entry for entry in loaded["fixtures"] if entry["id"] == "run"][0]
+        self.assertTrue(any("xdist worker" in note for note in run["notes"]), run)
+        self.assertRegex(completed.stdout, r"before-the-kill-\w+")
+        leftovers = [name for name in os.listdir(scratch) if name != "report.json"]
+        self.assertEqual([name for top in leftovers for _d, _s, files in
+                          os.walk(os.path.join(scratch, top)) for name in files
+                          if "before-the-kill" in name], [])
+
     def test_xdist_gives_the_serial_report(self):
         _require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
