@@ -115,6 +115,7 @@ def has_new_leaks(records, fixture_records):
 def leaked_status(status, records, fixture_records, settings):
     """*status*, or --leaks-exit-code where every test passed (*status* 0) but new leaks
     were confirmed."""
-    if status == 0 and settings.leaks_exit_code and has_new_leaks(records, fixture_records):
+    if (status == 0 and settings.leaks_exit_code and settings.leaks != "ignore"
+            and has_new_leaks(records, fixture_records)):
         return settings.leaks_exit_code
     return status

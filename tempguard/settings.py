@@ -7,6 +7,7 @@ came from; a bad value is an error before anything is created.
 
 import argparse
 import os
+import re
 
 from . import jsonreport as _report
 from . import keepdir as _keepdir
@@ -157,7 +158,7 @@ def _count_setting(name, value, env_value, default):
 
 def _exit_code_setting(value, env_value):
     return _parsed("leaks_exit_code", value, env_value, None, exit_code,
-                   "an exit status from 1 to 255")
+                   "an exit status from 1 to 255 other than 2 (a usage error's)")
 
 
 def _bytes_setting(value, env_value):
@@ -178,6 +179,7 @@ def _parsed(name, value, env_value, default, parse, what):
     return parsed
 
 
+_DIGITS = re.compile(r"[0-9]+\Z")
 _UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
 
 
@@ -190,15 +192,16 @@ def byte_count(value):
 
 
 def exit_code(value):
-    """*value* (an int, or its text) as an exit status from 1 to 255; None if it is not one."""
+    """*value* (an int, or its text) as an exit status from 1 to 255 but 2, which says a
+    usage error (unittest's, argparse's) and would read as one; None if it is not one."""
     number = whole_number(value)
-    return number if number is not None and 1 <= number <= 255 else None
+    return number if number is not None and 1 <= number <= 255 and number != 2 else None
 
 
 def whole_number(value):
     """*value* (an int, or its text) as a whole number >= 0; None if it is not one."""
-    if isinstance(value, bool):
-        return None
+    if isinstance(value, bool) or (isinstance(value, str) and not _DIGITS.match(value)):
+        return None  # int() also takes "٣" (Arabic-Indic), "+3", " 3" and "1_000"
     try:
         number = int(value)
     except (TypeError, ValueError):

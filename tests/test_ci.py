@@ -221,9 +221,12 @@ class ExitStatusTest(unittest.TestCase):
         # TEMPGUARD_LEAKS_EXIT_CODE does the same.
         completed, _ = run_ci(self, env={"TEMPGUARD_LEAKS_EXIT_CODE": "7"})
         self.assertEqual(completed.returncode, 7, completed.stderr)
+        # Ignored leaks change no status.
+        completed, _ = run_ci(self, "--leaks-exit-code", "3", "--leaks", "ignore")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
 
     def test_bad_exit_codes_are_usage_errors(self):
-        for value in ("0", "256", "three", "-1"):
+        for value in ("0", "256", "three", "-1", "2", "\u0663", "+3", " 3", "1_0"):
             with self.subTest(value=value):
                 completed, _ = run_ci(self, "--leaks-exit-code", value)
                 self.assertEqual(completed.returncode, 2, completed.stderr)
