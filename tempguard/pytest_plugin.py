@@ -78,11 +78,25 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "tempguard(leaks=None, keep=None): this test's leak and keep policies")
     try:
+        _check_basetemp(config.getoption("basetemp", None))
         settings = _settings(config)
         plugin = (_Controller if _is_xdist_controller(config) else _Guard)(config, settings)
     except (ValueError, OSError) as error:
         raise pytest.UsageError("tempguard: %s" % error)
     config.pluginmanager.register(plugin, "tempguard-session")
+
+
+def _check_basetemp(basetemp):
+    """Refuse a --basetemp that is the temp dir or holds it: pytest empties its basetemp
+    as it starts, and would take tempguard's run roots (this run's too) with it."""
+    if not basetemp:
+        return
+    given = os.path.realpath(os.fspath(basetemp))
+    temp_dir = os.path.realpath(tempfile.gettempdir())
+    if temp_dir == given or temp_dir.startswith(given.rstrip(os.sep) + os.sep):
+        raise ValueError("--basetemp %s holds the temp dir %s, where tempguard keeps its run; "
+                         "pytest empties its basetemp as it starts: give a directory of its "
+                         "own (or inside the temp dir)" % (basetemp, temp_dir))
 
 
 def _settings(config):

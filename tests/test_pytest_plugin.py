@@ -170,6 +170,15 @@ class PytestPluginTest(unittest.TestCase):
         self.assertNotIn("ERROR at teardown of test_marked_ignore", completed.stdout)
         self.assertIn("1 failed, 16 passed, 11 errors", completed.stdout)
 
+    def test_a_basetemp_that_holds_the_temp_dir_is_a_usage_error(self):
+        for basetemp in ("{tmpdir}", "{tmpdir}/.."):
+            with self.subTest(basetemp=basetemp):
+                completed, _, tmpdir = self.pytest("--tempguard", "--basetemp", basetemp)
+                self.assertEqual(completed.returncode, 4, completed.stdout + completed.stderr)
+                self.assertIn("where tempguard keeps its run", completed.stderr)
+                self.assertTrue(os.path.isdir(tmpdir))
+                self.assertEqual(os.listdir(tmpdir), [])
+
     def test_the_ini_key_turns_it_on(self):
         completed, report, _ = self.pytest("-o", "tempguard=true", "-k", "plain_leaks")
         self.assertEqual(completed.returncode, 0, completed.stdout)
