@@ -71,13 +71,15 @@ def supervise(pid, root, channel, settings, verbosity):
     """
     previous = {}
     together = os.getpgid(pid) == os.getpgrp()
-    # In a terminal's foreground, its Ctrl-C reaches the child too; otherwise SIGINT
-    # and SIGTERM are passed on. The child keeps unittest's dispositions: SIGTERM kills
-    # it, and what it left is judged here.
+    # In a terminal's foreground, its Ctrl-C reaches the child too; otherwise SIGINT,
+    # SIGTERM and SIGHUP (a closed terminal, a CI runner's hang-up) are passed on. The
+    # child keeps unittest's dispositions: SIGTERM and SIGHUP kill it, and what it left
+    # is judged here, whatever arrives meanwhile.
     for signum, already_delivered in ((signal.SIGINT, lambda: together and
                                        _terminal_foreground()),
-                                      (signal.SIGTERM, lambda: False)):
-        if signal.getsignal(signum) != signal.SIG_IGN:
+                                      (signal.SIGTERM, lambda: False),
+                                      (getattr(signal, "SIGHUP", None), lambda: False)):
+        if signum is not None and signal.getsignal(signum) != signal.SIG_IGN:
             previous[signum] = signal.signal(signum, _pass_on(pid, already_delivered))
     try:
         _, status = os.waitpid(pid, 0)

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from tempguard import origins, sandbox
@@ -329,7 +330,10 @@ class InterruptTest(unittest.TestCase):
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.assertEqual(child.stdout.readline().strip(), "SLEEPING")
         self.assertEqual(len(os.listdir(scratch)), 1)
-        child.send_signal(signum)
+        if callable(signum):
+            signum(child)
+        else:
+            child.send_signal(signum)
         _, err = child.communicate(timeout=60)
         self.scratch = scratch
         return child.returncode, err, os.listdir(scratch)
@@ -354,6 +358,21 @@ class InterruptTest(unittest.TestCase):
                       "over" % signal.SIGTERM, err)
         self.assertIn("1 entry was left in the sandbox that the test process never judged: "
                       "listed as leaks of the run; 1 removed", err)
+        self.assertEqual(left, [])
+
+    def test_sighups_until_the_end_are_passed_on_and_the_supervisor_cleans_up(self):
+        """A closed terminal or a CI runner's hang-up, sent again and again while the
+        supervisor judges: the test process dies of it as under unittest, and the run's
+        end is reported and cleaned all the same."""
+        def hang_up_until_it_ends(child):
+            while child.poll() is None:
+                child.send_signal(signal.SIGHUP)
+                time.sleep(0.002)
+        code, err, left = self.interrupt(hang_up_until_it_ends)
+        self.assertEqual(code, -signal.SIGHUP, err)
+        self.assertIn("the test process was killed by signal %d without handing its records "
+                      "over" % signal.SIGHUP, err)
+        self.assertIn("tempguard: ", err)
         self.assertEqual(left, [])
 
     def test_sigkill_leaves_an_orphan_that_the_next_run_removes(self):
