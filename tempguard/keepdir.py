@@ -138,9 +138,13 @@ def _take(held, invocation):
         raise KeepDirRefused(errno.EIO, "keep_dir %s: could not empty it of an earlier run's "
                              "files: %s" % (held.path, "; ".join(str(p) for p in result.problems)))
     pid = os.getpid()
-    write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
-                                   "host": socket.gethostname(), "invocation": invocation})
-               + "\n", dir_fd=held.fd)
+    try:
+        write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
+                                       "host": socket.gethostname(), "invocation": invocation})
+                   + "\n", dir_fd=held.fd)
+    except OSError as error:  # a full disk, say: the error names no path of its own
+        raise KeepDirRefused(error.errno, "keep_dir %s: could not write its marker: %s"
+                             % (held.path, error.strerror or error))
 
 
 def _read_manifest(dir_fd):

@@ -295,6 +295,8 @@ def move_into_kept(candidate, kept):
             _drop_special_files(os.path.join(kept_path, candidate.name), candidate.record)
         return True
     except OSError as error:
+        # Another filesystem (a --keep-dir), say: no empty kept dir claims otherwise.
+        _drop_if_empty(kept_path, candidate.record)
         return _not_moved(candidate, error.strerror or str(error))
     finally:
         held.close()

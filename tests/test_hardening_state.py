@@ -318,6 +318,36 @@ class KeptFilesTest(unittest.TestCase):
         self.assertEqual(seen["entry"]["not_kept"], [])
         self.assertEqual([name[:10] for name in seen["kept"]], ["long-name-"])
 
+    def test_a_keep_dir_on_a_full_disk_names_its_path_or_keeps_no_empty_dir(self):
+        mount_point = support.scratch_dir(self)
+        support.mount_tmpfs(self, mount_point, size="256k")
+        seen = run_cases(self, """
+        keep, full = %r, %r
+        result = {"big": run("big", ["-m", "tempguard.runner", "--keep-dir", keep, "--report",
+                                     os.path.join(WORK, "r.json"), "example_breaks."
+                                     "KeepsWhatCannotBeCopied.test_big_file_on_a_full_disk_then_fail"])}
+        result["entry"] = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
+        result["keep"] = sorted(os.listdir(keep))
+        with open(os.path.join(os.path.dirname(keep), "fill"), "wb") as handle:
+            try:
+                handle.write(b"x" * (1 << 20))
+            except OSError:
+                pass
+        result["full"] = run("full", ["-m", "tempguard.runner", "--keep-dir", full,
+                                      "example_breaks.Fails"])
+        print(json.dumps(result))
+        """ % (os.path.join(mount_point, "keep"), os.path.join(mount_point, "full")))
+        big = seen["big"]
+        self.assertEqual(big["code"], 1, big["stderr"])
+        self.assertIsNone(seen["entry"]["kept"], seen["entry"])
+        self.assertEqual(len(seen["entry"]["not_kept"]), 1, seen["entry"])
+        self.assertIn("could not be copied, nor moved", seen["entry"]["not_kept"][0])
+        self.assertNotIn("kept in", big["stderr"])
+        full = seen["full"]
+        self.assertEqual(full["code"], 2, full["stderr"])
+        self.assertIn("keep_dir %s: could not write its marker: No space left on device"
+                      % os.path.join(mount_point, "full"), full["stderr"])
+
     def test_a_file_too_big_for_the_disk_is_moved_into_kept_whole(self):
         mount_point = support.scratch_dir(self)
         support.mount_tmpfs(self, mount_point)
