@@ -91,6 +91,12 @@ def child_workspace(test, unprivileged, files=None):
     """
     if unprivileged and not unprivileged_available():
         test.skipTest("needs setpriv and %s to drop root" % SYSTEM_PYTHON)
+    if unprivileged and os.geteuid() == 0:
+        closed = _closed_to_others(real_tempdir())
+        if closed is not None:
+            test.skipTest("uid %d cannot reach the temp dir: %s is mode %o; run the suite "
+                          "with a TMPDIR others may enter (as make test-all does)"
+                          % (NOBODY, closed, stat.S_IMODE(os.stat(closed).st_mode)))
     work = tempfile.mkdtemp(prefix="tempguard-test-child-", dir=real_tempdir())
     test.addCleanup(_remove, work)
     shutil.copytree(os.path.join(PROJECT, "tempguard"), os.path.join(work, "tempguard"),
@@ -105,6 +111,17 @@ def child_workspace(test, unprivileged, files=None):
         return work, ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
                       "--clear-groups", SYSTEM_PYTHON], env
     return work, [sys.executable], env
+
+
+def _closed_to_others(path):
+    """The first directory on the way to *path* that others may not enter, or None."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for end in range(2, len(parts) + 1):
+        ancestor = os.sep.join(parts[:end])
+        if not os.stat(ancestor).st_mode & stat.S_IXOTH:
+            return ancestor
+    return None
 
 
 def give_to_nobody(path):
