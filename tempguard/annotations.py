@@ -13,11 +13,11 @@ page) lists them all, each at a link to its line.
 """
 
 import collections
-import os
 import re
 import stat
 import urllib.parse
 
+from .real import os
 from .output import display, plural
 from .records import by_owner
 

@@ -19,9 +19,9 @@ code is edited; where either does not know where it was made, by NAME.
 """
 
 import collections
-import os
 import re
 
+from .real import os
 from .held import locked_directory
 from .inputs import read_text
 from .jsonreport import write_text

@@ -4,7 +4,7 @@ Like ``shutil.rmtree.avoids_symlink_attacks``, every answer is a plain value
 or a small function; nothing here fails to import on any CPython platform.
 """
 
-import os
+from .real import os
 
 __all__ = ["mount_id"]
 

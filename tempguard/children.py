@@ -13,7 +13,6 @@ keep the sandbox.
 """
 
 import contextlib
-import os
 import tempfile
 import time
 
@@ -22,6 +21,7 @@ try:
 except ImportError:  # not on this platform: subprocess uses os.posix_spawn or fork
     _posixsubprocess = None
 
+from .real import os
 from . import inuse as _inuse
 from . import origins as _origins
 from .held import HeldDirectory, own_umask

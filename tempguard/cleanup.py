@@ -9,10 +9,10 @@ listed, chmod-ed or deleted (the bug class of CVE-2023-6597).
 
 import collections
 import errno
-import os
 import stat
 import time
 
+from .real import os
 from .capabilities import mount_id
 
 __all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "remove_entries",

@@ -6,8 +6,8 @@ with finish(), which cleans (or keeps) the test's files and has the run's
 judge rule on what else it left.
 """
 
-import os
 
+from .real import os
 from . import cleanup as _cleanup
 from . import held as _held
 from . import keepdir as _keepdir

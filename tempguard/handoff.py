@@ -15,9 +15,9 @@ closed the test process's copy, it is reopened through the supervisor's.
 import collections
 import errno
 import json
-import os
 import tempfile
 
+from .real import mkstemp, os
 from . import wire as _wire
 from .cleanup import inode_key
 from .errors import HandleLostError
@@ -234,6 +234,6 @@ def _libc_memfd():
 
 def _unlinked_file():
     """Where there are no memfds: a file in the temp dir, unlinked at once."""
-    fd, path = tempfile.mkstemp(prefix="tempguard-handoff-")
+    fd, path = mkstemp(prefix="tempguard-handoff-", dir=tempfile.gettempdir())
     os.unlink(path)
     return fd

@@ -9,10 +9,10 @@ still be what was opened before anything is done through it.
 import contextlib
 import errno
 import fcntl
-import os
 import resource
 import sys
 
+from .real import os
 from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
 from .errors import HandleLostError
 

@@ -3,8 +3,9 @@ opened without blocking and without following a link, and read only if regular a
 of a sane size, so a FIFO, /dev/zero or a directory is a one-line error, not a hang."""
 
 import errno
-import os
 import stat
+
+from .real import os
 
 __all__ = ["read_text"]
 

@@ -10,9 +10,9 @@ our own user's (the kernel hides the others' open files).
 
 import collections
 import fcntl
-import os
 import stat
 
+from .real import os
 from .cleanup import inode_key
 
 __all__ = ["TEMP_DIR_VARIABLES", "InUse", "ancestors", "environ_getter", "environ_temp_dirs",

@@ -8,9 +8,9 @@ derive it from what their engine gives them, or from TEMPGUARD_INVOCATION.
 """
 
 import itertools
-import os
 import sys
 
+from .real import os
 from .inuse import process_start
 
 __all__ = ["INVOCATION_ENV", "current_id", "part_id"]

@@ -3,9 +3,8 @@
 import base64
 import collections
 import json
-import os
-import tempfile
 
+from .real import mkstemp, os
 from . import origins as _origins
 from .held import locked_directory
 from .inputs import read_text
@@ -118,7 +117,7 @@ def write_text(path, text, dir_fd=None):
     directory, name = os.path.split(path)
     if dir_fd is not None:
         directory = "/proc/self/fd/%d" % dir_fd  # mkstemp takes no dir_fd: the held dir's
-    fd, partial = tempfile.mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
+    fd, partial = mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
     try:
         os.fchmod(fd, 0o644)  # not mkstemp's 0600, nor whatever umask a test left
         with open(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:

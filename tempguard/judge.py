@@ -11,8 +11,8 @@ earlier one left sees it, as under unittest.
 
 import collections
 import gc
-import os
 
+from .real import os
 from . import kept as _kept
 from . import ownership as _ownership
 from .records import Leak

@@ -12,10 +12,10 @@ descriptor, and no link is followed.
 
 import errno
 import json
-import os
 import socket
 import stat
 
+from .real import os
 from . import held as _held
 from .errors import KeepDirRefused
 from .inuse import ancestors, process_start

@@ -8,9 +8,9 @@ what is not kept at all is said, in the record and beside the copies.
 
 import collections
 import errno
-import os
 import stat
 
+from .real import os
 from . import cleanup as _cleanup
 from . import held as _held
 from . import ownership as _ownership

@@ -1,10 +1,10 @@
 """TempGuardMixin: a tracking context and leak check for every test of a TestCase."""
 
 import functools
-import os
 import sys
 import warnings
 
+from .real import os
 from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .guard import guarding_session

@@ -8,12 +8,12 @@ import argparse
 import contextlib
 import datetime
 import json
-import os
 import re
 import sys
 import tempfile
 import time
 
+from .real import os
 from . import cleanup as _cleanup
 from . import inuse as _inuse
 from . import jsonreport as _report

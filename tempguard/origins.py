@@ -13,11 +13,11 @@ import dis
 import fcntl
 import functools
 import json
-import os
 import sys
 import sysconfig
 import unittest
 
+from .real import os
 from . import cleanup as _cleanup
 from . import handoff as _handoff
 from . import held as _held

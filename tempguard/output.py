@@ -8,8 +8,8 @@ display): a file name can neither break a line nor forge one.
 """
 
 import collections
-import os
 
+from .real import os
 from . import jsonreport as _report
 from . import origins as _origins
 from . import ownership as _ownership

@@ -12,13 +12,13 @@ same reason (gh-93353).
 import atexit
 import collections
 import gc
-import os
 import stat
 import sys
 import tempfile
 import unittest
 import weakref
 
+from .real import os
 from . import origins as _origins
 from .cleanup import inode_key
 

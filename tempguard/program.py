@@ -4,13 +4,13 @@ import argparse
 import contextlib
 import functools
 import importlib
-import os
 import runpy
 import signal
 import sys
 import tempfile
 import unittest
 
+from .real import os
 from . import handoff as _handoff
 from . import invocation as _invocation
 from . import jsonreport as _report

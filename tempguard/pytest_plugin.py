@@ -14,13 +14,13 @@ import copy
 import functools
 import inspect
 import json
-import os
 import tempfile
 import time
 import warnings
 
 import pytest
 
+from .real import mkstemp, os
 from . import annotations as _annotations
 from . import closing as _closing
 from . import invocation as _invocation
@@ -345,7 +345,7 @@ def _hand_late(late_dir, session, late):
         only = TestRecord(record.id)  # the late leaks alone: the rest was handed over
         only.outcome, only.leaks = record.outcome, list(leaks)
         records[id(record) in fixtures].append(only)
-    fd, partial = tempfile.mkstemp(dir=late_dir, prefix=".partial-")
+    fd, partial = mkstemp(dir=late_dir, prefix=".partial-")
     with open(fd, "w") as handle:
         json.dump(_wire.dump(records[False], records[True]), handle)
     os.rename(partial, os.path.join(late_dir, "%d.json" % os.getpid()))

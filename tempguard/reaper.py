@@ -12,10 +12,11 @@ done, and it holds nothing else: not the terminal, not the caller's pipes.
 """
 
 import gc
-import os
 import signal
 import time
 import warnings
+
+from .real import os
 
 __all__ = ["remove_when_free"]
 

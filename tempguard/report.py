@@ -3,9 +3,9 @@ machines) merged into one, and any report's section shown as its run printed it.
 
 import argparse
 import collections
-import os
 import sys
 
+from .real import os
 from . import output as _output
 from .baseline import Entry
 from .jsonreport import (REPORT_VERSION, check_output_file, joined_baselines, read_report,

@@ -2,13 +2,13 @@
 
 import collections
 import json
-import os
 import random
 import socket
 import stat
 import tempfile
 import time
 
+from .real import os
 from . import cleanup as _cleanup
 from . import held as _held
 from . import inuse as _inuse

@@ -5,9 +5,9 @@ import fnmatch
 import gc
 import heapq
 import operator
-import os
 import stat
 
+from .real import os
 from . import sandbox as _sandbox
 from .cleanup import inode_key
 

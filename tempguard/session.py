@@ -10,10 +10,10 @@ and the hand-off to a supervisor (handoff).
 import atexit
 import collections
 import contextlib
-import os
 import sys
 import tempfile
 
+from .real import os
 from . import children as _children
 from . import closing as _closing
 from . import handoff as _handoff

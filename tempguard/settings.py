@@ -6,9 +6,9 @@ came from; a bad value is an error before anything is created.
 """
 
 import argparse
-import os
 import re
 
+from .real import os
 from . import jsonreport as _report
 from . import keepdir as _keepdir
 from .annotations import GitHub

@@ -10,11 +10,11 @@ report and cleans up. It also cleans up after a child that crashed or was
 killed. Forking, not starting a new interpreter, costs next to nothing.
 """
 
-import os
 import signal
 import sys
 import unittest
 
+from .real import os
 from . import handoff as _handoff
 from . import invocation as _invocation
 from . import jsonreport as _report

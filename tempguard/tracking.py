@@ -3,12 +3,12 @@
 import atexit
 import base64
 import itertools
-import os
 import pathlib
 import stat
 import tempfile
 import threading
 
+from .real import os
 from . import cleanup as _cleanup
 from .errors import TempGuardError, UnsafePathError
 

@@ -5,9 +5,9 @@ have changed; an Observation is one stretch of time over all of a session's
 watches, and turns what appeared in it into candidates for judgement.
 """
 
-import os
 import time
 
+from .real import os
 from . import ownership as _ownership
 from . import sandbox as _sandbox
 from .cleanup import inode_key
