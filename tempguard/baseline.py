@@ -72,6 +72,7 @@ class Baseline(object):
         self._at = {}  # (test, kind, where): entry
         self._in = {}  # (test, kind, file and function): entry, to match after lines moved
         self._named = {}  # (test, kind, name): [entries]
+        self._listed = set(self.entries)
         for entry in self.entries:
             self._at.setdefault(entry[:3], entry)
             self._in.setdefault(entry[:2] + (_function(entry.where),), entry)
@@ -114,7 +115,11 @@ class Baseline(object):
         return leak
 
     def match(self, entry):
-        """The baseline's entry that *entry* (a leak's, see entry_of) matches, or None."""
+        """The baseline's entry that *entry* (a leak's, see entry_of) matches, or None: the
+        same entry if it is listed (one line may make leaks of several names, each an
+        entry of its own), else one of the same place, or of the same name."""
+        if entry in self._listed:
+            return entry
         if entry.where != _UNKNOWN:
             found = (self._at.get(entry[:3])
                      or self._in.get(entry[:2] + (_function(entry.where),)))

@@ -158,6 +158,29 @@ class BaselineTest(unittest.TestCase):
                 self.assertEqual(sorted(os.listdir(os.path.join(self.scratch, "tmp"))), before)
 
 
+class MatchingTest(unittest.TestCase):
+
+    def test_two_entries_of_one_line_are_both_known_while_both_leak(self):
+        """cookiecutter: one helper line makes a .py and a .sh; the second entry was always
+        reported fixed, since both leaks matched the first."""
+        from tempguard.records import Leak, TestRecord
+        root = support.scratch_dir(self)
+        entries = [baseline.Entry("t.T.test", "file", "x.py:3 in make", pattern)
+                   for pattern in ("tmp*.py", "tmp*.sh")]
+        known = baseline.Baseline(os.path.join(root, "b.txt"), entries)
+        origin = {"file": os.path.join(root, "x.py"), "line": 3, "function": "make",
+                  "stack": []}
+        record = TestRecord("t.T.test")
+        for path in tempfile.mkstemp(suffix=".py")[1], tempfile.mkstemp(suffix=".sh")[1]:
+            self.addCleanup(os.unlink, path)
+            record.leaks.append(Leak(path, "file", "sandbox", "test", "t.T.test", origin))
+        self.assertEqual([known.match(known.entry_of("t.T.test", leak))
+                          for leak in record.leaks], entries)
+        self.assertEqual(known.fixed([record], []), [])
+        record.leaks.pop()
+        self.assertEqual(known.fixed([record], []), entries[1:])
+
+
 class MixinBaselineTest(unittest.TestCase):
 
     def test_the_mixin_under_plain_unittest_records_and_honours_a_baseline(self):
