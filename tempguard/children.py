@@ -13,6 +13,7 @@ keep the sandbox.
 """
 
 import contextlib
+import sys
 import tempfile
 import time
 
@@ -182,8 +183,10 @@ class ChildDirs(object):
     def install(self):
         # Imported first, so that the alias subprocess binds (3.11+) is the original.
         import subprocess
-        targets = [(os, "fork", self._fork), (os, "forkpty", self._fork),
-                   (os, "posix_spawn", self._spawn), (os, "posix_spawnp", self._spawn),
+        process_os = sys.modules["os"]  # the module every caller has, not tempguard's copy
+        targets = [(process_os, "fork", self._fork), (process_os, "forkpty", self._fork),
+                   (process_os, "posix_spawn", self._spawn),
+                   (process_os, "posix_spawnp", self._spawn),
                    (_posixsubprocess, "fork_exec", self._fork_exec),
                    (subprocess, "_fork_exec", self._fork_exec)]
         for module, name, wrap in targets:
