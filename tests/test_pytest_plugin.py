@@ -1,9 +1,11 @@
 """The pytest plugin, under real pytest (and pytest-xdist) in subprocesses
 (tests/examples/pytest)."""
 
+import ast
 import importlib.util
 import os
 import re
+import textwrap
 import unittest
 import xml.etree.ElementTree
 
@@ -193,6 +195,23 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(mask(loaded.stdout), mask(plain.stdout))
         self.assertEqual(loaded.stderr, plain.stderr)
         self.assertEqual(loaded.returncode, plain.returncode)
+
+    def test_inactive_it_imports_no_guard_and_installs_no_hook(self):
+        scratch = support.scratch_dir(self)
+        with open(os.path.join(scratch, "test_alone.py"), "w") as handle:
+            handle.write("import sys\n\ndef test_alone():\n    assert sys.getprofile() is None\n")
+        completed = support.run_python(["-c", textwrap.dedent("""
+            import sys, pytest
+            code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "tempguard.pytest_plugin",
+                                "test_alone.py"])
+            print(sorted(name for name in sys.modules if name.startswith("tempguard")))
+            sys.exit(code)
+            """)], cwd=scratch, env={"TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        loaded = set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
+        for heavy in ("tempguard.session", "tempguard.sandbox", "tempguard.origins",
+                      "tempguard.children", "tempguard.settings", "tempguard.pytest_guard"):
+            self.assertNotIn(heavy, loaded)
 
     def test_a_bad_setting_is_a_usage_error(self):
         completed, report, tmpdir = self.pytest("--tempguard", "--tempguard-keep-runs", "-1")

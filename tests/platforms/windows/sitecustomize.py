@@ -1,0 +1,75 @@
+"""Simulates CPython on Windows for tempguard's windows-like test leg: put this folder first
+on PYTHONPATH. What Windows lacks is hidden, and what it refuses raises as it does there.
+
+Hidden: the POSIX-only modules fcntl, resource, pwd and grp; os.fork and the other
+process-group, uid and fd-only calls Windows lacks; O_NOFOLLOW and O_DIRECTORY; memfd_create (here and
+from ctypes). os.supports_dir_fd is emptied and os.supports_fd reduced, os.scandir and
+os.listdir of a descriptor raise TypeError, and any dir_fd= raises NotImplementedError.
+shutil may have been imported already: it is told to walk by path.
+"""
+
+import functools
+import os
+import sys
+
+for _name in ("fcntl", "resource", "pwd", "grp"):
+    sys.modules[_name] = None
+
+for _name in ("fork", "forkpty", "getuid", "geteuid", "getgid", "getegid", "setsid", "killpg",
+              "getpgid", "setpgid", "getpgrp", "tcgetpgrp", "O_NOFOLLOW", "O_DIRECTORY",
+              "O_PATH", "memfd_create", "MFD_CLOEXEC", "posix_spawn", "posix_spawnp",
+              "fchown", "lchown", "mkfifo", "mknod", "pread", "pwrite", "wait3", "wait4",
+              "fwalk", "sync"):
+    if hasattr(os, _name):
+        delattr(os, _name)
+
+os.supports_dir_fd.clear()
+os.supports_fd.intersection_update({os.stat, os.truncate} & os.supports_fd)
+os.supports_follow_symlinks.intersection_update({os.stat} & os.supports_follow_symlinks)
+
+
+def _refuse_dir_fd(function):
+    @functools.wraps(function)
+    def refusing(*args, **kwargs):
+        if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None \
+                or kwargs.get("dst_dir_fd") is not None:
+            raise NotImplementedError("dir_fd unavailable on this platform")
+        return function(*args, **kwargs)
+    return refusing
+
+
+def _refuse_fd_listing(function):
+    @functools.wraps(function)
+    def refusing(path=".", *args, **kwargs):
+        if isinstance(path, int):
+            raise TypeError("%s: path should be string, bytes or os.PathLike, not int"
+                            % function.__name__)
+        return function(path, *args, **kwargs)
+    return refusing
+
+
+for _name in ("open", "stat", "lstat", "unlink", "remove", "rmdir", "mkdir", "rename",
+              "replace", "chmod", "chown", "readlink", "symlink", "link", "utime", "access"):
+    if hasattr(os, _name):
+        setattr(os, _name, _refuse_dir_fd(getattr(os, _name)))
+for _name in ("scandir", "listdir"):
+    setattr(os, _name, _refuse_fd_listing(getattr(os, _name)))
+
+import shutil  # noqa: E402  (after the changes above, as a fresh interpreter would see them)
+shutil._use_fd_functions = False
+
+try:
+    import ctypes  # noqa: E402
+    _cdll = ctypes.CDLL
+
+    class _NoMemfd(ctypes.CDLL):
+        def __getattr__(self, name):
+            if name == "memfd_create":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    ctypes.CDLL = _NoMemfd
+except ImportError:
+    pass
+
+os.environ.setdefault("TEMPGUARD_SIMULATED_PLATFORM", "windows")
