@@ -24,10 +24,14 @@ _LAZY = {
     "TempGuardMixin": "mixin", "TempGuardRunner": "program", "TempGuardResult": "result",
 }
 
-__all__ = sorted(list(_LAZY) + [
-    "ContextStats", "TrackingContext", "cleanup_all", "create_temp_directory",
-    "create_temp_file", "create_temp_tree", "current_context", "get_stats",
-    "register_directory", "register_file", "tracking"])
+__all__ = [
+    "CleanupProblem", "CleanupResult", "ContextStats", "TempGuardError",
+    "TempGuardMixin", "TempGuardResult", "TempGuardRunner", "TempLeakWarning",
+    "TrackingContext", "UnsafePathError", "cleanup_all",
+    "create_temp_directory", "create_temp_file", "create_temp_tree",
+    "current_context", "get_stats", "register_directory", "register_file",
+    "tracking",
+]
 
 
 def __getattr__(name):

@@ -10,8 +10,9 @@ import sys
 
 from .real import os
 
-__all__ = ["AUDIT_HOOKS", "FD_FUNCTIONS", "FLOCK", "FORK", "PROC", "dup_above", "fd_limit",
-           "flock", "missing", "mount_id", "set_fd_limit", "set_append"]
+__all__ = ["AUDIT_HOOKS", "CAN_GUARD", "FD_FUNCTIONS", "FLOCK", "FORK", "PROC", "dup_above",
+           "fd_limit", "flock", "missing", "mount_id", "say_unguarded", "set_append",
+           "set_fd_limit"]
 
 try:
     import fcntl as _fcntl
@@ -36,7 +37,13 @@ PROC = os.path.isdir("/proc/self/fd")
 # Origins: the line that made each entry (PEP 578, Python 3.8+).
 AUDIT_HOOKS = hasattr(sys, "addaudithook")
 
+# The sandbox, its watch and its removals hold directories by descriptor: without
+# them (Windows), tests run unguarded, the mixin's helpers still clean up, and a run
+# says so once (say_unguarded).
+CAN_GUARD = FD_FUNCTIONS
+
 _FDINFO = "/proc/self/fdinfo/%d"
+_said = []
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
@@ -50,6 +57,18 @@ def missing():
     if not PROC:
         lacks.append("/proc")
     return lacks
+
+
+def say_unguarded(stream=None):
+    """Say once per process, on *stream* (stderr), that this platform's tests run
+    unguarded, and why."""
+    if _said:
+        return
+    _said.append(True)
+    (stream or sys.stderr).write(
+        "tempguard: this platform lacks %s: tests run unguarded (no sandbox, no leak "
+        "report; the mixin's helpers still clean up); see docs/platforms.rst\n"
+        % " and ".join(missing()))
 
 
 def flock(fd, operation):

@@ -65,7 +65,7 @@ class ChildDir(object):
         """A live process that may still write here (a child, or one that inherited the
         dir), or None."""
         for _argv, pid in self.processes:
-            if _inuse.process_state(pid) not in (None, "Z"):
+            if _inuse.is_running(pid):
                 return pid
         users = _inuse.environ_users(self.path)
         return users[0] if users else None

@@ -8,11 +8,10 @@ still be what was opened before anything is done through it.
 
 import contextlib
 import errno
-import fcntl
-import resource
 import sys
 
 from .real import os
+from . import capabilities as _capabilities
 from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
 from .errors import HandleLostError
 
@@ -22,7 +21,7 @@ __all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "locked", "locked
 # Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
 # catch the rest). Capped: a fork copies the fd table up to the highest fd.
-_HIGH_FD_FLOOR = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536) - 256)
+_HIGH_FD_FLOOR = max(3, min((_capabilities.fd_limit() or (1024,))[0], 65536) - 256)
 
 
 # Bytes of a name made from a test id: NAME_MAX is 255, and room is left for "-N".
@@ -53,7 +52,7 @@ class HeldDirectory(object):
         self.identity = inode_key(st)
         self.uid = st.st_uid
         if lock:
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            _capabilities.flock(fd, "sh")
 
     @property
     def fd(self):
@@ -94,7 +93,7 @@ class HeldDirectory(object):
             os.close(fd)
             raise HandleLostError(errno.EBADF, self._lost_message(), self.path)
         if self._lock:
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            _capabilities.flock(fd, "sh")
         return fd
 
     def _lost_message(self):
@@ -201,17 +200,17 @@ def holds(fd, identity):
 def locked(fd):
     """While the directory (or file) *fd* is flocked exclusively: the processes of a
     parallel run take turns writing what they share there."""
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    _capabilities.flock(fd, "ex")
     try:
         yield fd
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        _capabilities.flock(fd, "un")
 
 
 @contextlib.contextmanager
 def locked_directory(path):
     """The directory at *path*, opened and flocked exclusively while in use (see locked)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(path, DIR_FLAGS)
     try:
         with locked(fd):
             yield fd
@@ -234,23 +233,25 @@ def own_umask():
 def fd_headroom():
     """At exit: the fd limit raised to its hard limit, if a test lowered it to what it holds
     (listing a directory needs a new descriptor)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = _capabilities.fd_limit() or (None, None)
     if soft != hard:
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            _capabilities.set_fd_limit(hard, hard)
         except (OSError, ValueError):
             soft = hard
     try:
         yield
     finally:
         if soft != hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            _capabilities.set_fd_limit(soft, hard)
 
 
 def high_fd(fd):
     """*fd*, moved to a high number (see _HIGH_FD_FLOOR), close-on-exec."""
     try:
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD_FLOOR)
+        high = _capabilities.dup_above(fd, _HIGH_FD_FLOOR)
+    except AttributeError:
+        return fd  # Windows: no F_DUPFD_CLOEXEC, and O_CLOEXEC is its default
     except OSError:
         # A test lowered the fd limit under the floor (EINVAL) or to what is open (EMFILE).
         return fd if fd > 2 else _dup_above_stdio(fd)
@@ -261,6 +262,6 @@ def high_fd(fd):
 def _dup_above_stdio(fd):
     """Tests close and dup2 over stdio: a directory held as fd 0 would then be swapped."""
     try:
-        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        return _capabilities.dup_above(fd, 3)
     finally:
         os.close(fd)

@@ -9,14 +9,15 @@ our own user's (the kernel hides the others' open files).
 """
 
 import collections
-import fcntl
 import stat
 
 from .real import os
+from . import capabilities as _capabilities
 from .cleanup import inode_key
 
 __all__ = ["TEMP_DIR_VARIABLES", "InUse", "ancestors", "environ_getter", "environ_temp_dirs",
-           "environ_users", "is_flocked", "process_argv", "process_start", "process_state"]
+           "environ_users", "is_flocked", "is_running", "process_argv", "process_start",
+           "process_state"]
 
 _PROC = "/proc"
 # The variables that name a process's temp dir (tempfile reads them in this order).
@@ -42,6 +43,7 @@ class InUse(object):
 
     def __init__(self, proc=_PROC):
         self.skipped = []
+        self.blind = False  # no process's open files could be read: nothing is proven unused
         self._sockets = set()
         self._held = collections.defaultdict(set)   # path -> {"held open", ...}
         self._locked = None  # {(st_dev, inode)} from /proc/locks, if it could be read
@@ -49,6 +51,7 @@ class InUse(object):
         if not os.path.isdir(os.path.join(proc, "self")):
             self.skipped.append("open files, current directories, bound sockets and locks "
                                 "inside directories (no %s)" % proc)
+            self.blind = True
             return
         self._read_sockets(os.path.join(proc, "net", "unix"))
         self._read_processes(proc)
@@ -156,14 +159,11 @@ def is_flocked(dir_fd, name, kind):
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
+        return not _capabilities.flock(fd, "ex-nb")
     except OSError:
         return False
     finally:
         os.close(fd)  # closing our descriptor drops the lock we may have taken
-    return False
 
 
 def _has_locked_inside(dir_fd, name, locked):
@@ -269,9 +269,30 @@ def process_argv(pid, proc=_PROC):
 
 
 def process_state(pid, proc=_PROC):
-    """A process's state letter from /proc (Z for a zombie), or None if it is gone."""
+    """A process's state letter from /proc (Z for a zombie), or None if it is gone.
+    Without /proc (macOS, the BSDs), "?" for a process that kill(pid, 0) finds: a
+    zombie cannot be told apart there."""
     fields = _stat_fields(pid, proc)
-    return fields[0].decode() if fields else None
+    if fields:
+        return fields[0].decode()
+    if os.path.isdir(os.path.join(proc, "self")):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # another user's, and running
+    return "?"
+
+
+def is_running(pid, start=None):
+    """True if process *pid* runs (a zombie does not), and, where start times can be read,
+    is the one that started at *start* (see process_start), not a reuse of its pid."""
+    if process_state(pid) in (None, "Z"):
+        return False
+    current = process_start(pid) if start is not None else None
+    return current is None or current == start
 
 
 def process_start(pid, proc=_PROC):
@@ -285,7 +306,10 @@ def process_start(pid, proc=_PROC):
 
 
 def ancestors(pid=None, proc=_PROC):
-    """The pids of *pid*'s ancestors (this process's by default), its parent first."""
+    """The pids of *pid*'s ancestors (this process's by default), its parent first.
+    Without /proc (macOS, the BSDs), this process's parent alone is known."""
+    if not os.path.isdir(os.path.join(proc, "self")):
+        return [os.getppid()] if pid in (None, os.getpid()) and hasattr(os, "getppid") else []
     found, pid = [], os.getpid() if pid is None else pid
     while True:
         fields = _stat_fields(pid, proc)

@@ -1,10 +1,11 @@
 """What a run tells programs: the JSON report, its totals, and where it may be written."""
 
 import base64
+import binascii
 import collections
 import json
 
-from .real import mkstemp, os
+from .real import os
 from . import origins as _origins
 from .held import locked_directory
 from .inputs import read_text
@@ -110,21 +111,33 @@ def write_text(path, text, dir_fd=None):
     """Write *text* (UTF-8) to a new file beside *path*, then rename it over *path*; with
     *dir_fd*, *path* is a name in that directory.
 
-    mkstemp creates the file exclusively, so a link planted at the partial
-    file's name (by another user of a shared directory) is never written
-    through; the rename replaces a link at *path* itself, never its target.
+    The partial file is created exclusively (O_EXCL, a random name), so a link
+    planted at its name (by another user of a shared directory) is never written
+    through; the rename replaces a link at *path* itself, never its target. No
+    /proc is needed: macOS and the BSDs have none.
     """
-    directory, name = os.path.split(path)
-    if dir_fd is not None:
-        directory = "/proc/self/fd/%d" % dir_fd  # mkstemp takes no dir_fd: the held dir's
-    fd, partial = mkstemp(prefix=name + ".", suffix=".partial", dir=directory)
+    where = {} if dir_fd is None else {"dir_fd": dir_fd}
+    target = os.path.basename(path) if dir_fd is not None else path
+    for _attempt in range(100):
+        partial = "%s.%s.partial" % (target, binascii.hexlify(os.urandom(6)).decode())
+        try:
+            fd = os.open(partial, _PARTIAL_FLAGS, 0o644, **where)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError("no unused name beside %s" % path)
     try:
-        os.fchmod(fd, 0o644)  # not mkstemp's 0600, nor whatever umask a test left
+        if hasattr(os, "fchmod"):  # Windows before 3.13 has none
+            os.fchmod(fd, 0o644)  # not whatever umask a test left
         with open(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
             handle.write(text)
-        os.replace(partial, os.path.join(directory, name))
+        if dir_fd is None:
+            os.replace(partial, target)
+        else:
+            os.replace(partial, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        _unlink_quietly(partial)
+        _unlink_quietly(partial, dir_fd)
         raise
 
 
@@ -163,9 +176,9 @@ def _utf8_text(text):
         return raw.decode("utf-8", "backslashreplace")
 
 
-def _unlink_quietly(path):
+def _unlink_quietly(path, dir_fd=None):
     try:
-        os.unlink(path)
+        os.unlink(path, **({} if dir_fd is None else {"dir_fd": dir_fd}))
     except OSError:
         pass
 
@@ -223,6 +236,8 @@ def summed_totals(totals_list):
     return summed
 
 
+_PARTIAL_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                  | getattr(os, "O_CLOEXEC", 0))
 # The largest report read: 20,000 leaks make a few MB.
 _MAX_REPORT_BYTES = 1 << 30
 

@@ -18,7 +18,7 @@ import stat
 from .real import os
 from . import held as _held
 from .errors import KeepDirRefused
-from .inuse import ancestors, process_start
+from .inuse import ancestors, is_running, process_start
 from .output import display
 from .jsonreport import check_output_file, write_text
 
@@ -188,9 +188,9 @@ def _shared(owner, invocation):
 
 def _alive(owner):
     """True if the process the marker names still runs on this host (not a reused pid)."""
-    pid, start = owner.get("pid"), owner.get("start")
+    pid = owner.get("pid")
     return (owner.get("host") == socket.gethostname() and isinstance(pid, int)
-            and start is not None and process_start(pid) == start)
+            and is_running(pid, owner.get("start")))
 
 
 def _relative_files(held, name):

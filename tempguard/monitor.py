@@ -91,6 +91,9 @@ def _parser():
                         "young as the youngest thing in it")
     parser.add_argument("--yes", action="store_true",
                         help="with --clean or --clean-orphans: really delete")
+    parser.add_argument("--without-in-use-checks", action="store_true",
+                        help="with --yes, where no process's open files can be read (no "
+                        "/proc: macOS, the BSDs): remove all the same")
     return parser
 
 
@@ -103,6 +106,8 @@ def _check_combinations(parser, args):
         parser.error("--older-than goes with --clean")
     if args.yes and not (args.clean or args.clean_orphans):
         parser.error("--yes goes with --clean or --clean-orphans")
+    if args.without_in_use_checks and not args.yes:
+        parser.error("--without-in-use-checks goes with --yes")
     if args.watch is None and (args.count is not None or args.log is not None):
         parser.error("--count and --log go with --watch")
     if args.watch is not None and (args.clean or args.clean_orphans):
@@ -117,10 +122,16 @@ def main(argv=None):
     if args.watch is not None:
         return _watch(dirs, args)
     problems = []
+    in_use = _in_use() if (args.clean or args.clean_orphans) else None
+    if in_use is not None and in_use.blind and args.yes and not args.without_in_use_checks:
+        sys.stdout.write("nothing was removed: what live processes use could not be "
+                         "checked, and would go; add --without-in-use-checks to remove "
+                         "anyway\n")
+        return 1
     if args.clean_orphans:
-        problems += _clean_orphans(dirs, args.yes)
+        problems += _clean_orphans(dirs, args.yes, in_use)
     if args.clean:
-        problems += _clean_old(dirs, args)
+        problems += _clean_old(dirs, args, in_use)
     if not (args.clean or args.clean_orphans):
         _show(dirs, args)
     elif not args.yes:
@@ -170,10 +181,10 @@ def _age_text(seconds):
     return "%ds old" % max(0, seconds)
 
 
-def _clean_orphans(dirs, really):
-    """Remove (or, unless *really*, list) the run roots of ended runs no process uses."""
+def _clean_orphans(dirs, really, in_use):
+    """Remove (or, unless *really*, list) the run roots of ended runs no process uses
+    (*in_use*, an InUse)."""
     problems = []
-    in_use = _in_use()
     for directory in dirs:
         below = in_use.reasons_below(directory)
         with _opened(directory) as dir_fd:
@@ -220,13 +231,12 @@ def _opened(directory):
         os.close(fd)
 
 
-def _clean_old(dirs, args):
+def _clean_old(dirs, args, in_use):
     """Remove (or, without --yes, list) matching entries of ours older than the age,
-    unless a live process is using them."""
+    unless a live process is using them (*in_use*, an InUse)."""
     now = time.time()
     problems = []
     uid = os.geteuid()
-    in_use = _in_use()
     for result in _scan_all(dirs, args):
         live_roots = set(info.path for info in result.run_roots if info.state == "live")
         device = os.lstat(result.path).st_dev

@@ -10,7 +10,6 @@ origin clears the rest when its stretch of time ends.
 """
 
 import dis
-import fcntl
 import functools
 import json
 import sys
@@ -18,6 +17,7 @@ import sysconfig
 import unittest
 
 from .real import os
+from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import handoff as _handoff
 from . import held as _held
@@ -150,7 +150,7 @@ class _ForkLog(object):
 
     def __init__(self):
         self._fd = _held.high_fd(_handoff.anonymous_file())
-        fcntl.fcntl(self._fd, fcntl.F_SETFL, os.O_APPEND)
+        _capabilities.set_append(self._fd)
         st = os.fstat(self._fd)
         self._identity = _cleanup.inode_key(st)
         self._read = 0

@@ -11,6 +11,7 @@ import tempfile
 import unittest
 
 from .real import os
+from . import capabilities as _capabilities
 from . import handoff as _handoff
 from . import invocation as _invocation
 from . import jsonreport as _report
@@ -42,10 +43,12 @@ class TempGuardRunner(unittest.TextTestRunner):
     resultclass = TempGuardResult
 
     def __init__(self, *args, **kwargs):
-        if kwargs.get("resultclass") is not None:
+        if kwargs.get("resultclass") is not None and _capabilities.CAN_GUARD:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         settings = {name: kwargs.pop(name) for name in SETTING_NAMES if name in kwargs}
         super().__init__(*args, **kwargs)
+        if not _capabilities.CAN_GUARD and self.resultclass is TempGuardResult:
+            self.resultclass = unittest.TextTestResult
         self.tempguard_settings = Settings(**settings)
         self.tempguard_session = None  # a supervised run's, started before its tests loaded
         self._followed = None
@@ -60,6 +63,9 @@ class TempGuardRunner(unittest.TextTestRunner):
     def run(self, test):
         """Run *test* as TextTestRunner does; a test class's bad policy, or a --keep-dir
         another live run uses, is a usage error (exit 2) before any test runs."""
+        if not _capabilities.CAN_GUARD:
+            _capabilities.say_unguarded(self.stream)
+            return super().run(test)
         try:
             for cls in set(type(case) for case in _flatten(test)):
                 class_policy(cls, "leaks"), class_policy(cls, "keep")
@@ -297,6 +303,9 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
+    if not (_capabilities.CAN_GUARD and _capabilities.FORK):
+        _run_tests(argv, None, None)  # in this process, as unittest runs them (see runTests)
+        return
     try:
         root = _sandbox.RunRoot.create(os.path.realpath(tempfile.gettempdir()),
                                        _invocation.current_id())
@@ -331,12 +340,15 @@ def main(argv=None):
 def _run_tests(argv, root, channel):
     """In the test process: ``python -m unittest`` itself, run as ``__main__``, so that
     tests see its argv[0], its ``__main__`` and its signal dispositions; its
-    TestProgram is _SupervisedProgram for as long as it takes to start it."""
+    TestProgram is _SupervisedProgram for as long as it takes to start it (with no
+    *root*, where there is no fork, TempGuardProgram: judged in this process)."""
     unittest_main = importlib.import_module("unittest.main")
     original = unittest_main.main
 
     def program(**kwargs):
         unittest_main.main = original
+        if root is None:
+            return TempGuardProgram(**kwargs)
         return _SupervisedProgram(root, channel, **kwargs)
 
     sys.argv[:] = argv

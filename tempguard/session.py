@@ -129,7 +129,9 @@ class Session(object):
             # it (and its partial files) while this one watches its directory.
             _watch.ignore(self.watches, self.settings.report, prefix=True)
         linked = list(self.settings.linked)
-        if not self._inside and os.path.realpath(given) != given:
+        # A temp dir that is a link is said; one under a linked parent is not: on macOS
+        # every temp dir is (/var leads to /private/var).
+        if not self._inside and os.path.islink(given.rstrip(os.sep) or os.sep):
             linked.insert(0, (given, self.system_tempdir))
         for path, real in _unique(linked):
             self.note("%s: a link to %s; the directory it leads to was watched" % (path, real))

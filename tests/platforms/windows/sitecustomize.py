@@ -4,12 +4,14 @@ on PYTHONPATH. What Windows lacks is hidden, and what it refuses raises as it do
 Hidden: the POSIX-only modules fcntl, resource, pwd and grp; os.fork and the other
 process-group, uid and fd-only calls Windows lacks; O_NOFOLLOW and O_DIRECTORY; memfd_create (here and
 from ctypes). os.supports_dir_fd is emptied and os.supports_fd reduced, os.scandir and
-os.listdir of a descriptor raise TypeError, and any dir_fd= raises NotImplementedError.
+os.listdir of a descriptor raise TypeError, any dir_fd= raises NotImplementedError, and
+os.open of a directory raises PermissionError.
 shutil may have been imported already: it is told to walk by path.
 """
 
 import functools
 import os
+import stat
 import sys
 
 for _name in ("fcntl", "resource", "pwd", "grp"):
@@ -48,6 +50,18 @@ def _refuse_fd_listing(function):
     return refusing
 
 
+def _no_directory_open(function):
+    @functools.wraps(function)
+    def opening(path, flags, *args, **kwargs):
+        fd = function(path, flags, *args, **kwargs)
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise PermissionError(13, "Permission denied", path)  # as Windows refuses
+        return fd
+    return opening
+
+
+os.open = _no_directory_open(os.open)
 for _name in ("open", "stat", "lstat", "unlink", "remove", "rmdir", "mkdir", "rename",
               "replace", "chmod", "chown", "readlink", "symlink", "link", "utime", "access"):
     if hasattr(os, _name):

@@ -1,0 +1,58 @@
+"""Example suite (data for tests/test_platforms.py): a leak, a clean test, a child that
+writes in its temp dir, and a mixin test whose helper files must go."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import tempguard
+
+
+class Plain(unittest.TestCase):
+
+    def test_leaks(self):
+        fd, path = tempfile.mkstemp(prefix="leaked-")  # the line the leak is made at
+        os.close(fd)
+
+    def test_clean(self):
+        with tempfile.TemporaryDirectory() as where:
+            self.assertTrue(os.path.isdir(where))
+
+    def test_child_writes_in_its_temp_dir(self):
+        subprocess.run([sys.executable, "-c", "import tempfile; tempfile.mkstemp("
+                        "prefix='child-')"], check=True)
+
+
+class Helpers(tempguard.TempGuardMixin, unittest.TestCase):
+
+    def test_helpers_clean_up(self):
+        path = self.temp_file(content="made by a helper")
+        self.assertTrue(path.exists())
+        type(self).made = path
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        assert not cls.made.exists(), "a helper's file outlived its test"
+
+
+class LateChild(unittest.TestCase):
+
+    def test_starts_a_child_that_writes_after_the_test(self):
+        """The child writes 1.5 s after its test ended (with EXAMPLE_LATE_CHILD set)."""
+        if os.environ.get("EXAMPLE_LATE_CHILD"):
+            subprocess.Popen([sys.executable, "-c", "import tempfile, time; time.sleep(1.5); "
+                              "tempfile.mkstemp(prefix='late-')"])
+
+
+class Manager(unittest.TestCase):
+
+    def test_a_manager_s_socket_fits_in_sun_path(self):
+        """macOS's sun_path holds 104 bytes: a Manager's socket lives in the temp dir."""
+        import multiprocessing
+        with multiprocessing.Manager() as manager:
+            shared = manager.list([1, 2])
+            self.assertEqual(list(shared), [1, 2])
+            self.assertLessEqual(len(os.fsencode(manager.address)), 103, manager.address)
