@@ -26,7 +26,7 @@ except ImportError:  # Windows
 # Directories held and walked by descriptor, never by path (see cleanup, held): the
 # guard's sandbox, its listings and its removals rest on them.
 FD_FUNCTIONS = ({os.open, os.stat, os.unlink, os.rmdir} <= os.supports_dir_fd
-                and os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
+                and os.listdir in os.supports_fd and hasattr(os, "O_DIRECTORY")
                 and hasattr(os, "O_NOFOLLOW"))
 # The runner's supervisor forks the test process, and judges after it ends.
 FORK = hasattr(os, "fork")

@@ -27,7 +27,7 @@ from . import inuse as _inuse
 from . import origins as _origins
 from .held import HeldDirectory, own_umask
 
-__all__ = ["ChildDir", "ChildDirs"]
+__all__ = ["INHERITED_WAIT_SECONDS", "ChildDir", "ChildDirs"]
 
 _ENV_NAMES = _inuse.TEMP_DIR_VARIABLES
 _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -36,6 +36,12 @@ _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _NAME_LENGTH = 3
 _SHARED_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker",
                    "multiprocessing.semaphore_tracker")
+
+
+# How long a process that only names a child dir in its environment (TMPDIR), with
+# nothing open, no current directory and no socket in it, holds the run's end: a
+# daemon a test started (gpg-agent) may live for days.
+INHERITED_WAIT_SECONDS = 10
 
 
 class ChildDir(object):
@@ -70,10 +76,21 @@ class ChildDir(object):
         users = _inuse.environ_users(self.path)
         return users[0] if users else None
 
+    def holder(self):
+        """What does more with this dir than name it in its environment: a child the test
+        started that still runs (its pid), or an open file, a current directory, a bound
+        socket inside (why); None if nothing does (a daemon that merely inherited TMPDIR)."""
+        for _argv, pid in self.processes:
+            if _inuse.is_running(pid):
+                return pid
+        return _inuse.InUse(environ=False).uses(self.path)
+
     def still_used(self, pid):
         """The note on this dir when *pid* (see user) still runs at the end of the run."""
         return ("%s: still used by pid %s (%s), a child of %s, when the run ended; removed "
-                "once no process uses it" % (self.path, pid, _command_line(pid), self.owner))
+                "once no process uses it (a process that only has it as its temp dir is "
+                "waited for %d s)" % (self.path, pid, _command_line(pid), self.owner,
+                                     INHERITED_WAIT_SECONDS))
 
 
 def _command_line(pid):

@@ -13,20 +13,19 @@ import stat
 import time
 
 from .real import os
-from .capabilities import mount_id
+from . import capabilities as _capabilities
 
-__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "remove_entries",
+__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "mount_of",
+           "remove_entries",
            "remove_if_unchanged", "remove_paths", "version_key"]
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # How tempguard opens a directory it works in: never through a link, never inherited.
 DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
              | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC)
-_use_fd_functions = (
-    {os.open, os.stat, os.unlink, os.rmdir} <= os.supports_dir_fd
-    and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"))
+_use_fd_functions = _capabilities.FD_FUNCTIONS  # else a path walk, open to swap races
 # Linux cannot chmod without following links; an O_PATH fd pins the inode.
-_chmod_via_o_path = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
+_chmod_via_o_path = hasattr(os, "O_PATH") and _capabilities.PROC
 _chmod_has_nofollow = os.chmod in os.supports_follow_symlinks
 
 # Directory fds one walk may hold; deeper parents are reopened through "..".
@@ -277,16 +276,16 @@ class _Frame(object):
         return os.path.join(*reversed(names))
 
 
-def _mount_of(fd):
+def mount_of(fd):
     """(st_dev, mount id or None): which mounted filesystem the open directory *fd* is on."""
-    return os.fstat(fd).st_dev, mount_id(fd)
+    return os.fstat(fd).st_dev, _capabilities.mount_id(fd)
 
 
 def _left_mounted(fd, home, path, result):
     """True (and said, and *fd* closed) if the directory *fd* is a mount point: a
     filesystem mounted inside a tree being removed is not ours, and its source would
     be emptied through it (a bind mount keeps st_dev: the mount id tells)."""
-    if _mount_of(fd) == home:
+    if mount_of(fd) == home:
         return False
     os.close(fd)
     result.problems.append(CleanupProblem(path, "another filesystem is mounted here; left alone"))
@@ -299,7 +298,7 @@ def _remove_tree(top_parent_fd, top_name, top_path, result):
                           parent_is_ours=False)
     if top_fd is None:
         return
-    home = _mount_of(top_parent_fd)
+    home = mount_of(top_parent_fd)
     if _left_mounted(top_fd, home, top_path, result):
         return
     frames = [_Frame(top_fd, None, top_name, top_path)]

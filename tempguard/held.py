@@ -37,7 +37,7 @@ class HeldDirectory(object):
     no longer does. A test may also close the descriptor and open something
     else at its number (a daemonizing test closes every fd from 3 up), so the
     descriptor is checked to still be the directory before each use. Needs the
-    fd functions (see _use_fd_functions).
+    fd functions (see capabilities.FD_FUNCTIONS).
     """
 
     def __init__(self, path, dir_fd=None, lock=False):

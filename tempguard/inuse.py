@@ -41,7 +41,9 @@ def environ_getter():
 class InUse(object):
     """A snapshot of what running processes use; ask reason() of each candidate."""
 
-    def __init__(self, proc=_PROC):
+    def __init__(self, proc=_PROC, environ=True):
+        """Read /proc now; with *environ* False, a process's TMPDIR alone is no use."""
+        self._environ = environ
         self.skipped = []
         self.blind = False  # no process's open files could be read: nothing is proven unused
         self._sockets = set()
@@ -76,7 +78,8 @@ class InUse(object):
                 continue
             self._note_link(os.path.join(proc, pid, "cwd"), "the current directory of pid "
                             + pid)
-            for value in _temp_dirs_of(os.path.join(proc, pid, "environ")):
+            for value in (_temp_dirs_of(os.path.join(proc, pid, "environ"))
+                          if self._environ else ()):
                 self._held[os.fsdecode(value)].add("the temp dir (TMPDIR) of pid " + pid)
             fd_dir = os.path.join(proc, pid, "fd")
             try:
@@ -124,6 +127,13 @@ class InUse(object):
                 below[path[len(prefix):].split(os.sep, 1)[0]].add("a Unix socket a live "
                                                                   "process is bound to")
         return below
+
+    def uses(self, directory):
+        """Why *directory*, or something in it, is in use; None if nothing is."""
+        why = set(self._held.get(directory.rstrip(os.sep), ()))
+        for reasons in self.reasons_below(directory).values():
+            why.update(reasons)
+        return "; ".join(sorted(why)) if why else None
 
     def reason(self, dir_fd, name, below, kind, device, inode):
         """Why the entry *name* of the open directory *dir_fd* is in use, or None.

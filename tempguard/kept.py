@@ -14,7 +14,6 @@ from .real import os
 from . import cleanup as _cleanup
 from . import held as _held
 from . import ownership as _ownership
-from .capabilities import mount_id
 from .output import display
 
 __all__ = ["NOT_KEPT_NOTE", "NotCopied", "copy_entry", "move_into_kept", "note_not_kept"]
@@ -108,7 +107,7 @@ class _Copy(object):
 
     def _tree(self, source_fd, target_fd, name, target_name, path):
         """Copy a directory tree without recursion: one frame per level, as cleanup walks."""
-        home = _mounted_on(source_fd)
+        home = _cleanup.mount_of(source_fd)
         top = self._open_level(source_fd, target_fd, name, target_name, path, home)
         if top is None:
             return
@@ -145,7 +144,7 @@ class _Copy(object):
         except OSError as error:
             self.failed.append(_failed(path, error))
             return None
-        if _mounted_on(source) != home:
+        if _cleanup.mount_of(source) != home:
             os.close(source)
             self.special.append(NotCopied(path, "another filesystem is mounted here; "
                                                 "not copied", True))
@@ -219,10 +218,6 @@ class _Level(object):
             os.close(self.source)
             os.close(self.target)
             self.source = self.target = None
-
-
-def _mounted_on(fd):
-    return os.fstat(fd).st_dev, mount_id(fd)
 
 
 def _copy_file(source_fd, target_fd, name, target_name, st):

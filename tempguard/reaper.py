@@ -16,6 +16,7 @@ import signal
 import time
 import warnings
 
+from .children import INHERITED_WAIT_SECONDS
 from .real import os
 
 __all__ = ["remove_when_free"]
@@ -80,7 +81,12 @@ def _reap(root, scopes, keep_runs, keep):
         _close_all_but(set(keep) | {0, 1, 2})
         os.chdir("/")
         root.adopt()
-        while any(scope.user() is not None for scope in scopes):
+        inherited_until = time.monotonic() + INHERITED_WAIT_SECONDS
+        while True:
+            busy = [scope for scope in scopes if scope.user() is not None]
+            if not busy or (time.monotonic() > inherited_until
+                            and not any(scope.holder() for scope in busy)):
+                break
             time.sleep(_POLL_SECONDS)
         root.close(keep_runs)
     finally:

@@ -11,6 +11,7 @@ import signal
 import sys
 import unittest
 
+from tempguard import children
 from tests import support
 
 CHILDREN = os.path.join(support.EXAMPLES, "children")
@@ -112,6 +113,29 @@ class ChildrenTest(unittest.TestCase):
         (note,) = entry["notes"]
         self.assertEqual(report["totals"]["leaked"], 0)
         self.check_removed_once_exited(note, tmpdir, "example_children_forever.Forever")
+
+    def test_a_daemon_that_only_inherited_its_temp_dir_holds_the_end_only_so_long(self):
+        """python-gnupg's tests start gpg-agent, which never exits: the run root and a
+        detached tempguard process stayed for as long as it lived."""
+        pidfile = os.path.join(support.scratch_dir(self), "daemon.pid")
+        scratch = self.fresh_dirs()
+        report = os.path.join(scratch, "report.json")
+        completed = support.run_python(
+            ["-m", "tempguard.runner", "example_children_daemon", "--report", report],
+            cwd=CHILDREN, env={"TMPDIR": self.tmpdir, "DAEMON_PIDFILE": pidfile})
+        support.wait_for(pidfile)
+        with open(pidfile) as handle:
+            daemon = int(handle.read())
+        self.addCleanup(_kill, daemon)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("a process that only has it as its temp dir is waited for %d s"
+                      % children.INHERITED_WAIT_SECONDS, completed.stderr)
+        support.wait_until(lambda: os.listdir(self.tmpdir) == [],
+                           children.INHERITED_WAIT_SECONDS + 20,
+                           lambda: "TMPDIR still holds %s" % os.listdir(self.tmpdir))
+        self.assertFalse(support.unused(daemon), "the daemon was to outlive the run")
+        leaks = support.load_json(report)["totals"]["leaked"]
+        self.assertEqual(leaks, 0)
 
     def test_under_the_mixin_too(self):
         self.fresh_dirs()

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import unittest
 
 from tests import support
@@ -128,7 +129,13 @@ def _require_namespaces(test):
 def linked_tempdir(test, length=None):
     """A temp dir reached through a linked parent (as /var -> /private/var), padded to
     *length* characters if given; (its path, where it really is)."""
-    base = support.scratch_dir(test)
+    if length is None:
+        base = support.scratch_dir(test)
+    else:  # the real temp dir's path is the shortest at hand
+        base = tempfile.mkdtemp(prefix="m-", dir=support.real_tempdir())
+        test.addCleanup(support._remove, base)
+        if len(os.path.join(base, "link", "tmp")) > length:
+            test.skipTest("the temp dir %s is too long to reach %d characters" % (base, length))
     os.mkdir(os.path.join(base, "real"))
     os.symlink("real", os.path.join(base, "link"))
     name = "tmp"
