@@ -229,7 +229,10 @@ class Session(object):
         wait CHILD_GRACE_SECONDS for them. A dir still in use is removed later by a
         reaper (see _finish_root)."""
         confirmed = []
-        free, running = self.children.take_lingering(CHILD_GRACE_SECONDS)
+        # A supervisor waits for them after the test process ends: waited here, the grace
+        # was counted in unittest's "Ran N tests in Ts".
+        free, running = self.children.take_lingering(0 if self.supervised
+                                                     else CHILD_GRACE_SECONDS)
         for scope, observation in free:
             confirmed += self.judge.judge(self.judge.settle(observation.children_of(scope)),
                                           "child", None)
