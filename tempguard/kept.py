@@ -79,17 +79,23 @@ class _Copy(object):
 
     def entry(self, source_fd, target_fd, name, target_name, path):
         """Copy the entry *name* of *source_fd* as *target_name* in *target_fd*."""
-        try:
-            st = os.stat(name, dir_fd=source_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return
-        except OSError as error:
-            self.failed.append(_failed(path, error))
+        st = self._lstat(source_fd, name, path)
+        if st is None:
             return
         if stat.S_ISDIR(st.st_mode):
             self._tree(source_fd, target_fd, name, target_name, path)
         else:
             self._nondir(source_fd, target_fd, name, target_name, path, st)
+
+    def _lstat(self, dir_fd, name, path):
+        """lstat of *name* in *dir_fd*; None if it is gone or could not be read (said)."""
+        try:
+            return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.failed.append(_failed(path, error))
+            return None
 
     def _nondir(self, source_fd, target_fd, name, target_name, path, st):
         try:
@@ -168,12 +174,8 @@ class _Copy(object):
         subdirs = []
         for name in names:
             path = os.path.join(frame.path, name)
-            try:
-                st = os.stat(name, dir_fd=frame.source, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            except OSError as error:
-                self.failed.append(_failed(path, error))
+            st = self._lstat(frame.source, name, path)
+            if st is None:
                 continue
             if stat.S_ISDIR(st.st_mode):
                 subdirs.append(name)

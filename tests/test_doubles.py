@@ -44,6 +44,18 @@ def _summary(stderr):
                       re.M)
 
 
+def _runner_as_unittest(test, module):
+    """Run *module* under plain unittest and under the runner: the same closing lines and
+    exit status, 0; (the runner's leaks (see _leaks), its TMPDIR)."""
+    plain, _ = _run(test, ["-m", "unittest", module])
+    report_path = os.path.join(support.scratch_dir(test), "report.json")
+    guarded, scratch = _run(test, ["-m", "tempguard.runner", module, "--report", report_path])
+    test.assertEqual(plain.returncode, 0, plain.stderr)
+    test.assertEqual((guarded.returncode, _summary(guarded.stderr)),
+                     (plain.returncode, _summary(plain.stderr)))
+    return _leaks(support.load_json(report_path)), scratch
+
+
 def _require(module):
     if importlib.util.find_spec(module) is None:
         raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
@@ -55,14 +67,7 @@ class MockedFunctionsTest(unittest.TestCase):
     and tempfile.mkdtemp, started in setUpModule, setUpClass and setUp."""
 
     def test_the_runner_keeps_unittest_s_outcomes_and_blames_each_test(self):
-        plain, _ = _run(self, ["-m", "unittest", "example_doubles"])
-        report_path = os.path.join(support.scratch_dir(self), "report.json")
-        guarded, scratch = _run(self, ["-m", "tempguard.runner", "example_doubles",
-                                       "--report", report_path])
-        self.assertEqual(plain.returncode, 0, plain.stderr)
-        self.assertEqual((guarded.returncode, _summary(guarded.stderr)),
-                         (plain.returncode, _summary(plain.stderr)))
-        leaks = _leaks(support.load_json(report_path))
+        leaks, scratch = _runner_as_unittest(self, "example_doubles")
         self.assertEqual({prefix: owner for prefix, (owner, _) in leaks.items()}, PLANTED)
         if support.origins.AVAILABLE:
             for prefix, (_, lines) in leaks.items():
@@ -100,14 +105,7 @@ class PyfakefsTest(unittest.TestCase):
         _require("pyfakefs")
 
     def test_fake_filesystem_unittest_under_the_runner(self):
-        plain, _ = _run(self, ["-m", "unittest", "example_fakefs"])
-        report_path = os.path.join(support.scratch_dir(self), "report.json")
-        guarded, scratch = _run(self, ["-m", "tempguard.runner", "example_fakefs",
-                                       "--report", report_path])
-        self.assertEqual(plain.returncode, 0, plain.stderr)
-        self.assertEqual((guarded.returncode, _summary(guarded.stderr)),
-                         (plain.returncode, _summary(plain.stderr)))
-        leaks = _leaks(support.load_json(report_path))
+        leaks, scratch = _runner_as_unittest(self, "example_fakefs")
         self.assertEqual({prefix: owner for prefix, (owner, _) in leaks.items()},
                          {"real-": "example_fakefs.Real.test_real_leak"})
         self.assertEqual(os.listdir(scratch), [])

@@ -7,23 +7,12 @@ workers with spawn, macOS's default.
 """
 
 import os
+import sys
 
-for _name in ("memfd_create", "MFD_CLOEXEC"):
-    if hasattr(os, _name):
-        delattr(os, _name)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import hide_memfd  # noqa: E402
 
-try:
-    import ctypes
-except ImportError:
-    pass
-else:
-    class _NoMemfd(ctypes.CDLL):
-        def __getattr__(self, name):
-            if name == "memfd_create":
-                raise AttributeError(name)
-            return super().__getattr__(name)
-
-    ctypes.CDLL = _NoMemfd
+hide_memfd.hide()
 
 import multiprocessing  # noqa: E402
 
