@@ -307,8 +307,8 @@ class KeptFilesTest(unittest.TestCase):
 
     def test_a_long_non_ascii_test_name_still_keeps_its_files(self):
         seen = run_cases(self, """
-        result = run("long", ["-m", "tempguard.runner", "-k", "test_非常",
-                              "example_breaks.KeepsDeepAndLongNamed", "--report",
+        result = run("long", ["-m", "tempguard.runner", "example_breaks.KeepsDeepAndLongNamed."
+                              "test_" + "非常长的名字" * 12, "--report",
                               os.path.join(WORK, "r.json")])
         result["entry"] = support.load_json(os.path.join(WORK, "r.json"))["tests"][0]
         result["kept"] = os.listdir(result["entry"]["kept"])

@@ -20,9 +20,12 @@ from tests import support
 
 WINDOWS = os.path.join(support.PROJECT, "tests", "platforms", "windows")
 MACOS = os.path.join(support.PROJECT, "tests", "platforms", "macos")
-# Masks /proc with an empty tmpfs, then runs the rest of the command line.
-_NO_PROC = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t tmpfs none /proc && exec "$@"', "sh"]
+# Masks /proc with an empty tmpfs, then runs the rest of the command line. Its sh is
+# pid 1 of a new pid namespace and reaps orphans as launchd does: without /proc, a
+# zombie nobody reaps cannot be told from a live process (this machine's pid 1 reaps
+# none).
+_NO_PROC = ["unshare", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c",
+            'mount -t tmpfs none /proc && "$@"', "sh"]
 SUITE = os.path.join(support.EXAMPLES, "platforms")
 _REDUCED = "tempguard: this platform lacks directory descriptors (dir_fd) and fork"
 # What the windows-like runs run (Manager and LateChild are for macOS).

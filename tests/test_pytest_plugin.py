@@ -5,6 +5,7 @@ import ast
 import importlib.util
 import os
 import re
+import sys
 import textwrap
 import unittest
 import xml.etree.ElementTree
@@ -196,6 +197,8 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(loaded.stderr, plain.stderr)
         self.assertEqual(loaded.returncode, plain.returncode)
 
+    @unittest.skipIf(sys.version_info < (3, 7), "3.6 has no module __getattr__ (PEP 562): "
+                     "importing tempguard imports its public names")
     def test_inactive_it_imports_no_guard_and_installs_no_hook(self):
         scratch = support.scratch_dir(self)
         with open(os.path.join(scratch, "test_alone.py"), "w") as handle:
@@ -352,6 +355,9 @@ class PytestPluginTest(unittest.TestCase):
         self.assertNotIn("Traceback", completed.stdout + completed.stderr)
         leaks = [leak for entry in support.load_json(report)["tests"]
                  for leak in entry["leaks"]]
+        if not support.origins.AVAILABLE:  # the fork log is the audit hook's (3.8+)
+            self.assertEqual(leaks, [])
+            return
         self.assertEqual([leak["path"].count("\n") for leak in leaks], [2], leaks)
         self.assertEqual(leaks[0]["origin"], {"forked": leaks[0]["origin"]["forked"]})
 

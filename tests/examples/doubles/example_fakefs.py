@@ -2,6 +2,7 @@
 on for a whole class in setUpClass and for one test in setUp, beside real leaks."""
 
 import os
+import sys
 import tempfile
 import unittest
 
@@ -17,7 +18,12 @@ class FakeForTheClass(fake_filesystem_unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.setUpClassPyfakefs()
+        if sys.version_info >= (3, 8):  # pyfakefs has no setUpClassPyfakefs before
+            cls.setUpClassPyfakefs()
+
+    def setUp(self):
+        if sys.version_info < (3, 8):
+            self.setUpPyfakefs()
 
     def test_fake_files_only(self):
         self.fs.create_file("/data/in.txt", contents="fake")

@@ -30,44 +30,37 @@ os.supports_fd.intersection_update({os.stat, os.truncate} & os.supports_fd)
 os.supports_follow_symlinks.intersection_update({os.stat} & os.supports_follow_symlinks)
 
 
-def _refuse_dir_fd(function):
-    @functools.wraps(function)
-    def refusing(*args, **kwargs):
-        if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None \
-                or kwargs.get("dst_dir_fd") is not None:
-            raise NotImplementedError("dir_fd unavailable on this platform")
-        return function(*args, **kwargs)
-    return refusing
+# The replacements are partials, not functions: like the builtins they stand for, they
+# do not become methods where a class stores them (3.7's pathlib keeps os.stat so).
+def _refuse_dir_fd(function, *args, **kwargs):
+    if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None \
+            or kwargs.get("dst_dir_fd") is not None:
+        raise NotImplementedError("dir_fd unavailable on this platform")
+    return function(*args, **kwargs)
 
 
-def _refuse_fd_listing(function):
-    @functools.wraps(function)
-    def refusing(path=".", *args, **kwargs):
-        if isinstance(path, int):
-            raise TypeError("%s: path should be string, bytes or os.PathLike, not int"
-                            % function.__name__)
-        return function(path, *args, **kwargs)
-    return refusing
+def _refuse_fd_listing(function, path=".", *args, **kwargs):
+    if isinstance(path, int):
+        raise TypeError("%s: path should be string, bytes or os.PathLike, not int"
+                        % function.__name__)
+    return function(path, *args, **kwargs)
 
 
-def _no_directory_open(function):
-    @functools.wraps(function)
-    def opening(path, flags, *args, **kwargs):
-        fd = function(path, flags, *args, **kwargs)
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise PermissionError(13, "Permission denied", path)  # as Windows refuses
-        return fd
-    return opening
+def _no_directory_open(function, path, flags, *args, **kwargs):
+    fd = function(path, flags, *args, **kwargs)
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise PermissionError(13, "Permission denied", path)  # as Windows refuses
+    return fd
 
 
-os.open = _no_directory_open(os.open)
+os.open = functools.partial(_no_directory_open, os.open)
 for _name in ("open", "stat", "lstat", "unlink", "remove", "rmdir", "mkdir", "rename",
               "replace", "chmod", "chown", "readlink", "symlink", "link", "utime", "access"):
     if hasattr(os, _name):
-        setattr(os, _name, _refuse_dir_fd(getattr(os, _name)))
+        setattr(os, _name, functools.partial(_refuse_dir_fd, getattr(os, _name)))
 for _name in ("scandir", "listdir"):
-    setattr(os, _name, _refuse_fd_listing(getattr(os, _name)))
+    setattr(os, _name, functools.partial(_refuse_fd_listing, getattr(os, _name)))
 
 import shutil  # noqa: E402  (after the changes above, as a fresh interpreter would see them)
 shutil._use_fd_functions = False
