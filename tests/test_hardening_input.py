@@ -222,7 +222,7 @@ class InputFilesTest(unittest.TestCase):
         run = support.run_python(["-m", "tempguard.runner", "--report", self.path("run.json"),
                                   "example_clean"], cwd=os.path.join(support.EXAMPLES, "clean"),
                                  env={"TMPDIR": self.dir})
-        self.assertIn("Ran 7 tests", run.stderr)  # some fail on purpose
+        self.assertRegex(run.stderr, r"Ran \d+ tests")  # some fail on purpose
         report = support.load_json(self.path("run.json"))
         report["tests"][0]["id"] += "\n::error file=x::injected"
         names = [self.write("shard\n::add-mask::%d.json" % number, report) for number in (1, 2)]

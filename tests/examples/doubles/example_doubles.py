@@ -48,7 +48,7 @@ class PatchesListingInSetUpClass(unittest.TestCase):
         # Doubles that answer for a file system of their own, as legacy suites' do.
         cls.patchers = [mock.patch("os.lstat", return_value=os.stat_result((0o100644,) + (0,) * 9)),
                         mock.patch("os.listdir", return_value=["only-this.txt"]),
-                        mock.patch("os.fstat", side_effect=OSError(9, "no fstat here"))]
+                        mock.patch("os.fstat", wraps=os.fstat)]
         cls.mocks = [patcher.start() for patcher in cls.patchers]
 
     @classmethod
