@@ -401,6 +401,19 @@ class AnnotationsTest(unittest.TestCase):
 
 class KeepDirTest(unittest.TestCase):
 
+    def test_a_sparse_file_counts_at_the_bytes_it_takes_on_disk(self):
+        """--keep-max-bytes: a sparse 10 GiB file was counted at 10 GiB, and kept nothing."""
+        where = support.scratch_dir(self)
+        with open(os.path.join(where, "sparse"), "wb") as handle:
+            handle.truncate(10 << 30)
+            handle.seek(5 << 30)
+            handle.write(b"data")
+        with open(os.path.join(where, "dense"), "wb") as handle:
+            handle.write(b"x" * 100000)
+        self.assertLess(keepdir.tree_bytes(os.path.join(where, "sparse")), 1 << 20)
+        self.assertGreaterEqual(keepdir.tree_bytes(where), 100000)
+        self.assertLess(keepdir.tree_bytes(where), 100000 + (1 << 20))
+
     def test_the_failing_test_s_files_and_a_manifest_that_names_it(self):
         completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
                                     env={"EXAMPLE_FAIL": "1"})
