@@ -6,12 +6,14 @@ came from; a bad value is an error before anything is created.
 """
 
 import argparse
+import difflib
 import re
 
 from .real import os
 from . import jsonreport as _report
 from . import keepdir as _keepdir
 from .annotations import GitHub
+from .invocation import INVOCATION_ENV
 from .options import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, OPTIONS,
                       ORIGINS_SETTINGS, OUTSIDE_SETTINGS, SETTING_NAMES)
 from .baseline import Baseline
@@ -31,6 +33,7 @@ class Settings(object):
                  update_baseline=None, leaks_exit_code=None, annotations=None, keep_dir=None,
                  keep_max_bytes=None, environ=None):
         environ = os.environ if environ is None else environ
+        _check_names(environ)
         self.leaks = _choice("leaks", leaks, environ.get("TEMPGUARD_LEAKS"), LEAK_POLICIES, "warn")
         self.origins = _choice("origins", origins, environ.get("TEMPGUARD_ORIGINS"),
                                ORIGINS_SETTINGS, "on")
@@ -75,6 +78,23 @@ class Settings(object):
         if update:
             path = _report.check_output_file(path, "baseline")
         return Baseline.load(path, update)
+
+
+# The TEMPGUARD_* variables a run reads: one per setting (TEMPGUARD_WATCH aside: --watch
+# takes several), and the invocation id.
+_ENVIRONMENT = frozenset(["TEMPGUARD_" + name.upper() for name in SETTING_NAMES
+                          if name != "watch"] + [INVOCATION_ENV])
+
+
+def _check_names(environ):
+    """A TEMPGUARD_* variable that is none of tempguard's is a misspelling: TEMPGUARD_LEAK
+    would be ignored without a word. ValueError names it, and the nearest known one."""
+    for name in sorted(environ):
+        if name.startswith("TEMPGUARD_") and name not in _ENVIRONMENT:
+            near = difflib.get_close_matches(name, sorted(_ENVIRONMENT), n=1)
+            raise ValueError("%s is not a tempguard setting%s" % (
+                name, "; did you mean %s?" % near[0] if near else
+                " (see docs/runner.rst for the TEMPGUARD_* variables)"))
 
 
 def _choice(name, value, env_value, choices, default):

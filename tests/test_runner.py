@@ -306,10 +306,18 @@ class DropInTest(unittest.TestCase):
         for option in ("--leaks", "--keep", "--keep-runs", "--report", "--watch", "-f"):
             self.assertIn(option, completed.stdout)
 
+    def test_a_misspelled_variable_is_named_with_the_nearest_known_one(self):
+        completed, scratch = run_runner(self, "clean", env={"TEMPGUARD_LEAK": "fail"})
+        self.assertEqual(completed.returncode, 2, completed.stderr)
+        self.assertIn("TEMPGUARD_LEAK is not a tempguard setting; did you mean "
+                      "TEMPGUARD_LEAKS?", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_bad_values_are_usage_errors_that_create_nothing(self):
         for args, env in ((["--leaks", "bogus"], {}), (["--keep", "x"], {}),
                           (["--keep-runs", "-1"], {}), (["--watch", "/nonexistent/dir"], {}),
-                          ([], {"TEMPGUARD_LEAKS": "bogus"}), ([], {"TEMPGUARD_KEEP_RUNS": "x"})):
+                          ([], {"TEMPGUARD_LEAKS": "bogus"}), ([], {"TEMPGUARD_KEEP_RUNS": "x"}),
+                          ([], {"TEMPGUARD_LEAK": "fail"})):
             with self.subTest(args=args, env=env):
                 completed, scratch = run_runner(self, "clean", *args, env=env)
                 self.assertEqual(completed.returncode, 2, completed.stderr)
