@@ -296,4 +296,4 @@ def _watch(dirs, args):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_output.command(main))

@@ -8,6 +8,7 @@ display): a file name can neither break a line nor forge one.
 """
 
 import collections
+import sys
 
 from .real import os
 from . import jsonreport as _report
@@ -193,6 +194,19 @@ def _unattributed_lines(entry, during=None):
     if entry.origin is not None:
         lines.append("  " + _origins.describe(entry.origin))
     return lines
+
+
+def command(main):
+    """Run a command's *main*; its exit status. A reader that goes away (``| head``) ends
+    it quietly, as a shell command would, not with a BrokenPipeError traceback."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it where a write cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
 
 
 def write_section(stream, records, fixture_records, counts, settings, heading=None,

@@ -118,4 +118,4 @@ def _shards(names):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_output.command(main))

@@ -101,6 +101,19 @@ class LookTest(MonitorTestCase):
         self.assertIn(self.path("appeared"), rounds[1]["added"] + rounds[2]["added"])
 
 
+class PipeTest(MonitorTestCase):
+
+    def test_a_reader_that_goes_away_ends_it_quietly(self):
+        for number in range(3000):
+            write(self.path("f%04d" % number))
+        completed = subprocess.run(
+            ["sh", "-c", '"$0" -m tempguard.monitor --json --top 3000 "$1" | head -c 10 '
+             '>/dev/null', sys.executable, self.dir],
+            env=dict(os.environ, PYTHONPATH=support.PROJECT), stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=60)
+        self.assertEqual(completed.stderr, "")
+
+
 class CleanTest(MonitorTestCase):
 
     def test_clean_orphans_never_touches_a_live_run(self):

@@ -9,6 +9,7 @@ import tempfile
 import textwrap
 import unittest
 
+import tempguard
 from tests import support
 
 PACKAGE = os.path.join(support.PROJECT, "tempguard")
@@ -69,6 +70,16 @@ class StdlibOnlyTest(unittest.TestCase):
                     self.assertTrue(_is_stdlib(module), "%s is not in the standard library"
                                     % module)
         self.assertGreater(checked, 30)
+
+
+class GuideTest(unittest.TestCase):
+
+    def test_python_m_tempguard_names_the_three_commands_and_the_version(self):
+        completed = support.run_python(["-m", "tempguard"])
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("tempguard %s" % tempguard.__version__, completed.stdout)
+        for command in ("tempguard.runner", "tempguard.monitor", "tempguard.report"):
+            self.assertIn("python -m " + command, completed.stdout)
 
 
 class VendoringTest(unittest.TestCase):
