@@ -281,11 +281,19 @@ def mount_of(fd):
     return os.fstat(fd).st_dev, _capabilities.mount_id(fd)
 
 
-def _left_mounted(fd, home, path, result):
+def _left_mounted(fd, home, path, result, listed_ino=None):
     """True (and said, and *fd* closed) if the directory *fd* is a mount point: a
     filesystem mounted inside a tree being removed is not ours, and its source would
-    be emptied through it (a bind mount keeps st_dev: the mount id tells)."""
-    if mount_of(fd) == home:
+    be emptied through it (a bind mount keeps st_dev: the mount id tells).
+
+    *listed_ino* is the inode its parent's listing gave (d_ino): that of the directory
+    a mount would cover. Where it is the inode opened, nothing covers it, and the
+    mount id need not be read (a bind of a directory onto itself aside, which shows
+    only what the tree holds anyway)."""
+    st = os.fstat(fd)
+    if st.st_dev == home[0] and listed_ino is not None and st.st_ino == listed_ino:
+        return False
+    if (st.st_dev, _capabilities.mount_id(fd)) == home:
         return False
     os.close(fd)
     result.problems.append(CleanupProblem(path, "another filesystem is mounted here; left alone"))
@@ -308,14 +316,15 @@ def _remove_tree(top_parent_fd, top_name, top_path, result):
             if frame.subdirs is None:
                 frame.subdirs = _remove_nondirs(frame, result)
             if frame.subdirs:
-                name = frame.subdirs.pop()
+                name, listed_ino = frame.subdirs.pop()
                 child_fd = _open_subdir(frame.fd, name,
                                         lambda: os.path.join(frame.path, name),
                                         result, parent_is_ours=True)
                 if child_fd is None:
                     frame.failed = frame.failed or _exists(frame.fd, name)
                     continue
-                if _left_mounted(child_fd, home, os.path.join(frame.path, name), result):
+                if _left_mounted(child_fd, home, os.path.join(frame.path, name), result,
+                                 listed_ino):
                     frame.failed = True
                     continue
                 frames.append(_Frame(child_fd, frame, name))
@@ -422,7 +431,8 @@ def _unlink_entry(dir_fd, name, describe, result):
 
 
 def _remove_nondirs(frame, result):
-    """Unlink every non-directory in the frame's directory; return its subdirectory names."""
+    """Unlink every non-directory in the frame's directory; return its subdirectories as
+    (name, the inode the listing gave or None)."""
     repair = _OnceRepair(frame.fd)
     try:
         entries = repair.call(_list_dir, frame.fd)
@@ -431,9 +441,9 @@ def _remove_nondirs(frame, result):
         frame.failed = True
         return []
     subdirs = []
-    for name, is_dir in entries:
+    for name, is_dir, listed_ino in entries:
         if is_dir:
-            subdirs.append(name)
+            subdirs.append((name, listed_ino))
             continue
         try:
             st = repair.call(_unlink_nondir, frame.fd, name)
@@ -444,7 +454,7 @@ def _remove_nondirs(frame, result):
             frame.failed = True
             continue
         if st is None:
-            subdirs.append(name)
+            subdirs.append((name, None))
             continue
         result.files += 1
         if stat.S_ISREG(st.st_mode):
@@ -485,20 +495,23 @@ def _unlink_nondir(dir_fd, name):
 
 if os.scandir in os.supports_fd:
     def _list_dir(fd):
-        """(name, is_dir) for each entry of an open directory, links not followed."""
+        """(name, is_dir, the inode the listing gives) for each entry of an open
+        directory, links not followed."""
         with os.scandir(fd) as entries:
-            return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+            return [(entry.name, entry.is_dir(follow_symlinks=False), entry.inode())
+                    for entry in entries]
 else:
-    # Python 3.6: os.scandir() takes no fd, so list names and lstat each.
+    # Python 3.6: os.scandir() takes no fd, so list names and lstat each (an lstat
+    # crosses a mount: no listed inode to tell one by).
     def _list_dir(fd):
-        """(name, is_dir) for each entry of an open directory, links not followed."""
+        """(name, is_dir, None) for each entry of an open directory, links not followed."""
         listed = []
         for name in os.listdir(fd):
             try:
                 mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
             except FileNotFoundError:
                 continue
-            listed.append((name, stat.S_ISDIR(mode)))
+            listed.append((name, stat.S_ISDIR(mode), None))
         return listed
 
 

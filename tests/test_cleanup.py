@@ -81,7 +81,7 @@ class RemovePathsTest(unittest.TestCase):
 
         def list_then_swap(fd):
             listed = real_list_dir(fd)
-            if not swapped and any(name == "victim" for name, _ in listed):
+            if not swapped and any(entry[0] == "victim" for entry in listed):
                 # The attacker's move, exactly between listing and deletion.
                 os.rename(victim, moved)
                 os.symlink(sentinel, victim)
