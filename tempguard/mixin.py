@@ -121,6 +121,10 @@ class TempGuardMixin(object):
             if new and leak_policy == "warn":
                 message = _output.leak_message(self.id(), new, _session().settings)
                 _apply_leak_policy("warn", message, self)
+            if record.cleanup_errors:  # no runner's section lists them: said here
+                _apply_leak_policy("warn", "tempguard: %s: could not remove\n%s" % (
+                    self.id(), "".join("  %s\n" % _output.display(problem)
+                                       for problem in record.cleanup_errors)), self)
             if standalone:
                 result.stopTestRun()
         return result

@@ -67,8 +67,8 @@ class MountsTest(unittest.TestCase):
     def test_mixin_under_plain_unittest_leaves_the_mount_alone(self):
         completed = self.run_in_namespace(
             ["-m", "unittest", "example_mounts.MixinMounts"])
-        # The mixin alone reports nothing: that the source is unchanged is the proof.
         self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assert_left_alone(completed.stderr, [r"tempguard-[\w-]+"])
 
     def test_pytest_plugin_leaves_every_mount_alone(self):
         completed = self.run_in_namespace(
