@@ -119,7 +119,7 @@ def _terminal_foreground():
 
 def _judge_children(entries, late, settings):
     """The dirs of children that outlived the test process (pool workers often exit
-    only after it): wait CHILD_GRACE_SECONDS for them, then judge what they left as
+    only after it): wait twice CHILD_GRACE_SECONDS for them, then judge what they left as
     leaks of their starter, added to *late*. The scopes of those that still run, each
     noted: they are removed once free (see reaper)."""
     scopes = []
@@ -133,7 +133,9 @@ def _judge_children(entries, late, settings):
         scope.processes = entry.processes
         scope.names_at_end = entry.names_at_end
         scopes.append(scope)
-    running = wait_until_free(scopes, CHILD_GRACE_SECONDS)
+    # Both waits the test process and this one each had: it hands them over at once,
+    # so that its wait is not counted in unittest's timed run.
+    running = wait_until_free(scopes, 2 * CHILD_GRACE_SECONDS)
     for scope in scopes:
         if scope in running:
             scope.record.notes.append(scope.still_used(scope.user()))
