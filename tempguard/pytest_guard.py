@@ -6,6 +6,7 @@ import functools
 import inspect
 import json
 import warnings
+from xml.etree import ElementTree
 
 import pytest
 
@@ -53,6 +54,9 @@ class Guard(object):
         self.policies = {}  # item -> {"leaks": policy, "keep": policy}, checked at collection
         self.wide = {}  # id(fixturedef) -> fixturedef: set up, wider than a test, not finalized
         self.closing = None  # the run's end, once the session finished (see Closing)
+        self.late_failures = []  # [(record, leaks)] of other tests, failed at the session's end
+        self._junit = None  # pytest's LogXML, under --junitxml
+        self._junit_cases = {}  # nodeid -> its finalized --junitxml case
         self._saved_temproot = None
 
     # -- the session -------------------------------------------------------------
@@ -72,6 +76,7 @@ class Guard(object):
         if late_dir:  # an xdist worker: what it judges at exit goes to the controller
             self.session.on_late = functools.partial(hand_late, late_dir, self.session)
         self.session.scopes.begin_phase()
+        self._junit = _junit_of(self.config)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -84,7 +89,7 @@ class Guard(object):
         else:
             self.closing = Closing(session, self.session.records, self.session.fixture_records,
                                     self.settings, lambda baseline: self.session.write_report(
-                                        self.counts.totals, baseline))
+                                        self.counts.totals, baseline), self.late_failures)
 
     def pytest_collectreport(self, report):
         self.counts.add_collected(report)
@@ -123,9 +128,15 @@ class Guard(object):
             self.guard = self.item = None
             self.session.scopes.begin_phase(continuing=True)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
         """Each report as pytest logs it (a subTest's as a subtest report): the test's
-        outcome, and the counts of pytest's summary."""
+        outcome, and the counts of pytest's summary. Before --junitxml's: the case it
+        finalizes at a teardown is noted (see _add_late_properties)."""
+        if report.when == "teardown" and self._junit is not None:
+            case = self._junit.node_reporters.get((report.nodeid, getattr(report, "node", None)))
+            if case is not None:
+                self._junit_cases[report.nodeid] = case
         if report.when == "setup":
             self.calling = True  # the setup is over: fixtures set up from here on start fresh
         if report.passed and report.when != "call" and type(report) is pytest.TestReport:
@@ -206,6 +217,14 @@ class Guard(object):
                                                                         "test"), None)
         for record, level, candidates in parts:
             confirmed += judge.judge(judge.settle(candidates), level, None)
+        if fixturedef.scope == "session" and self.item is not None:
+            # Torn down in the last test's teardown: what it confirms of other tests is
+            # theirs (their JUnit cases) and the run's (its exit status), not this test's.
+            confirmed, elsewhere = _split_by_owner(confirmed, self.item.nodeid)
+            _add_late_properties(self._junit_cases, elsewhere)
+            self._apply(self.settings.leaks, elsewhere, late=True)
+            if self.settings.leaks == "fail":
+                self.late_failures += failing(elsewhere)
         if self.item is not None:
             _add_properties(self.item, confirmed)
         self._apply(self.settings.leaks, confirmed)
@@ -291,9 +310,51 @@ def _add_properties(item, confirmed):
     """Each confirmed leak as a property of the test case in pytest's --junitxml (the
     report of the phase being torn down carries the item's user_properties)."""
     for record, leaks in confirmed:
-        for leak in leaks:
-            described = _origins.describe(leak.origin) if leak.origin is not None else None
-            item.user_properties.append((
-                "tempguard-known-leak" if leak.known else "tempguard-leak",
-                "%s %s (%s)%s" % (leak.kind, leak.path, leak.owner or record.id,
-                                  ": " + described if described else "")))
+        item.user_properties.extend(_properties(record, leaks))
+
+
+def _properties(record, leaks):
+    for leak in leaks:
+        described = _origins.describe(leak.origin) if leak.origin is not None else None
+        yield ("tempguard-known-leak" if leak.known else "tempguard-leak",
+               "%s %s (%s)%s" % (leak.kind, leak.path, leak.owner or record.id,
+                                 ": " + described if described else ""))
+
+
+def _split_by_owner(confirmed, nodeid):
+    """(the leaks of *confirmed* that are the test *nodeid*'s or its subTests', the rest)."""
+    here, elsewhere = [], []
+    for record, leaks in confirmed:
+        ours = record.id == nodeid or record.id.startswith(nodeid + " ")
+        (here if ours else elsewhere).append((record, leaks))
+    return here, elsewhere
+
+
+def _junit_of(config):
+    """pytest's LogXML under --junitxml, else None (no --junitxml, or an xdist worker's:
+    the controller writes the file)."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # a pytest with no stash: late properties stay unsaid
+        return None
+    stash = getattr(config, "stash", None)
+    return stash.get(xml_key, None) if stash is not None else None
+
+
+def _add_late_properties(cases, confirmed):
+    """Each leak of *confirmed* as a property of its own test's --junitxml case, though
+    that case was finalized at its teardown: pytest writes the file at the session's
+    end. *cases* maps nodeids to their cases; a fixture's leak has no case of its own."""
+    for record, leaks in confirmed:
+        case = cases.get(record.id)
+        if case is not None:
+            for name, value in _properties(record, leaks):
+                _append_property(case.to_xml(), name, value)
+
+
+def _append_property(testcase, name, value):
+    properties = testcase.find("properties")
+    if properties is None:
+        properties = ElementTree.Element("properties")
+        testcase.insert(0, properties)
+    ElementTree.SubElement(properties, "property", name=name, value=value)

@@ -18,13 +18,22 @@ class Closing(object):
     finish, where the exit status is set; the section and its lines come in pytest's
     terminal summary, which follows."""
 
-    def __init__(self, session, records, fixture_records, settings, write_report):
+    def __init__(self, session, records, fixture_records, settings, write_report,
+                 late_failures=()):
+        """*late_failures*: [(record, leaks)] judged at the session's end in fail mode,
+        when their own tests were over: they fail the run, not the last test."""
         self.records, self.fixture_records, self.settings = records, fixture_records, settings
         self.fixed = _closing.fixed_entries(records, fixture_records, settings)
         self.lines = _closing.conclude(records, fixture_records, settings, write_report,
                                        self.fixed)
+        self.lines += ["tempguard: FAILED: %s left %s, judged at the session's end "
+                       "(--tempguard-leaks fail)" % (_output.display(record.id), _output.plural(
+                           len(leaks), "temporary entry", "temporary entries"))
+                       for record, leaks in late_failures]
         session.exitstatus = _closing.leaked_status(session.exitstatus, records,
                                                     fixture_records, settings)
+        if late_failures and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def write(self, terminalreporter):
         write_summary(terminalreporter, self.records, self.fixture_records, self.settings,

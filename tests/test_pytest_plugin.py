@@ -361,6 +361,29 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual([leak["path"].count("\n") for leak in leaks], [2], leaks)
         self.assertEqual(leaks[0]["origin"], {"forked": leaks[0]["origin"]["forked"]})
 
+    def test_a_leak_judged_at_the_session_s_end_is_never_charged_to_the_last_test(self):
+        for mode, code in (("fail", 1), ("warn", 0)):
+            with self.subTest(mode=mode):
+                scratch = support.scratch_dir(self)
+                junit = os.path.join(scratch, "junit.xml")
+                completed = support.run_python(
+                    support.PYTEST + ["--rootdir", SUITE, "-p", "tempguard.pytest_plugin",
+                                      "--tempguard", "--tempguard-leaks", mode,
+                                      "--junitxml", junit, "late_blame_suite.py"],
+                    cwd=SUITE, env={"TMPDIR": scratch})
+                self.assertEqual(completed.returncode, code, completed.stdout)
+                self.assertRegex(completed.stdout, r"=+ 2 passed")
+                self.assertNotIn("error", completed.stdout.splitlines()[-1])
+                properties = {case.get("name"): [prop.get("name") for prop in case.iter("property")]
+                              for case in xml.etree.ElementTree.parse(junit).iter("testcase")}
+                self.assertEqual(properties, {"test_leaks_with_a_session_fixture":
+                                              ["tempguard-leak"], "test_innocent_last": []})
+                if mode == "fail":
+                    self.assertIn("tempguard: FAILED: late_blame_suite.py::test_leaks_with_a_"
+                                  "session_fixture left 1 temporary entry, judged at the "
+                                  "session's end", completed.stdout)
+                self.assertEqual(os.listdir(scratch), ["junit.xml"])
+
     def test_a_worker_killed_by_sigkill_has_its_leaks_listed_not_lost(self):
         _require("xdist")
         scratch = support.scratch_dir(self)
