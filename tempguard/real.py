@@ -59,6 +59,7 @@ def _snapshot(module, name, replacements):
 
 os = _snapshot(_os, "tempguard.real.os", {})
 os.path = _snapshot(_os.path, "tempguard.real.path", {"os": os})
+os.makedirs.__globals__["path"] = os.path  # os.py's own functions (walk, makedirs) too
 
 # tempfile's own file making over the real os; tempguard always gives dir=, so the
 # copy of tempfile.tempdir in its globals is never read.

@@ -97,6 +97,24 @@ class MockedFunctionsTest(unittest.TestCase):
                                   for prefix, test in PLANTED.items()})
 
 
+class RealFunctionsTest(unittest.TestCase):
+    """tempguard.real in process: its os, os.path and os.py's own functions (makedirs,
+    walk) call no double a test put on the os module."""
+
+    def test_no_double_is_called(self):
+        from tempguard.real import os as real_os
+        from unittest import mock
+        where = os.path.join(support.scratch_dir(self), "a", "b")
+        refuse = mock.Mock(side_effect=AssertionError("a double was called"))
+        with mock.patch("os.lstat", refuse), mock.patch("os.stat", refuse), \
+                mock.patch("os.path.exists", refuse), mock.patch("os.mkdir", refuse):
+            real_os.makedirs(where)
+            self.assertTrue(real_os.path.isdir(where))
+            self.assertFalse(real_os.path.islink(where))
+            self.assertEqual([top for top, _dirs, _files in real_os.walk(where)], [where])
+        self.assertEqual(refuse.call_count, 0)
+
+
 class PyfakefsTest(unittest.TestCase):
     """pyfakefs puts a fake os in every module that imported os; tempguard's own calls
     must still reach the real file system."""
