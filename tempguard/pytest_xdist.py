@@ -13,6 +13,7 @@ from . import jsonreport as _report
 from . import output as _output
 from . import wire as _wire
 from .held import HeldDirectory
+from .inuse import InUse
 from .keepdir import KeepDir
 from .pytest_report import Closing, Counts, noted_record
 from .real import mkstemp, os
@@ -112,7 +113,14 @@ class Controller(object):
             try:
                 run = run_record(self.fixture_records)
                 found = list_unjudged(sandbox, run, (), self.settings, _DEAD_WORKER_ORIGIN)
-                run.add_removal(sandbox.empty())
+                # The dead worker's children may live on in their dirs: never removed
+                # from under them.
+                used = InUse().reasons_below(sandbox.path)
+                run.add_removal(sandbox.remove([(name, None) for name in sandbox.names()
+                                                if name not in used]))
+                run.notes.extend("%s: left: in use (%s)" % (
+                    _output.display(os.path.join(sandbox.path, name)), "; ".join(sorted(why)))
+                    for name, why in sorted(used.items()))
             finally:
                 sandbox.close()
             if found:
