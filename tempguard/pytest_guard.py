@@ -134,7 +134,9 @@ class Guard(object):
         outcome, and the counts of pytest's summary. Before --junitxml's: the case it
         finalizes at a teardown is noted (see _add_late_properties)."""
         if report.when == "teardown" and self._junit is not None:
-            case = self._junit.node_reporters.get((report.nodeid, getattr(report, "node", None)))
+            # Keyed as LogXML keys it: pytest 9.2+ by the report's NodeId, before by nodeid.
+            case = self._junit.node_reporters.get((getattr(report, "id", report.nodeid),
+                                                   getattr(report, "node", None)))
             if case is not None:
                 self._junit_cases[report.nodeid] = case
         if report.when == "setup":
