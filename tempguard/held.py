@@ -210,7 +210,9 @@ def locked(fd):
 @contextlib.contextmanager
 def locked_directory(path):
     """The directory at *path*, opened and flocked exclusively while in use (see locked)."""
-    fd = os.open(path, DIR_FLAGS)
+    # As before the platform work: a directory the user named may be a link to follow.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
     try:
         with locked(fd):
             yield fd

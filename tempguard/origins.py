@@ -26,7 +26,7 @@ __all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "descr
            "is_library_file"]
 
 # Audit hooks came with Python 3.8 (PEP 578).
-AVAILABLE = hasattr(sys, "addaudithook")
+AVAILABLE = _capabilities.AUDIT_HOOKS
 UNAVAILABLE_REASON = "unavailable on Python %d.%d (it has no audit hooks)" % sys.version_info[:2]
 
 # The frames of an origin: the innermost of the user's code, then its callers.
