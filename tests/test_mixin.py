@@ -276,6 +276,20 @@ class PlainUnittestTest(unittest.TestCase):
         self.assertEqual(outcomes(runs[True]), outcomes(runs[False]), runs[True].stderr)
         self.assertIn("TempLeakWarning", runs[True].stderr)
 
+    def test_a_leak_warning_of_an_inherited_test_points_at_the_module_that_wrote_it(self):
+        """The warning read the line from the class's module, shorter than the test's:
+        IndexError out of warnings, and unittest's summary was lost."""
+        scratch = support.scratch_dir(self)
+        completed = support.run_python(["-m", "unittest", "example_inherited"],
+                                       cwd=os.path.join(support.EXAMPLES, "mixin"),
+                                       env={"TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertNotIn("Traceback", completed.stderr)
+        self.assertRegex(completed.stderr, r"example_leaky_base\.py:15: TempLeakWarning: "
+                                           r"tempguard: example_inherited\.Inherited\.test_leaks")
+        self.assertIn(".inherited", completed.stderr)
+        self.assertRegex(completed.stderr, r"\nOK\n")
+
     def test_mixin_under_plain_unittest(self):
         scratch = tempfile.mkdtemp(prefix="scratch-")
         self.addCleanup(support._remove, scratch)
