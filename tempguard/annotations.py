@@ -18,6 +18,7 @@ import stat
 import urllib.parse
 
 from .real import os
+from . import capabilities as _capabilities
 from .output import display, plural
 from .records import by_owner
 
@@ -108,7 +109,8 @@ def append_step_summary(path, text):
     """Append *text* to the step summary GitHub made at *path*: a regular file, never a
     link followed there, never created; ValueError or OSError says why not."""
     # Non-blocking: a FIFO with no reader fails at once instead of hanging the run's end.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | _capabilities.O_NOFOLLOW
+                 | _capabilities.O_NONBLOCK | _capabilities.O_CLOEXEC)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ValueError("not a regular file")

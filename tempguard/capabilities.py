@@ -6,13 +6,15 @@ has no fcntl, resource, fork or fd-relative calls; macOS and the BSDs no /proc).
 ``missing()`` says, for the one line a reduced run prints, what this platform lacks.
 """
 
+import signal
 import sys
 
 from .real import os
 
-__all__ = ["AUDIT_HOOKS", "CAN_GUARD", "FD_FUNCTIONS", "FLOCK", "FORK", "PROC", "dup_above",
-           "fd_limit", "flock", "missing", "mount_id", "say_unguarded", "set_append",
-           "set_fd_limit"]
+__all__ = ["AUDIT_HOOKS", "CHILD_DIRS", "FD_FUNCTIONS", "FLOCK", "FORK", "OWNERS", "O_CLOEXEC",
+           "O_DIRECTORY", "O_NOFOLLOW", "O_NONBLOCK", "PROC", "dup_above", "euid", "fd_limit",
+           "flock", "missing", "mount_id", "pid_exists", "posix_subprocess", "reduced",
+           "say_reduced", "set_append", "set_fd_limit"]
 
 try:
     import fcntl as _fcntl
@@ -22,6 +24,10 @@ try:
     import resource as _resource
 except ImportError:  # Windows
     _resource = None
+try:
+    import _posixsubprocess as posix_subprocess
+except ImportError:  # Windows: subprocess starts processes with CreateProcess
+    posix_subprocess = None
 
 # Directories held and walked by descriptor, never by path (see cleanup, held): the
 # guard's sandbox, its listings and its removals rest on them.
@@ -30,28 +36,39 @@ FD_FUNCTIONS = ({os.open, os.stat, os.unlink, os.rmdir} <= os.supports_dir_fd
                 and hasattr(os, "O_NOFOLLOW"))
 # The runner's supervisor forks the test process, and judges after it ends.
 FORK = hasattr(os, "fork")
+# Children get temp dirs of their starter's own where tempguard can wrap how processes
+# start (fork, posix_spawn, subprocess's fork_exec); elsewhere they share the sandbox.
+CHILD_DIRS = FORK or posix_subprocess is not None or hasattr(os, "posix_spawn")
 # Locks that tell a live run from a dead one.
 FLOCK = _fcntl is not None and hasattr(_fcntl, "flock")
 # /proc: children's temp dirs (environ), in-use checks, mount ids.
 PROC = os.path.isdir("/proc/self/fd")
+# Owners and private modes: Windows has no uids (st_uid is 0), and its mode bits do not
+# say who may enter a directory (its temp dir is the user's own profile's).
+OWNERS = hasattr(os, "geteuid")
+# kill(pid, 0) probes a pid on POSIX; on Windows signal 0 is CTRL_C_EVENT, sent to a
+# whole console process group: never a probe there.
+_KILL_PROBES = not hasattr(signal, "CTRL_C_EVENT")
 # Origins: the line that made each entry (PEP 578, Python 3.8+).
 AUDIT_HOOKS = hasattr(sys, "addaudithook")
 
-# The sandbox, its watch and its removals hold directories by descriptor: without
-# them (Windows), tests run unguarded, the mixin's helpers still clean up, and a run
-# says so once (say_unguarded).
-CAN_GUARD = FD_FUNCTIONS
+
+# Open flags, 0 where the platform lacks them (Windows has none of these: its
+# descriptors are not inherited unless asked, and it has no links to follow in open).
+O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 _FDINFO = "/proc/self/fdinfo/%d"
 _said = []
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def missing():
     """What this platform lacks that a full guard uses, in words; empty on Linux."""
     lacks = []
     if not FD_FUNCTIONS:
-        lacks.append("directory descriptors (dir_fd)")
+        lacks.append("dir_fd")
     if not FORK:
         lacks.append("fork")
     if not PROC:
@@ -59,16 +76,51 @@ def missing():
     return lacks
 
 
-def say_unguarded(stream=None):
-    """Say once per process, on *stream* (stderr), that this platform's tests run
-    unguarded, and why."""
-    if _said:
+def reduced():
+    """What a guarded run does less here than on Linux, in words; empty on Linux."""
+    less = []
+    if not FD_FUNCTIONS:
+        less.append("temp files are removed by path, and failed tests' files are not kept")
+    if not FORK:
+        less.append("the runner judges in the test process (a test that kills it loses "
+                    "the report)")
+    if not CHILD_DIRS:
+        less.append("children's files are their starter's only while it runs")
+    if not PROC:
+        less.append("in-use checks and mount ids are not available")
+    return less
+
+
+def say_reduced(stream=None):
+    """Say once per process, on *stream* (stderr), in one line, what a guarded run does
+    less on this platform, and why; nothing on Linux."""
+    less = reduced()
+    if _said or not less:
         return
     _said.append(True)
-    (stream or sys.stderr).write(
-        "tempguard: this platform lacks %s: tests run unguarded (no sandbox, no leak "
-        "report; the mixin's helpers still clean up); see docs/platforms.rst\n"
-        % " and ".join(missing()))
+    lacks = missing()
+    lacks = ", ".join(lacks[:-1]) + " or " + lacks[-1] if len(lacks) > 1 else lacks[0]
+    (stream or sys.stderr).write("tempguard: this platform has no %s: %s; see "
+                                 "docs/platforms.rst\n" % (lacks, "; ".join(less)))
+
+
+def euid():
+    """This process's effective uid; 0 where there are none (Windows's st_uid is 0)."""
+    return os.geteuid() if OWNERS else 0
+
+
+def pid_exists(pid):
+    """True if process *pid* exists (a zombie too), False if not, None where it cannot
+    be told without harm (Windows): callers take None as alive, and remove nothing."""
+    if not _KILL_PROBES:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's, and running
+    return True
 
 
 def flock(fd, operation):
@@ -117,7 +169,7 @@ def mount_id(fd):
     shows it in /proc/self/fdinfo; without /proc, callers compare st_dev alone.
     """
     try:
-        info = os.open(_FDINFO % fd, os.O_RDONLY | _O_CLOEXEC)
+        info = os.open(_FDINFO % fd, os.O_RDONLY | O_CLOEXEC)
     except OSError:
         return None
     try:

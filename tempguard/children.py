@@ -17,12 +17,8 @@ import sys
 import tempfile
 import time
 
-try:
-    import _posixsubprocess
-except ImportError:  # not on this platform: subprocess uses os.posix_spawn or fork
-    _posixsubprocess = None
-
 from .real import os
+from . import capabilities as _capabilities
 from . import inuse as _inuse
 from . import origins as _origins
 from .held import HeldDirectory, own_umask
@@ -169,7 +165,7 @@ class ChildDirs(object):
 
     def new_dir(self):
         """A new, empty child dir; None if the root was replaced or no name is left."""
-        if self.root.held.fd is None or self.root.held.is_replaced():
+        if self.root.held.closed or self.root.held.is_replaced():
             return None
         while True:
             if self._free:
@@ -178,19 +174,21 @@ class ChildDirs(object):
                 name, self._next = _name(self._next), self._next + 1
             else:
                 return None
+            target, at = self.root.held.place(name)
             try:
                 with own_umask():
-                    os.mkdir(name, 0o700, dir_fd=self.root.held.fd)
+                    os.mkdir(target, 0o700, **at)
             except FileExistsError:
                 continue
             path = os.path.join(self.root.path, name)
-            return ChildDir(name, path, HeldDirectory(path, self.root.held.fd))
+            return ChildDir(name, path, HeldDirectory(path, self.root.held))
 
     def release(self, scope):
         """Remove an empty child dir, so that its name can serve another scope."""
         scope.held.close()
         try:
-            os.rmdir(scope.name, dir_fd=self.root.held.fd)
+            target, at = self.root.held.place(scope.name)
+            os.rmdir(target, **at)
         except OSError:
             return
         self._free.append(scope.name)
@@ -204,8 +202,10 @@ class ChildDirs(object):
         targets = [(process_os, "fork", self._fork), (process_os, "forkpty", self._fork),
                    (process_os, "posix_spawn", self._spawn),
                    (process_os, "posix_spawnp", self._spawn),
-                   (_posixsubprocess, "fork_exec", self._fork_exec),
-                   (subprocess, "_fork_exec", self._fork_exec)]
+                   (_capabilities.posix_subprocess, "fork_exec", self._fork_exec),
+                   # subprocess's alias of it (3.11+): POSIX only, as the module is.
+                   (subprocess if _capabilities.posix_subprocess else None, "_fork_exec",
+                    self._fork_exec)]
         for module, name, wrap in targets:
             original = getattr(module, name, None) if module is not None else None
             if original is not None:

@@ -15,14 +15,13 @@ import time
 from .real import os
 from . import capabilities as _capabilities
 
-__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "mount_of",
+__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "is_link", "mount_of",
            "remove_entries",
            "remove_if_unchanged", "remove_paths", "version_key"]
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # How tempguard opens a directory it works in: never through a link, never inherited.
-DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-             | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC)
+DIR_FLAGS = (os.O_RDONLY | _capabilities.O_DIRECTORY
+             | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC)
 _use_fd_functions = _capabilities.FD_FUNCTIONS  # else a path walk, open to swap races
 # Linux cannot chmod without following links; an O_PATH fd pins the inode.
 _chmod_via_o_path = hasattr(os, "O_PATH") and _capabilities.PROC
@@ -136,16 +135,26 @@ def _open_parent(parent, expected):
     replaced, since deleting through it would reach wherever it points.
     """
     if not _use_fd_functions:
-        is_link = os.path.islink(parent or ".")
-        replaced = expected is not None and inode_key(os.stat(parent or ".")) != expected
-        return None, is_link or replaced
-    fd = os.open(parent or ".", os.O_RDONLY | _O_CLOEXEC)
+        st = os.lstat(parent or ".")
+        return None, is_link(st) or (expected is not None and inode_key(st) != expected)
+    fd = os.open(parent or ".", os.O_RDONLY | _capabilities.O_CLOEXEC)
     if expected is not None:
         st = os.fstat(fd)
         if inode_key(st) != expected:
             os.close(fd)
             return None, True
     return fd, False
+
+
+def is_link(st):
+    """True for an lstat result of a link: a symbolic link, or on Windows a junction or
+    another reparse point (lstat calls a junction a directory; os.unlink removes it as
+    the link it is, and one it cannot is left alone)."""
+    return stat.S_ISLNK(st.st_mode) or bool(
+        getattr(st, "st_file_attributes", 0) & _REPARSE_POINT)
+
+
+_REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
 
 def inode_key(st):
@@ -184,12 +193,15 @@ def remove_if_unchanged(path, expected):
 def remove_entries(dir_fd, dir_path, entries):
     """Remove entries of the open directory *dir_fd* (at *dir_path*), given as (name,
     (st_dev, st_ino) or None), never through a path: one that is no longer the
-    entry identified is left alone and reported."""
+    entry identified is left alone and reported. With *dir_fd* None, by path."""
     result = CleanupResult()
     started = time.perf_counter()
     prefix = dir_path if dir_path.endswith(os.sep) else dir_path + os.sep
     for name, expected in entries:
         path = prefix + name
+        if dir_fd is None:  # held by path (see held.BY_PATH)
+            _remove_by_path(path, result, expected)
+            continue
         st = None
         if expected is not None:
             st = _lstat_or_record(dir_fd, name, path, result)
@@ -404,8 +416,8 @@ def _chmod_dir_nofollow(dir_fd, name, mode):
     if _chmod_via_o_path:
         # O_PATH|O_NOFOLLOW|O_DIRECTORY fails on a link, so the fd is the
         # directory itself and /proc/self/fd/N cannot be redirected.
-        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | _O_CLOEXEC,
-                     dir_fd=dir_fd)
+        fd = os.open(name, os.O_PATH | _capabilities.O_NOFOLLOW | _capabilities.O_DIRECTORY
+                     | _capabilities.O_CLOEXEC, dir_fd=dir_fd)
         try:
             os.chmod("/proc/self/fd/%d" % fd, mode)
         finally:
@@ -558,25 +570,58 @@ def _rmdir(parent_fd, frame, result, parent_is_ours):
     return True
 
 
-def _remove_by_path(path, result):
-    """Fallback without fd functions: lstat-checked, but open to swap races."""
-    stack = [(path, False)]
+def _remove_by_path(top, result, expected=None):
+    """Without fd functions (Windows): a walk by path that lstat-checks each entry,
+    removes links and junctions as links, never enters another filesystem, and
+    leaves *top* alone if it is no longer *expected* ((st_dev, st_ino)). A swap
+    between a check and the act goes unseen: the reduced form docs/platforms.rst names."""
+    try:
+        st = os.lstat(top)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        _record(result, top, exc)
+        return
+    if expected is not None and inode_key(st) != tuple(expected):
+        result.problems.append(CleanupProblem(
+            top, "replaced by another entry since it was seen; left alone", True))
+        return
+    stack = [(top, st, False)]
+    device = st.st_dev
     while stack:
-        current, listed = stack.pop()
+        current, st, listed = stack.pop()
         try:
-            st = os.lstat(current)
-            if not stat.S_ISDIR(st.st_mode):
+            if listed:
+                if inode_key(os.lstat(current)) != inode_key(st):
+                    result.problems.append(CleanupProblem(
+                        current, "replaced by another entry while it was emptied; left "
+                                 "alone", True))
+                    continue
+                os.rmdir(current)
+                result.dirs += 1
+            elif not stat.S_ISDIR(st.st_mode) or is_link(st):
                 os.unlink(current)
                 result.files += 1
                 if stat.S_ISREG(st.st_mode):
                     result.bytes += st.st_size
-            elif listed:
-                os.rmdir(current)
-                result.dirs += 1
+            elif st.st_dev != device:
+                result.problems.append(CleanupProblem(
+                    current, "another filesystem is mounted here; left alone"))
             else:
-                stack.append((current, True))
-                stack.extend((os.path.join(current, name), False)
-                             for name in os.listdir(current))
+                stack.append((current, st, True))
+                names = os.listdir(current)
+                if inode_key(os.lstat(current)) != inode_key(st):
+                    stack.pop()
+                    result.problems.append(CleanupProblem(
+                        current, "replaced by another entry while it was listed; left "
+                                 "alone", True))
+                    continue
+                for name in names:
+                    path = os.path.join(current, name)
+                    try:
+                        stack.append((path, os.lstat(path), False))
+                    except FileNotFoundError:
+                        pass
         except FileNotFoundError:
             continue
         except OSError as exc:

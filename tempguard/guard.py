@@ -21,6 +21,9 @@ from .tracking import TrackingContext
 __all__ = ["TestGuard", "guarding_session"]
 
 _NOTHING = frozenset()
+# Held by path (Windows), a copy could follow a link a test put in its tree.
+_NOT_KEPT_BY_PATH = ("this platform has no directory descriptors: a copy made by path could "
+                     "follow a link a test put there (see docs/platforms.rst)")
 
 
 def guarding_session(result):
@@ -167,6 +170,9 @@ class TestGuard(object):
         tracked = sorted(self._tracked())
         left = [candidate for candidate in candidates if candidate.where == "sandbox"]
         if not tracked and not left:
+            return
+        if _held.BY_PATH:
+            self.record.not_kept.append(_NOT_KEPT_BY_PATH)
             return
         root = self.session.root
         home = self.session.keep_home or root

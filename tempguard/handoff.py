@@ -18,6 +18,7 @@ import json
 import tempfile
 
 from .real import mkstemp, os
+from . import capabilities as _capabilities
 from . import wire as _wire
 from .cleanup import inode_key
 from .errors import HandleLostError
@@ -197,7 +198,7 @@ class Channel(object):
             return self._fd, False
         try:
             fd = os.open("/proc/%d/fd/%d" % (self._supervisor, self._fd),
-                         os.O_WRONLY | os.O_CLOEXEC)
+                         os.O_WRONLY | _capabilities.O_CLOEXEC)
         except OSError as error:
             raise HandleLostError(errno.EBADF, "a test closed tempguard's hand-off channel "
                                   "(fd %d) and it could not be reopened (%s)"

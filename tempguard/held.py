@@ -8,15 +8,21 @@ still be what was opened before anything is done through it.
 
 import contextlib
 import errno
+import stat
 import sys
 
 from .real import os
 from . import capabilities as _capabilities
-from .cleanup import DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, remove_entries
+from .cleanup import (DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, is_link,
+                      remove_entries)
 from .errors import HandleLostError
 
-__all__ = ["HeldDirectory", "fd_headroom", "high_fd", "holds", "locked", "locked_directory",
-           "new_subdir", "own_umask"]
+__all__ = ["BY_PATH", "HeldDirectory", "fd_headroom", "high_fd", "holds",
+           "locked", "locked_directory", "new_subdir", "own_umask"]
+
+# Without the fd functions (Windows), a directory is held by its path and identity,
+# checked before each use: a swap between the check and the use goes unseen there.
+BY_PATH = not _capabilities.FD_FUNCTIONS
 
 # Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
@@ -36,31 +42,73 @@ class HeldDirectory(object):
     names the directory that was opened, and is_replaced() tells that the path
     no longer does. A test may also close the descriptor and open something
     else at its number (a daemonizing test closes every fd from 3 up), so the
-    descriptor is checked to still be the directory before each use. Needs the
-    fd functions (see capabilities.FD_FUNCTIONS).
+    descriptor is checked to still be the directory before each use.
+
+    Without the fd functions (BY_PATH: Windows) it is held by path: each use
+    first checks that the path still leads to the directory held, not through
+    a link or junction, and acts through place(name), a path.
     """
 
-    def __init__(self, path, dir_fd=None, lock=False):
-        """Open *path* (relative to *dir_fd* if given) without following a link; with
-        *lock*, hold a shared flock on it for as long as it is held."""
+    def __init__(self, path, parent=None, lock=False):
+        """Open *path* (a name in the HeldDirectory *parent*, if given) without following a
+        link; with *lock*, hold a shared flock on it for as long as it is held."""
         self.path = os.fspath(path)
         self._lock = lock
-        target = os.path.basename(self.path) if dir_fd is not None else self.path
-        fd = high_fd(os.open(target, DIR_FLAGS, dir_fd=dir_fd))
-        st = os.fstat(fd)
-        self._fd = fd
+        self._closed = False
+        if BY_PATH:
+            self._fd = None
+            st = os.lstat(self.path)
+            if is_link(st) or not stat.S_ISDIR(st.st_mode):
+                raise NotADirectoryError(errno.ENOTDIR, "not a real directory", self.path)
+        else:
+            name, at = (os.path.basename(self.path), parent.place(".")[1]) if parent else (
+                self.path, {})
+            self._fd = high_fd(os.open(name, DIR_FLAGS, **at))
+            st = os.fstat(self._fd)
         self.identity = inode_key(st)
         self.uid = st.st_uid
-        if lock:
-            _capabilities.flock(fd, "sh")
+        if lock and not BY_PATH:
+            _capabilities.flock(self._fd, "sh")
+
+    @property
+    def closed(self):
+        """True once close() let go of the directory."""
+        return self._closed
+
+    def place(self, name):
+        """(target, keywords) that name the entry *name* here for an os call:
+        ``os.mkdir(target, **keywords)``. By descriptor, the name and dir_fd; by path,
+        the entry's path, once the path is checked to lead to the directory held."""
+        if not BY_PATH:
+            return name, {"dir_fd": self.fd}
+        self._check_path()
+        return (self.path if name == "." else os.path.join(self.path, name)), {}
+
+    def replace(self, old, new):
+        """os.replace of the entry *old* here by the name *new* here."""
+        old, at = self.place(old)
+        new = self.place(new)[0]
+        if BY_PATH:
+            os.replace(old, new)
+        else:
+            os.replace(old, new, src_dir_fd=at["dir_fd"], dst_dir_fd=at["dir_fd"])
+
+    def _check_path(self):
+        if self._closed:
+            raise HandleLostError(errno.EBADF, "%s is no longer held" % self.path, self.path)
+        if self.is_replaced():
+            raise HandleLostError(errno.EBADF, "%s was replaced or removed by a test; nothing "
+                                  "was done there" % self.path, self.path)
 
     @property
     def fd(self):
         """The descriptor, checked to still be the directory held; None once closed.
 
         Raises HandleLostError when it is not, and the path no longer leads to
-        the same directory either.
+        the same directory either; RuntimeError when held by path (see place).
         """
+        if BY_PATH:
+            raise RuntimeError("%s is held by path: this platform has no dir_fd" % self.path)
         if self._fd is None:
             return None
         if self._holds(self._fd):
@@ -70,6 +118,9 @@ class HeldDirectory(object):
 
     def fstat(self):
         """fstat of the held directory, through its checked descriptor (see fd)."""
+        if BY_PATH:
+            self._check_path()
+            return os.lstat(self.path)
         if self._fd is not None:
             try:
                 st = os.fstat(self._fd)
@@ -106,11 +157,12 @@ class HeldDirectory(object):
             st = os.lstat(self.path)
         except OSError:
             return True
-        return inode_key(st) != self.identity
+        return inode_key(st) != self.identity or is_link(st)
 
     def names(self):
         """The entries, listed through the descriptor."""
-        return os.listdir(self.fd)
+        target, at = self.place(".")
+        return os.listdir(target if BY_PATH else at["dir_fd"])
 
     def stat(self, name):
         """lstat of an entry, or None if it is gone."""
@@ -120,8 +172,17 @@ class HeldDirectory(object):
         """lstat of each entry (None where it is gone), the descriptor checked once."""
         if not names:
             return []
-        fd = self.fd
         found = []
+        if BY_PATH:
+            self._check_path()
+            prefix = os.path.join(self.path, "")
+            for name in names:
+                try:
+                    found.append(os.lstat(prefix + name))
+                except FileNotFoundError:
+                    found.append(None)
+            return found
+        fd = self.fd
         for name in names:
             try:
                 found.append(os.stat(name, dir_fd=fd, follow_symlinks=False))
@@ -136,7 +197,9 @@ class HeldDirectory(object):
         so is everything, when the directory is no longer at hand (see fd).
         """
         try:
-            fd = self.fd
+            fd = None if BY_PATH else self.fd
+            if BY_PATH:
+                self._check_path()
         except HandleLostError as lost:
             result = CleanupResult()
             result.problems.append(CleanupProblem(self.path, lost.strerror))
@@ -155,6 +218,7 @@ class HeldDirectory(object):
 
     def close(self):
         """Let go of the descriptor; one a test closed and reused stays the test's."""
+        self._closed = True
         if self._fd is not None:
             if self._holds(self._fd):
                 os.close(self._fd)
@@ -169,8 +233,9 @@ def new_subdir(held, name):
     candidate, number = base, 1
     with own_umask():
         while True:
+            target, at = held.place(candidate)
             try:
-                os.mkdir(candidate, 0o700, dir_fd=held.fd)
+                os.mkdir(target, 0o700, **at)
                 return os.path.join(held.path, candidate)
             except FileExistsError:
                 number += 1
@@ -209,10 +274,13 @@ def locked(fd):
 
 @contextlib.contextmanager
 def locked_directory(path):
-    """The directory at *path*, opened and flocked exclusively while in use (see locked)."""
+    """The directory at *path*, opened and flocked exclusively while in use (see locked);
+    None, unlocked, where there is no flock (Windows: nor can a directory be opened)."""
+    if not _capabilities.FLOCK:
+        yield None
+        return
     # As before the platform work: a directory the user named may be a link to follow.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | _capabilities.O_DIRECTORY | _capabilities.O_CLOEXEC)
     try:
         with locked(fd):
             yield fd

@@ -6,11 +6,12 @@ import errno
 import stat
 
 from .real import os
+from . import capabilities as _capabilities
 
 __all__ = ["read_text"]
 
-_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-          | getattr(os, "O_CLOEXEC", 0))
+_FLAGS = (os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_NONBLOCK
+          | _capabilities.O_CLOEXEC)
 
 
 def read_text(path, what, limit):

@@ -161,11 +161,12 @@ def is_flocked(dir_fd, name, kind):
     """True if another open file holds a flock on the entry *name* (of *dir_fd*, or a path
     if None): a non-blocking exclusive attempt, as systemd-tmpfiles makes. False if it
     cannot be tried (a socket, a pipe, a link, an unreadable entry)."""
-    if kind not in ("dir", "file"):
+    if kind not in ("dir", "file") or not _capabilities.FLOCK:
         return False
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = (os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_NONBLOCK
+             | _capabilities.O_CLOEXEC | (_capabilities.O_DIRECTORY if kind == "dir" else 0))
     try:
-        fd = os.open(name, flags | (os.O_DIRECTORY if kind == "dir" else 0), dir_fd=dir_fd)
+        fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError:
         return False
     try:
@@ -210,7 +211,8 @@ _MAX_DEPTH = 256
 def _open_frame(dir_fd, name, locked):
     """(fd, subdirectory names) of a directory entry; True if an entry in it is locked."""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | _capabilities.O_DIRECTORY | _capabilities.O_NOFOLLOW,
+                     dir_fd=dir_fd)
     except OSError:
         return None, []
     subdirs = []
@@ -285,14 +287,8 @@ def process_state(pid, proc=_PROC):
     fields = _stat_fields(pid, proc)
     if fields:
         return fields[0].decode()
-    if os.path.isdir(os.path.join(proc, "self")):
+    if os.path.isdir(os.path.join(proc, "self")) or _capabilities.pid_exists(pid) is False:
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # another user's, and running
     return "?"
 
 

@@ -6,6 +6,7 @@ import collections
 import json
 
 from .real import os
+from . import capabilities as _capabilities
 from . import origins as _origins
 from .held import locked_directory
 from .inputs import read_text
@@ -186,7 +187,7 @@ def _unlink_quietly(path, dir_fd=None):
 def _read(path):
     """The report at *path*, or None; a link there is not followed."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -236,8 +237,8 @@ def summed_totals(totals_list):
     return summed
 
 
-_PARTIAL_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                  | getattr(os, "O_CLOEXEC", 0))
+_PARTIAL_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | _capabilities.O_NOFOLLOW
+                  | _capabilities.O_CLOEXEC)
 # The largest report read: 20,000 leaks make a few MB.
 _MAX_REPORT_BYTES = 1 << 30
 

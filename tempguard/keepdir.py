@@ -16,6 +16,7 @@ import socket
 import stat
 
 from .real import os
+from . import capabilities as _capabilities
 from . import held as _held
 from .errors import KeepDirRefused
 from .inuse import ancestors, is_running, process_start
@@ -151,7 +152,8 @@ def _read_manifest(dir_fd):
     """The manifest in DIR as written so far ({"kept": [], "not_kept": []} if none, or if
     it is not one: it is written anew); a link there is not followed."""
     try:
-        fd = os.open(MANIFEST, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(MANIFEST, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC,
+                     dir_fd=dir_fd)
         with open(fd) as handle:
             manifest = json.load(handle)
         if isinstance(manifest.get("kept"), list) and isinstance(manifest.get("not_kept"), list):
@@ -165,7 +167,8 @@ def _owner(held):
     """What the marker says of the run that owns DIR, {} if it says nothing readable, or
     None if there is no marker."""
     try:
-        fd = os.open(MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=held.fd)
+        fd = os.open(MARKER, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC,
+                     dir_fd=held.fd)
     except FileNotFoundError:
         return None
     except OSError:

@@ -11,6 +11,7 @@ import errno
 import stat
 
 from .real import os
+from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import held as _held
 from . import ownership as _ownership
@@ -20,7 +21,6 @@ __all__ = ["NOT_KEPT_NOTE", "NotCopied", "copy_entry", "move_into_kept", "note_n
 
 # In a kept directory: what could not be copied there, and why.
 NOT_KEPT_NOTE = "tempguard-not-kept.txt"
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # Levels of a copied tree held open at once (two fds each); deeper ones are reopened.
 _MAX_HELD_LEVELS = 32
 
@@ -225,13 +225,14 @@ class _Level(object):
 def _copy_file(source_fd, target_fd, name, target_name, st):
     """Copy a regular file's bytes, mode and times; never opens anything else (the lstat
     said regular, and O_NOFOLLOW|O_NONBLOCK with an fstat check stops a swap)."""
-    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC,
-                     dir_fd=source_fd)
+    source = os.open(name, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_NONBLOCK
+                     | _capabilities.O_CLOEXEC, dir_fd=source_fd)
     try:
         if _cleanup.inode_key(os.fstat(source)) != _cleanup.inode_key(st):
             raise OSError(errno.EAGAIN, "replaced while it was copied")
-        target = os.open(target_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                         | _O_CLOEXEC, 0o600, dir_fd=target_fd)
+        target = os.open(target_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC, 0o600,
+                         dir_fd=target_fd)
         try:
             while True:
                 chunk = os.read(source, 1 << 20)
@@ -261,7 +262,7 @@ def note_not_kept(kept, not_kept):
     if not not_kept:
         return
     fd = os.open(os.path.join(kept, NOT_KEPT_NOTE),
-                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | _capabilities.O_NOFOLLOW, 0o600)
     with open(fd, "w") as handle:
         handle.write("".join("%s\n" % display(str(item)) for item in not_kept))
 

@@ -5,14 +5,13 @@ import sys
 import warnings
 
 from .real import os
-from . import capabilities as _capabilities
 from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .guard import guarding_session
 from .records import failing
 from .session import Session, active_session
 from .settings import Settings, checked_policy, class_policy
-from .tracking import _as_bytes, _check_affix, current_context, tracking
+from .tracking import _as_bytes, _check_affix, current_context
 
 __all__ = ["TempGuardMixin"]
 
@@ -82,8 +81,6 @@ class TempGuardMixin(object):
         # No addClassCleanup before 3.8: wrap the class fixtures themselves. A
         # class with its own setUpClass gets its inherited tearDownClass
         # wrapped too, so its scope closes when the class is done.
-        if not _capabilities.CAN_GUARD:
-            return  # nothing to watch between tests (see run)
         own = {name: cls.__dict__.get(name) for name in ("setUpClass", "tearDownClass")}
         if isinstance(own["setUpClass"], classmethod):
             cls.setUpClass = classmethod(_wrap_set_up_class(own["setUpClass"].__func__))
@@ -96,10 +93,6 @@ class TempGuardMixin(object):
     def run(self, result=None):
         if guarding_session(result) is not None:
             return super().run(result)
-        if not _capabilities.CAN_GUARD:
-            _capabilities.say_unguarded()
-            with tracking(self.id()):  # the helpers' files, removed after the test
-                return super().run(result)
         standalone = result is None
         if standalone:
             result = self.defaultTestResult()
@@ -173,10 +166,7 @@ class TempGuardMixin(object):
         return self.temp_context.register(path)
 
     def assertNoTempLeaks(self):
-        """Fail now if the test has left untracked temporary entries so far (nothing is
-        known of them where the platform runs tests unguarded)."""
-        if not _capabilities.CAN_GUARD:
-            return
+        """Fail now if the test has left untracked temporary entries so far."""
         guard = _session().current_guard()
         leaks = guard.find_leaks() if guard is not None else []
         if leaks:
@@ -219,10 +209,12 @@ def _apply_leak_policy(policy, message, test_or_class):
         if code is None:
             warnings.warn(TempLeakWarning(message), stacklevel=3)
             return
-        module = sys.modules.get(test_or_class.__module__)
+        # The module the test's code is in: an inherited test's is not its class's (the
+        # class's source would be read for the line, and be too short).
+        name = getattr(method, "__module__", None) or test_or_class.__module__
         warnings.warn_explicit(TempLeakWarning(message), TempLeakWarning, code.co_filename,
-                               code.co_firstlineno, module=test_or_class.__module__,
-                               module_globals=getattr(module, "__dict__", None))
+                               code.co_firstlineno, module=name,
+                               module_globals=getattr(sys.modules.get(name), "__dict__", None))
 
 
 def _class_scope(cls):

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 from .real import os
+from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import inuse as _inuse
 from . import jsonreport as _report
@@ -223,8 +224,12 @@ def _in_use():
 
 @contextlib.contextmanager
 def _opened(directory):
-    """An fd of a directory given on the command line, for the in-use checks."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    """An fd of a directory given on the command line, for the in-use checks; None where
+    there are no fd functions (Windows), and no in-use checks either."""
+    if not _capabilities.FD_FUNCTIONS:
+        yield None
+        return
+    fd = os.open(directory, os.O_RDONLY | _capabilities.O_DIRECTORY)
     try:
         yield fd
     finally:
@@ -236,7 +241,7 @@ def _clean_old(dirs, args, in_use):
     unless a live process is using them (*in_use*, an InUse)."""
     now = time.time()
     problems = []
-    uid = os.geteuid()
+    uid = _capabilities.euid()
     for result in _scan_all(dirs, args):
         live_roots = set(info.path for info in result.run_roots if info.state == "live")
         device = os.lstat(result.path).st_dev

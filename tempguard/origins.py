@@ -45,6 +45,7 @@ class Recorder(object):
         self.directories = set(directories)
         self.made = {}
         self.forked = {}  # path: pid of the forked copy that made it (see _ForkLog)
+        self.started = []  # argv of the subprocesses started, where children share the sandbox
         self._real = {}  # parent as spelled: as resolved (see _resolved)
         self._described = {}  # frames: their origin, shared by the many entries one line made
         self._outer = None
@@ -57,7 +58,7 @@ class Recorder(object):
             sys.addaudithook(_hook)
             _hooked = True
         self._pid = os.getpid()
-        self._forks = _ForkLog()
+        self._forks = _ForkLog() if _capabilities.FORK else None  # no forked copies
         self._outer, _running = _running, self
 
     def stop(self):
@@ -85,8 +86,19 @@ class Recorder(object):
             origin = self._described[frames] = dict(described[0], stack=described[1:])
         return origin
 
+    def started_hint(self):
+        """Where children share the sandbox (see capabilities.CHILD_DIRS): the commands the
+        stretch started, as the origin of a sandbox entry it did not make itself; a
+        hint, not evidence. None if it started none."""
+        if not self.started:
+            return None
+        return {"children_started": [command_line(argv) for argv in self.started[:3]],
+                "count": len(self.started)}
+
     def forget(self):
         """Drop what was kept: a stretch of time has been judged."""
+        if self.started:
+            self.started = []
         if self.made:
             self.made = {}
         if self.forked:
@@ -201,6 +213,8 @@ def _created(event, args):
 
 _OTHER_EVENTS = frozenset(("os.mkdir", "os.rename", "os.link", "os.symlink", "socket.bind"))
 _O_CREAT = os.O_CREAT
+# Where children share the sandbox, the commands a test starts are the hint (started_hint).
+_STARTED = None if _capabilities.CHILD_DIRS else "subprocess.Popen"
 
 
 def _hook(event, args):
@@ -209,6 +223,9 @@ def _hook(event, args):
         if not (args[2] or 0) & _O_CREAT:
             return
     elif event not in _OTHER_EVENTS:
+        if event == _STARTED and _running is not None:
+            _running.started.append([os.fsdecode(arg) for arg in args[1]]
+                                    if isinstance(args[1], (list, tuple)) else [args[1]])
         return
     recorder = _running
     if recorder is None:
@@ -308,6 +325,12 @@ def describe(origin, cwd=None):
     """One line for people: "made at tests/x.py:3 in helper  <- tests/y.py:9 in setUp"."""
     if origin is None:
         return "not seen being made (by another process, or a way the audit hook misses)"
+    if "children_started" in origin:  # a hint, not evidence (see Recorder.started_hint)
+        more = origin["count"] - len(origin["children_started"])
+        return ("not seen being made in this process; it started %s%s meanwhile (children's "
+                "files share the sandbox on this platform)" % (
+                    ", ".join(origin["children_started"]),
+                    " and %d more" % more if more > 0 else ""))
     if "children_alive" in origin:  # a hint, not evidence (see Session._as_unattributed)
         return ("not seen being made; pid %s of this run was running then: a child's files "
                 "are attributed only in the temp dir it was given"

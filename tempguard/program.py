@@ -43,12 +43,10 @@ class TempGuardRunner(unittest.TextTestRunner):
     resultclass = TempGuardResult
 
     def __init__(self, *args, **kwargs):
-        if kwargs.get("resultclass") is not None and _capabilities.CAN_GUARD:
+        if kwargs.get("resultclass") is not None:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         settings = {name: kwargs.pop(name) for name in SETTING_NAMES if name in kwargs}
         super().__init__(*args, **kwargs)
-        if not _capabilities.CAN_GUARD and self.resultclass is TempGuardResult:
-            self.resultclass = unittest.TextTestResult
         self.tempguard_settings = Settings(**settings)
         self.tempguard_session = None  # a supervised run's, started before its tests loaded
         self._followed = None
@@ -63,9 +61,6 @@ class TempGuardRunner(unittest.TextTestRunner):
     def run(self, test):
         """Run *test* as TextTestRunner does; a test class's bad policy, or a --keep-dir
         another live run uses, is a usage error (exit 2) before any test runs."""
-        if not _capabilities.CAN_GUARD:
-            _capabilities.say_unguarded(self.stream)
-            return super().run(test)
         try:
             for cls in set(type(case) for case in _flatten(test)):
                 class_policy(cls, "leaks"), class_policy(cls, "keep")
@@ -303,7 +298,7 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
-    if not (_capabilities.CAN_GUARD and _capabilities.FORK):
+    if not _capabilities.FORK:
         _run_tests(argv, None, None)  # in this process, as unittest runs them (see runTests)
         return
     try:

@@ -41,13 +41,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "tempguard(leaks=None, keep=None): this test's leak and keep policies")
     from .settings import Settings
-    from . import capabilities
     try:
         _check_basetemp(config.getoption("basetemp", None))
         settings = _settings(config, Settings)
-        if not capabilities.CAN_GUARD:
-            capabilities.say_unguarded()
-            return
         if _is_xdist_controller(config):
             from .pytest_xdist import Controller as plugin_class
         else:

@@ -17,6 +17,7 @@ from .inuse import InUse
 from .keepdir import KeepDir
 from .pytest_report import Closing, Counts, noted_record
 from .real import mkstemp, os
+from . import capabilities as _capabilities
 from .records import TestRecord
 from .sandbox import SANDBOX_NAME, RunRoot, dead_parts
 from .supervisor import list_unjudged, run_record
@@ -155,8 +156,9 @@ class Controller(object):
             if not name.endswith(".json") or name.startswith("."):
                 continue
             try:  # read through the held dir, never a link: a test may have planted one
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                             dir_fd=self._late_root.sandbox.fd)
+                target, at = self._late_root.sandbox.place(name)
+                fd = os.open(target, os.O_RDONLY | _capabilities.O_NOFOLLOW
+                             | _capabilities.O_CLOEXEC, **at)
                 with open(fd) as handle:
                     records, fixture_records = _wire.load(json.load(handle))
             except (OSError, ValueError) as error:

@@ -18,6 +18,7 @@ import warnings
 
 from .children import INHERITED_WAIT_SECONDS
 from .real import os
+from . import capabilities as _capabilities
 
 __all__ = ["remove_when_free"]
 
@@ -32,6 +33,8 @@ def remove_when_free(root, scopes, keep_runs):
     a later run or the monitor to prune, and the note that says so is returned.
     Either way this process no longer holds the root.
     """
+    if not _capabilities.FORK:
+        return _left(root, "this platform has no fork")
     try:
         keep = root.descriptors()
         with warnings.catch_warnings():

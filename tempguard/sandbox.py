@@ -9,11 +9,13 @@ import tempfile
 import time
 
 from .real import os
+from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import held as _held
 from . import inuse as _inuse
 from .errors import HandleLostError, UnsafePathError
 from .tracking import set_fallback
+
 
 __all__ = ["RUN_PREFIX", "SANDBOX_NAME", "RunRoot", "RunRootInfo", "TempdirRedirect",
            "find_run_roots", "is_locked", "is_run_root_name", "prune_runs"]
@@ -84,37 +86,39 @@ class RunRoot(object):
             raise FileExistsError("no unused run root name in %s" % parent)
         held = _held.HeldDirectory(path, lock=True)
         check_private_dir(path, held)
-        os.mkdir(SANDBOX_NAME, 0o700, dir_fd=held.fd)
-        root = cls(path, held, _held.HeldDirectory(os.path.join(path, SANDBOX_NAME), held.fd),
+        target, at = held.place(SANDBOX_NAME)
+        os.mkdir(target, 0o700, **at)
+        root = cls(path, held, _held.HeldDirectory(os.path.join(path, SANDBOX_NAME), held),
                    invocation, inside)
         root._write_marker(finished=False)
         return root
 
     def _write_marker(self, finished):
         owner = {"version": 2, "pid": os.getpid(), "host": socket.gethostname(),
-                 "uid": os.geteuid(), "started": self.started, "finished": finished,
+                 "uid": _capabilities.euid(), "started": self.started, "finished": finished,
                  "ended": time.time() if finished else None,
                  "process_start": _inuse.process_start(os.getpid()),
                  "invocation": self.invocation}
-        partial = MARKER + ".new"
+        partial, at = self.held.place(MARKER + ".new")
         with _held.own_umask():
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
-                         dir_fd=self.held.fd)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                         | _capabilities.O_NOFOLLOW, 0o600, **at)
         with open(fd, "w") as handle:
             json.dump(owner, handle)
-        os.replace(partial, MARKER, src_dir_fd=self.held.fd, dst_dir_fd=self.held.fd)
+        self.held.replace(MARKER + ".new", MARKER)
 
     def keep_dir(self, test_id):
         """A new directory under ``kept/`` named after the test; None if the root was replaced."""
         home = self._kept_in or self.held
-        if home.fd is None or home.is_replaced():
+        if home.closed or home.is_replaced():
             return None
         with _held.own_umask():
+            target, at = home.place("kept")
             try:
-                os.mkdir("kept", 0o700, dir_fd=home.fd)
+                os.mkdir(target, 0o700, **at)
             except FileExistsError:
                 pass
-            kept = _held.HeldDirectory(self.kept, home.fd)
+            kept = _held.HeldDirectory(self.kept, home)
             try:
                 return _held.new_subdir(kept, test_id)
             finally:
@@ -140,7 +144,12 @@ class RunRoot(object):
         it once it can. A root that a test moved or replaced is emptied where
         it is now and left there; the link or entry now at its path is not ours.
         """
-        result = self.sandbox.empty()
+        if _held.BY_PATH and self.sandbox.is_replaced():
+            # Held by path, a moved sandbox cannot be followed; what stands at its path
+            # now is removed below as itself, never through it (replaced() says so).
+            result = _cleanup.CleanupResult()
+        else:
+            result = self.sandbox.empty()
         self.sandbox.close()
         try:
             live = self._live_workers()
@@ -150,7 +159,7 @@ class RunRoot(object):
             moved = self.held.is_replaced()
             if moved:
                 result.add(self.held.empty())
-            elif live or not result.ok or _has_entries(self.held.fd, "kept"):
+            elif live or not result.ok or _has_entries(self.held, "kept"):
                 self._write_marker(finished=True)
             else:
                 result.add(self.held.remove([(name, None) for name in self.held.names()]))
@@ -179,6 +188,8 @@ class RunRoot(object):
 
     def descriptors(self):
         """The descriptors this process holds the root by, checked (see HeldDirectory.fd)."""
+        if _held.BY_PATH:
+            return []
         return [held.fd for held in (self.held, self.sandbox, self._kept_in)
                 if held is not None and held.fd is not None]
 
@@ -207,15 +218,16 @@ def _names(path):
         return []
 
 
-def _has_entries(dir_fd, name):
+def _has_entries(held, name):
+    """True if the directory *name* in *held* (never a link) has entries."""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        child = _held.HeldDirectory(os.path.join(held.path, name), held)
     except OSError:
         return False
     try:
-        return bool(os.listdir(fd))
+        return bool(child.names())
     finally:
-        os.close(fd)
+        child.close()
 
 
 def is_locked(path):
@@ -228,7 +240,7 @@ def check_shared_parent(parent):
     st = os.stat(parent)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError("temp dir %s is not a directory" % parent)
-    if st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX:
+    if st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX and _capabilities.OWNERS:
         raise UnsafePathError("temp dir %s is world-writable without the sticky bit; "
                               "another user could replace tempguard's run root" % parent)
 
@@ -240,9 +252,9 @@ def check_private_dir(path, held=None):
         raise UnsafePathError("%s was replaced while it was opened" % path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError("%s is not a real directory" % path)
-    if st.st_uid != os.geteuid():
+    if st.st_uid != _capabilities.euid():
         raise UnsafePathError("%s is owned by uid %d, not by us" % (path, st.st_uid))
-    if st.st_mode & 0o077:
+    if st.st_mode & 0o077 and _capabilities.OWNERS:
         raise UnsafePathError("%s is accessible to group or others (mode %o)"
                               % (path, stat.S_IMODE(st.st_mode)))
 
@@ -253,12 +265,8 @@ def _owner_state(owner):
     pid = owner.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return "unknown"
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if _capabilities.pid_exists(pid) is False:
         return "orphaned"
-    except PermissionError:
-        pass
     if _inuse.process_state(pid) == "Z":
         return "orphaned"  # killed, not yet reaped: an xdist worker, say
     recorded = owner.get("process_start")
@@ -290,7 +298,7 @@ def read_run_root(path):
         return None
     owner, has_marker = {}, False
     try:
-        fd = os.open(os.path.join(path, MARKER), os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(os.path.join(path, MARKER), os.O_RDONLY | _capabilities.O_NOFOLLOW)
         has_marker = True
         with open(fd) as handle:
             owner = json.load(handle)
@@ -301,13 +309,13 @@ def read_run_root(path):
     if not isinstance(owner, dict):
         owner = {}
     # A worker's held root keeps its run live, whatever became of the parent.
-    locked = st.st_uid == os.geteuid() and (is_locked(path)
+    locked = st.st_uid == _capabilities.euid() and (is_locked(path)
                                             or bool(_live_workers(path, _names(path))))
     if not has_marker and not locked:
         return None
     if locked:
         state = "live"
-    elif not owner or st.st_uid != os.geteuid() or owner.get("uid") != os.geteuid():
+    elif not owner or st.st_uid != _capabilities.euid() or owner.get("uid") != _capabilities.euid():
         state = "unknown"
     elif owner.get("version", 1) >= 2:
         # Nobody holds the lock. A test can close its owner's descriptor (a daemonizing

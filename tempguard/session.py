@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 from .real import os
+from . import capabilities as _capabilities
 from . import children as _children
 from . import closing as _closing
 from . import handoff as _handoff
@@ -84,6 +85,7 @@ class Session(object):
     def start(self):
         """Make (or join) the run root and watches, then make the process-wide changes:
         each is undone by stop(), last first, or at once if a later one fails."""
+        _capabilities.say_reduced()
         saved = tempfile.tempdir
         given = tempfile.gettempdir()
         tempfile.tempdir = saved
@@ -290,7 +292,7 @@ class Session(object):
                                  "supervisor: %s; what its tests left in the sandbox is "
                                  "judged as the run's\n" % self._handover.problem)
             return
-        if self.root.held.fd is None:
+        if self.root.held.closed:
             return
         late, still_owned = self.judge.judge_exit()
         if late and self.on_late is not None:

@@ -10,6 +10,7 @@ import difflib
 import re
 
 from .real import os
+from . import capabilities as _capabilities
 from . import jsonreport as _report
 from . import keepdir as _keepdir
 from .annotations import GitHub
@@ -19,8 +20,8 @@ from .options import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, OPTION
 from .baseline import Baseline
 
 __all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "OPTIONS",
-           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count", "checked_policy",
-           "class_policy", "directory_argument", "exit_code", "whole_number"]
+           "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count",
+           "checked_policy", "class_policy", "directory_argument", "exit_code", "whole_number"]
 
 DEFAULT_KEEP_RUNS = 3
 
@@ -53,6 +54,8 @@ class Settings(object):
                                              environ.get("TEMPGUARD_KEEP_MAX_BYTES"))
         keep_dir = keep_dir if keep_dir is not None else environ.get("TEMPGUARD_KEEP_DIR") or None
         self.keep_dir = None if keep_dir is None else _keepdir.checked(keep_dir)
+        if not _capabilities.FD_FUNCTIONS:
+            self.keep_dir = None  # checked, but nothing is kept here (docs/platforms.rst)
         self.baseline = self._baseline(baseline, update_baseline, environ)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _report.check_output_file(report, "report")

@@ -15,6 +15,7 @@ import sys
 import unittest
 
 from .real import os
+from . import capabilities as _capabilities
 from . import handoff as _handoff
 from . import invocation as _invocation
 from . import jsonreport as _report
@@ -106,7 +107,7 @@ def _terminal_foreground():
     """True when this process's group is the foreground of its controlling terminal,
     whose Ctrl-C reaches the whole group (stdin may be a file or a pipe)."""
     try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
+        fd = os.open("/dev/tty", os.O_RDONLY | _capabilities.O_CLOEXEC | os.O_NOCTTY)
     except OSError:
         return False  # no controlling terminal
     try:

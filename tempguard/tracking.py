@@ -9,6 +9,7 @@ import tempfile
 import threading
 
 from .real import os
+from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from .errors import TempGuardError, UnsafePathError
 
@@ -21,10 +22,9 @@ __all__ = [
 
 DEFAULT_PREFIX = "tempguard-"
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_NOFOLLOW: a planted link at the new name makes creation fail, never write elsewhere.
-_NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC
-                   | getattr(os, "O_NOFOLLOW", 0))
+_NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | _capabilities.O_CLOEXEC
+                   | _capabilities.O_NOFOLLOW)
 _NAME_ATTEMPTS = 10000  # as tempfile.TMP_MAX
 
 

@@ -105,10 +105,13 @@ class Observation(object):
                 path = _ownership.entry_path(watch.path, name)
                 if st is None or self.session.judge.is_judged(watch.held, name, inode_key(st)):
                     continue
+                origin = recorder.origin_of(path) if recorder is not None else None
+                if origin is None and recorder is not None and watch.where == "sandbox":
+                    origin = recorder.started_hint()
                 found.append(_ownership.Candidate(
                     watch.held, name, inode_key(st), _ownership.kind_of(st.st_mode),
                     watch.where, (owners or {}).get(path, owner), record, self._atexit_mark,
-                    recorder.origin_of(path) if recorder is not None else None))
+                    origin))
         return found
 
     def children_of(self, scope):

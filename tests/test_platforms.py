@@ -27,17 +27,21 @@ MACOS = os.path.join(support.PROJECT, "tests", "platforms", "macos")
 _NO_PROC = ["unshare", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c",
             'mount -t tmpfs none /proc && "$@"', "sh"]
 SUITE = os.path.join(support.EXAMPLES, "platforms")
-_REDUCED = "tempguard: this platform lacks directory descriptors (dir_fd) and fork"
-# What the windows-like runs run (Manager and LateChild are for macOS).
+_REDUCED = "tempguard: this platform has no dir_fd, fork or /proc: "
 _WINDOWS_TESTS = ["example_platforms.Plain", "example_platforms.Helpers"]
+_LEAK_LINE = "made at example_platforms.py:17 in test_leaks"
+_CHILD_HINT = ("not seen being made in this process; it started python3 -c import tempfile; "
+               "tempfile.mkstemp(prefix='child-') meanwhile")
 
 
 def windows_like(test, args, cwd=SUITE, env=None):
-    """Run Python with *args* as on Windows (see the sitecustomize); (completed, TMPDIR)."""
+    """Run Python with *args* as on Windows (see the sitecustomize), /proc masked as
+    Windows has none; (completed, TMPDIR)."""
+    _require_namespaces(test)
     scratch = support.scratch_dir(test)
     child_env = {"TMPDIR": scratch, "PYTHONPATH": os.pathsep.join([WINDOWS, support.PROJECT])}
     child_env.update(env or {})
-    return support.run_python(args, cwd=cwd, env=child_env), scratch
+    return support.run_python(args, cwd=cwd, env=child_env, prefix=_NO_PROC), scratch
 
 
 def _without_note(text):
@@ -49,16 +53,30 @@ def _masked(text):
     return re.sub(r"/\S*scratch-\w+", "TMPDIR", text)
 
 
+def _unittest_part(stderr):
+    """What unittest printed: up to its last line (OK or FAILED), the note left out."""
+    text = _masked(_without_note(stderr))
+    return re.split(r"(?m)^(?:OK|FAILED)\b.*$", text)[0]
+
+
 class WindowsLikeTest(unittest.TestCase):
+    """A guard by path: the sandbox, leaks and their origins, removal that never follows a
+    junction, and one line that says what is reduced."""
 
     def test_the_simulation_hides_what_windows_lacks(self):
-        completed, _ = windows_like(self, ["-c", "import os, sys; print(json.dumps(["
-                                              "'fcntl' in sys.modules and sys.modules['fcntl'],"
-                                              "hasattr(os, 'fork'), hasattr(os, 'O_NOFOLLOW'),"
-                                              "bool(os.supports_dir_fd)]))".replace(
-                                                  "import os", "import json, os")])
+        probe = support.scratch_dir(self)
+        os.mkdir(os.path.join(probe, "dir"))
+        os.symlink("dir", os.path.join(probe, "junction"))
+        completed, _ = windows_like(self, ["-c", "\n".join([
+            "import importlib.util, json, os, signal, stat, sys",
+            "print(json.dumps([sys.modules['fcntl'], hasattr(os, 'fork'),",
+            "    hasattr(os, 'O_NOFOLLOW'), hasattr(os, 'O_CLOEXEC'), bool(os.supports_dir_fd),",
+            "    os.listdir('/proc'), signal.CTRL_C_EVENT, sys.modules['_posixsubprocess'],",
+            "    stat.S_ISDIR(os.lstat(sys.argv[1]).st_mode)]))"]),
+            os.path.join(probe, "junction")])
         self.assertEqual(completed.returncode, 0, completed.stderr)
-        self.assertEqual(json.loads(completed.stdout), [None, False, False, False])
+        self.assertEqual(json.loads(completed.stdout),
+                         [None, False, False, False, False, [], 0, None, True])
 
     def test_every_module_imports(self):
         completed, _ = windows_like(self, ["-c", "\n".join([
@@ -73,55 +91,150 @@ class WindowsLikeTest(unittest.TestCase):
         self.assertGreater(int(count), 40)
         self.assertEqual(mixin, "TempGuardMixin")
 
-    def test_the_runner_keeps_unittest_s_outcomes_and_says_once_what_is_reduced(self):
+    def test_the_runner_keeps_unittest_s_outcomes_reports_both_leaks_and_removes_them(self):
         plain, _ = windows_like(self, ["-m", "unittest", "-v"] + _WINDOWS_TESTS)
-        guarded, _ = windows_like(self, ["-m", "tempguard.runner", "-v"] + _WINDOWS_TESTS
-                                  + ["--leaks", "fail"])
+        report = os.path.join(support.scratch_dir(self), "report.json")
+        guarded, scratch = windows_like(self, ["-m", "tempguard.runner", "-v"] + _WINDOWS_TESTS
+                                        + ["--report", report])
         self.assertEqual(plain.returncode, 0, plain.stderr)
         self.assertEqual(guarded.returncode, 0, guarded.stderr)
-        # The mixin's Helpers say it under plain unittest too: once, either way.
-        for completed in (plain, guarded):
-            self.assertEqual(completed.stderr.count(_REDUCED), 1, completed.stderr)
-        self.assertEqual(_masked(_without_note(guarded.stderr)),
-                         _masked(_without_note(plain.stderr)))
-
-    def test_the_mixin_s_helpers_still_clean_up(self):
-        completed, scratch = windows_like(self, ["-m", "unittest", "example_platforms.Helpers"])
-        self.assertEqual(completed.returncode, 0, completed.stderr)
-        self.assertEqual(completed.stderr.count(_REDUCED), 1, completed.stderr)
+        self.assertEqual(_unittest_part(guarded.stderr), _unittest_part(plain.stderr))
+        self.assertEqual(guarded.stderr.count(_REDUCED), 1, guarded.stderr)
+        self.assertIn(_LEAK_LINE, guarded.stderr)
+        self.assertIn(_CHILD_HINT, guarded.stderr)
+        leaks = {test["id"].rsplit(".", 1)[1]: [os.path.basename(leak["path"])[:6]
+                                                 for leak in test["leaks"]]
+                 for test in support.load_json(report)["tests"] if test["leaks"]}
+        self.assertEqual(leaks, {"test_leaks": ["leaked"],
+                                 "test_child_writes_in_its_temp_dir": ["child-"]})
         self.assertEqual(os.listdir(scratch), [])
 
-    def test_an_installed_plugin_changes_no_pytest_run_and_says_once_when_asked(self):
+    def test_in_fail_mode_the_leaking_tests_fail_and_unittest_s_summary_stays(self):
+        completed, scratch = windows_like(self, ["-m", "tempguard.runner"] + _WINDOWS_TESTS
+                                          + ["--leaks", "fail"])
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        failed = sorted(name.rsplit(".", 1)[-1]
+                        for name in re.findall(r"^FAIL: (\S+)", completed.stderr, re.M))
+        self.assertEqual(failed, ["test_child_writes_in_its_temp_dir", "test_leaks"])
+        self.assertRegex(completed.stderr, r"(?m)^FAILED \(failures=2\)$")
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_the_mixin_reports_both_leaks_and_its_helpers_clean_up(self):
+        completed, scratch = windows_like(self, ["-m", "unittest", "example_platforms.Mixin",
+                                                 "example_platforms.Helpers"])
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertRegex(completed.stderr, r"(?m)^Ran 5 tests")
+        self.assertEqual(completed.stderr.count(_REDUCED), 1, completed.stderr)
+        self.assertEqual(completed.stderr.count("TempLeakWarning"), 2, completed.stderr)
+        self.assertIn(_LEAK_LINE, completed.stderr)
+        self.assertIn(_CHILD_HINT, completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_pytest_installed_changes_nothing_and_asked_guards(self):
         if importlib.util.find_spec("pytest") is None:
             self.skipTest("pytest is not installed for this Python (.ci/run installs it)")
         tests = ["example_platforms.py::Plain", "example_platforms.py::Helpers"]
         plain, _ = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider"] + tests)
         installed, _ = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider", "-p",
                                            "tempguard.pytest_plugin"] + tests)
-        asked, _ = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider", "-p",
-                                       "tempguard.pytest_plugin", "--tempguard"] + tests)
+        asked, scratch = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider", "-p",
+                                             "tempguard.pytest_plugin", "--tempguard"] + tests)
         self.assertEqual(plain.returncode, 0, plain.stdout + plain.stderr)
         self.assertEqual(_masked(installed.stdout), _masked(plain.stdout))
         self.assertEqual((installed.returncode, installed.stderr), (0, plain.stderr))
         self.assertEqual(asked.returncode, 0, asked.stdout + asked.stderr)
         self.assertEqual(asked.stderr.count(_REDUCED), 1, asked.stderr)
-        self.assertRegex(asked.stdout, r"4 passed")
+        self.assertRegex(asked.stdout, r"5 passed")
+        section = asked.stdout[asked.stdout.index("leaked temporary files"):]
+        self.assertIn(_LEAK_LINE, section)
+        self.assertIn(_CHILD_HINT, section)
+        self.assertEqual(os.listdir(scratch), [])
 
-    def test_the_monitor_lists_and_report_shows_and_merges(self):
+    def test_a_baseline_gates_the_run_and_annotations_name_the_line(self):
+        baseline = os.path.join(support.scratch_dir(self), "baseline.txt")
+        written, _ = windows_like(self, ["-m", "tempguard.runner", "example_platforms.Plain",
+                                         "--baseline", baseline, "--update-baseline"])
+        self.assertEqual(written.returncode, 0, written.stderr)
+        self.assertIn("written: 2 entries", written.stderr)
+        gated, scratch = windows_like(self, ["-m", "tempguard.runner",
+                                             "example_platforms.Plain", "--baseline", baseline,
+                                             "--leaks", "fail"],
+                                      env={"GITHUB_ACTIONS": "true"})
+        self.assertEqual(gated.returncode, 0, gated.stderr)
+        self.assertIn("2 of the leaks known", gated.stderr)
+        self.assertNotIn("::warning", gated.stdout + gated.stderr)  # known: not annotated
+        fresh, _ = windows_like(self, ["-m", "tempguard.runner", "example_platforms.Plain"],
+                                env={"GITHUB_ACTIONS": "true"})
+        self.assertRegex(fresh.stdout + fresh.stderr,
+                         r"::warning file=example_platforms\.py,line=17,")
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_a_junction_is_removed_as_a_link_and_what_it_leads_to_stays(self):
+        precious = support.scratch_dir(self)
+        with open(os.path.join(precious, "data.txt"), "w") as handle:
+            handle.write("not tempguard's")
+        os.mkdir(os.path.join(precious, "inner"))
+        before = support.snapshot(precious)
+        completed, scratch = windows_like(self, ["-m", "tempguard.runner",
+                                                 "example_platforms.Junction"],
+                                          env={"EXAMPLE_PRECIOUS": precious})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertRegex(completed.stderr, r"sandbox dir  \S+/junction\n")
+        self.assertEqual(support.snapshot(precious), before)
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_a_sandbox_swapped_for_a_junction_is_not_emptied_through_it(self):
+        precious = support.scratch_dir(self)
+        with open(os.path.join(precious, "data.txt"), "w") as handle:
+            handle.write("not tempguard's")
+        before = support.snapshot(precious)
+        completed, scratch = windows_like(self, ["-m", "tempguard.runner",
+                                                 "example_platforms.Swap"],
+                                          env={"EXAMPLE_PRECIOUS": precious})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertNotIn("Traceback", completed.stderr)
+        self.assertIn("the sandbox was replaced", completed.stderr)
+        self.assertEqual(support.snapshot(precious), before)
+        self.assertEqual(os.listdir(scratch), [])
+
+    def test_the_monitor_lists_cleans_only_when_told_and_report_shows_and_merges(self):
         report = os.path.join(support.scratch_dir(self), "report.json")
-        run = support.run_python(["-m", "tempguard.runner", "example_platforms.Plain",
-                                  "--report", report], cwd=SUITE,
-                                 env={"TMPDIR": support.scratch_dir(self)})
+        run, _ = windows_like(self, ["-m", "tempguard.runner", "example_platforms.Plain",
+                                     "--report", report])
         self.assertEqual(run.returncode, 0, run.stderr)
         shown, _ = windows_like(self, ["-m", "tempguard.report", "show", report])
         merged, _ = windows_like(self, ["-m", "tempguard.report", "merge", "-o",
                                         report + ".merged", report, report])
-        listed, scratch = windows_like(self, ["-m", "tempguard.monitor", "--json"])
-        for completed in (shown, merged, listed):
+        for completed in (shown, merged):
             self.assertEqual(completed.returncode, 0, completed.stderr)
-        self.assertIn("example_platforms.Plain.test_leaks", shown.stdout)
+        self.assertIn(_LEAK_LINE, shown.stdout)
         self.assertIn("2 reports merged", merged.stdout)
-        self.assertEqual(json.loads(listed.stdout)["directories"][0]["path"], scratch)
+        # Another run's root, live (its process runs), and an old file: listed; on Windows
+        # kill(pid, 0) would send Ctrl-C, so liveness is never probed so (the simulation
+        # fails loudly if it is), and a live-looking run is never removed.
+        tmpdir = support.scratch_dir(self)
+        live = support.make_run_root(tmpdir, "live")
+        old = os.path.join(tmpdir, "old.tmp")
+        with open(old, "w") as handle:
+            handle.write("old")
+        os.utime(old, (1, 1))
+        env = {"TMPDIR": tmpdir}
+        listed, _ = windows_like(self, ["-m", "tempguard.monitor", "--json"], env=env)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual(json.loads(listed.stdout)["directories"][0]["path"], tmpdir)
+        clean = ["-m", "tempguard.monitor", tmpdir, "--clean", "--pattern", "*.tmp",
+                 "--older-than", "1d", "--age-by", "mtime", "--yes"]
+        refused, _ = windows_like(self, clean, env=env)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn("add --without-in-use-checks", refused.stdout)
+        self.assertTrue(os.path.exists(old))
+        forced, _ = windows_like(self, clean + ["--without-in-use-checks"], env=env)
+        self.assertEqual(forced.returncode, 0, forced.stdout + forced.stderr)
+        self.assertFalse(os.path.exists(old))
+        orphans, _ = windows_like(self, ["-m", "tempguard.monitor", tmpdir, "--clean-orphans",
+                                         "--yes", "--without-in-use-checks"], env=env)
+        self.assertEqual(orphans.returncode, 0, orphans.stdout + orphans.stderr)
+        self.assertTrue(os.path.isdir(live), orphans.stdout)
 
 
 def _require_namespaces(test):

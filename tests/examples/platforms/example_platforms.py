@@ -1,5 +1,6 @@
 """Example suite (data for tests/test_platforms.py): a leak, a clean test, a child that
-writes in its temp dir, and a mixin test whose helper files must go."""
+writes in its temp dir, the same under the mixin, helper files that must go, and a
+junction (a link to a directory) left in the temp dir."""
 
 import os
 import subprocess
@@ -25,17 +26,19 @@ class Plain(unittest.TestCase):
                         "prefix='child-')"], check=True)
 
 
+class Mixin(tempguard.TempGuardMixin, Plain):
+    """Plain's tests, each in the mixin's own tracking context."""
+
+
 class Helpers(tempguard.TempGuardMixin, unittest.TestCase):
 
-    def test_helpers_clean_up(self):
+    def test_1_helpers_make_a_file(self):
         path = self.temp_file(content="made by a helper")
         self.assertTrue(path.exists())
         type(self).made = path
 
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        assert not cls.made.exists(), "a helper's file outlived its test"
+    def test_2_which_is_gone_after_its_test(self):
+        self.assertFalse(self.made.exists(), "a helper's file outlived its test")
 
 
 class LateChild(unittest.TestCase):
@@ -56,3 +59,23 @@ class Manager(unittest.TestCase):
             shared = manager.list([1, 2])
             self.assertEqual(list(shared), [1, 2])
             self.assertLessEqual(len(os.fsencode(manager.address)), 103, manager.address)
+
+
+class Junction(unittest.TestCase):
+
+    def test_leaves_a_junction_to_a_directory_outside(self):
+        """On Windows a junction; a link to a directory in the windows-like simulation.
+        What it leads to (EXAMPLE_PRECIOUS) must outlive the removal."""
+        os.symlink(os.environ["EXAMPLE_PRECIOUS"], os.path.join(tempfile.gettempdir(),
+                                                                "junction"))
+
+
+class Swap(unittest.TestCase):
+
+    def test_swaps_its_temp_dir_for_a_junction(self):
+        """Moves the sandbox away and puts a junction to EXAMPLE_PRECIOUS in its place:
+        emptying the sandbox by path must not go through it."""
+        sandbox = tempfile.gettempdir()
+        open(os.path.join(sandbox, "left-in-the-sandbox"), "w").close()
+        os.rename(sandbox, sandbox + "-moved")
+        os.symlink(os.environ["EXAMPLE_PRECIOUS"], sandbox)

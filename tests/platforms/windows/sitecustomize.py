@@ -2,15 +2,20 @@
 on PYTHONPATH. What Windows lacks is hidden, and what it refuses raises as it does there.
 
 Hidden: the POSIX-only modules fcntl, resource, pwd and grp; os.fork and the other
-process-group, uid and fd-only calls Windows lacks; O_NOFOLLOW and O_DIRECTORY; memfd_create (here and
-from ctypes). os.supports_dir_fd is emptied and os.supports_fd reduced, os.scandir and
-os.listdir of a descriptor raise TypeError, any dir_fd= raises NotImplementedError, and
-os.open of a directory raises PermissionError.
-shutil may have been imported already: it is told to walk by path.
+process-group, uid and fd-only calls Windows lacks; O_NOFOLLOW and O_DIRECTORY;
+memfd_create (here and from ctypes). os.supports_dir_fd is emptied and os.supports_fd
+reduced, os.scandir and os.listdir of a descriptor raise TypeError, any dir_fd= raises
+NotImplementedError, and os.open of a directory raises PermissionError. A link to a
+directory stands for a junction: os.lstat calls it a directory with the reparse-point
+attribute, as Windows does. os.kill(pid, 0) fails loudly: on Windows signal 0 is
+CTRL_C_EVENT (signal has it, as there), Ctrl-C to a whole process group.
+shutil may have been imported already: it is told to walk by path. _posixsubprocess, which
+Windows lacks, is hidden once subprocess has taken the fork_exec it needs here.
 """
 
 import functools
 import os
+import signal
 import stat
 import sys
 
@@ -19,7 +24,7 @@ for _name in ("fcntl", "resource", "pwd", "grp"):
 
 for _name in ("fork", "forkpty", "getuid", "geteuid", "getgid", "getegid", "setsid", "killpg",
               "getpgid", "setpgid", "getpgrp", "tcgetpgrp", "O_NOFOLLOW", "O_DIRECTORY",
-              "O_PATH", "posix_spawn", "posix_spawnp",
+              "O_PATH", "O_CLOEXEC", "O_NONBLOCK", "O_NOCTTY", "posix_spawn", "posix_spawnp",
               "fchown", "lchown", "mkfifo", "mknod", "pread", "pwrite", "wait3", "wait4",
               "fwalk", "sync"):
     if hasattr(os, _name):
@@ -31,9 +36,12 @@ os.supports_follow_symlinks.intersection_update({os.stat} & os.supports_follow_s
 
 
 # The replacements are partials, not functions: like the builtins they stand for, they
-# do not become methods where a class stores them (3.7's pathlib keeps os.stat so).
+# do not become methods where a class stores them (3.7's pathlib keeps os.stat so). Their
+# code is compiled as if it were the standard library's, whose frames origins skip: on
+# Windows these calls are C, with no frame of their own.
+_WRAPPERS = """
 def _refuse_dir_fd(function, *args, **kwargs):
-    if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None \
+    if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None \\
             or kwargs.get("dst_dir_fd") is not None:
         raise NotImplementedError("dir_fd unavailable on this platform")
     return function(*args, **kwargs)
@@ -54,16 +62,52 @@ def _no_directory_open(function, path, flags, *args, **kwargs):
     return fd
 
 
-os.open = functools.partial(_no_directory_open, os.open)
+class _JunctionStat(object):
+    # lstat of a junction as Windows gives it: a directory, with the reparse-point
+    # attribute (a link to a directory stands for one here).
+
+    def __init__(self, st):
+        for name in dir(st):
+            if name.startswith("st_"):
+                setattr(self, name, getattr(st, name))
+        self.st_mode = stat.S_IFDIR | 0o777
+        self.st_file_attributes = 0x410  # FILE_ATTRIBUTE_DIRECTORY | _REPARSE_POINT
+        self.st_reparse_tag = 0xA0000003  # IO_REPARSE_TAG_MOUNT_POINT
+
+
+def _lstat(function, path, *args, **kwargs):
+    st = function(path, *args, **kwargs)
+    if stat.S_ISLNK(st.st_mode) and os.path.isdir(path):
+        return _JunctionStat(st)
+    return st
+
+
+def _kill(function, pid, signum):
+    if signum == 0:  # CTRL_C_EVENT: Ctrl-C to a whole console process group
+        raise AssertionError("os.kill(%d, 0) sends CTRL_C_EVENT on Windows" % pid)
+    return function(pid, signum)
+"""
+_wrappers = {"os": os, "stat": stat}
+exec(compile(_WRAPPERS, os.path.join(os.path.dirname(os.__file__), "_windows_like.py"), "exec"),
+     _wrappers)
+signal.CTRL_C_EVENT, signal.CTRL_BREAK_EVENT = 0, 1
+os.kill = functools.partial(_wrappers["_kill"], os.kill)
+
+os.open = functools.partial(_wrappers["_no_directory_open"], os.open)
 for _name in ("open", "stat", "lstat", "unlink", "remove", "rmdir", "mkdir", "rename",
               "replace", "chmod", "chown", "readlink", "symlink", "link", "utime", "access"):
     if hasattr(os, _name):
-        setattr(os, _name, functools.partial(_refuse_dir_fd, getattr(os, _name)))
+        setattr(os, _name, functools.partial(_wrappers["_refuse_dir_fd"], getattr(os, _name)))
+os.lstat = functools.partial(_wrappers["_lstat"], os.lstat)
 for _name in ("scandir", "listdir"):
-    setattr(os, _name, functools.partial(_refuse_fd_listing, getattr(os, _name)))
+    setattr(os, _name, functools.partial(_wrappers["_refuse_fd_listing"], getattr(os, _name)))
 
 import shutil  # noqa: E402  (after the changes above, as a fresh interpreter would see them)
 shutil._use_fd_functions = False
+# subprocess keeps the fork_exec it needs here; nothing else finds it, as on Windows,
+# where subprocess starts processes with CreateProcess.
+__import__("subprocess")
+sys.modules["_posixsubprocess"] = None
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import hide_memfd  # noqa: E402
