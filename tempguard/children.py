@@ -83,14 +83,19 @@ class ChildDir(object):
 
     def still_used(self, pid):
         """The note on this dir when *pid* (see user) still runs at the end of the run."""
+        started = [argv for argv, started_pid in self.processes if started_pid == pid]
         return ("%s: still used by pid %s (%s), a child of %s, when the run ended; removed "
                 "once no process uses it (a process that only has it as its temp dir is "
-                "waited for %d s)" % (self.path, pid, _command_line(pid), self.owner,
-                                     INHERITED_WAIT_SECONDS))
+                "waited for %d s)" % (self.path, pid, _command_line(pid, started),
+                                     self.owner, INHERITED_WAIT_SECONDS))
 
 
-def _command_line(pid):
+def _command_line(pid, started):
+    """What *pid* runs: as /proc says, else as it was started (*started*: [argv] if this
+    run started it; without /proc that is all there is)."""
     argv = _inuse.process_argv(pid)
+    if argv is None and started:
+        argv = started[0]
     return "gone" if argv is None else _origins.command_line(argv)
 
 

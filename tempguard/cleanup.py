@@ -15,9 +15,8 @@ import time
 from .real import os
 from . import capabilities as _capabilities
 
-__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "is_link", "mount_of",
-           "remove_entries",
-           "remove_if_unchanged", "remove_paths", "version_key"]
+__all__ = ["DIR_FLAGS", "CleanupProblem", "CleanupResult", "inode_key", "is_link", "is_link_at",
+           "mount_of", "remove_entries", "remove_if_unchanged", "remove_paths", "version_key"]
 
 # How tempguard opens a directory it works in: never through a link, never inherited.
 DIR_FLAGS = (os.O_RDONLY | _capabilities.O_DIRECTORY
@@ -155,6 +154,15 @@ def is_link(st):
 
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
+
+
+def is_link_at(path):
+    """True if *path* is a link or a junction (see is_link); False if it is not, or is
+    gone. os.path.islink says False of a junction before Python 3.12."""
+    try:
+        return is_link(os.lstat(path))
+    except (OSError, ValueError):
+        return False
 
 
 def inode_key(st):

@@ -146,10 +146,25 @@ def _pwrite_all(fd, data, offset):
 
 
 class Channel(object):
-    """One hand-off from the test process to the supervisor, as JSON."""
+    """One hand-off from the test process to the supervisor, as JSON.
 
-    def __init__(self):
-        self._fd = high_fd(anonymous_file())
+    An anonymous file, reopened through the supervisor's /proc entry if a test
+    closed the test process's copy; without /proc (macOS, the BSDs), a file named
+    in the run root *root*'s private directory, reopened there by name (and
+    identity), and removed with the root.
+    """
+
+    _NAME = "handoff"
+
+    def __init__(self, root=None):
+        self._root = root if not _capabilities.PROC else None
+        if self._root is None:
+            fd = anonymous_file()
+        else:
+            target, at = root.held.place(self._NAME)
+            fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | _capabilities.O_NOFOLLOW
+                         | _capabilities.O_CLOEXEC, 0o600, **at)
+        self._fd = high_fd(fd)
         st = os.fstat(self._fd)
         self._identity = inode_key(st)
         self._supervisor = os.getpid()
@@ -193,12 +208,17 @@ class Channel(object):
 
     def _writable(self):
         """(fd, whether it was opened here): this process's copy if it is still the
-        channel, else the supervisor's reopened by /proc."""
+        channel, else the supervisor's reopened by /proc, or by name in the run root."""
         if self._holds(self._fd):
             return self._fd, False
         try:
-            fd = os.open("/proc/%d/fd/%d" % (self._supervisor, self._fd),
-                         os.O_WRONLY | _capabilities.O_CLOEXEC)
+            if self._root is None:
+                fd = os.open("/proc/%d/fd/%d" % (self._supervisor, self._fd),
+                             os.O_WRONLY | _capabilities.O_CLOEXEC)
+            else:
+                target, at = self._root.held.place(self._NAME)
+                fd = os.open(target, os.O_WRONLY | _capabilities.O_NOFOLLOW
+                             | _capabilities.O_CLOEXEC, **at)
         except OSError as error:
             raise HandleLostError(errno.EBADF, "a test closed tempguard's hand-off channel "
                                   "(fd %d) and it could not be reopened (%s)"

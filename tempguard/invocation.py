@@ -37,7 +37,8 @@ def current_id(environ=None):
     if multiprocessing is not None:
         parent = getattr(multiprocessing.current_process(), "_parent_pid", None)
         if parent:
-            return "mp-%d-%s" % (parent, process_start(parent))
+            start = process_start(parent)  # None without /proc: the pid alone, then
+            return "mp-%d" % parent if start is None else "mp-%d-%d" % (parent, start)
     return None
 
 

@@ -11,6 +11,7 @@ import collections
 import sys
 
 from .real import os
+from . import capabilities as _capabilities
 from . import jsonreport as _report
 from . import origins as _origins
 from . import ownership as _ownership
@@ -259,9 +260,11 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
 
 
 def write_totals(stream, records, fixture_records, counts, prefix="\ntempguard: "):
-    """The line of totals that ends tempguard's section."""
+    """The line of totals that ends tempguard's section; on a reduced platform, the line
+    that says what is reduced follows it, once a process (see capabilities)."""
     stream.write("%s%s\n" % (prefix, _totals_line(_report.totals(records, fixture_records,
                                                                  counts))))
+    _capabilities.say_reduced(stream)
     stream.flush()
 
 

@@ -314,7 +314,7 @@ def main(argv=None):
         root.close(settings.keep_runs)
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)
-    channel = _handoff.Channel()
+    channel = _handoff.Channel(root)
     pid = _supervisor.fork()
     if pid == 0:
         _run_tests(argv, root, channel)

@@ -309,13 +309,14 @@ def read_run_root(path):
     if not isinstance(owner, dict):
         owner = {}
     # A worker's held root keeps its run live, whatever became of the parent.
-    locked = st.st_uid == _capabilities.euid() and (is_locked(path)
-                                            or bool(_live_workers(path, _names(path))))
+    locked = st.st_uid == _capabilities.euid() and (
+        is_locked(path) or bool(_live_workers(path, _names(path))))
     if not has_marker and not locked:
         return None
     if locked:
         state = "live"
-    elif not owner or st.st_uid != _capabilities.euid() or owner.get("uid") != _capabilities.euid():
+    elif (not owner or st.st_uid != _capabilities.euid()
+          or owner.get("uid") != _capabilities.euid()):
         state = "unknown"
     elif owner.get("version", 1) >= 2:
         # Nobody holds the lock. A test can close its owner's descriptor (a daemonizing
@@ -332,7 +333,7 @@ def read_run_root(path):
     if state == "orphaned" and owner.get("finished"):
         state = "finished"
     kept = os.path.join(path, "kept")
-    has_kept = os.path.isdir(kept) and not os.path.islink(kept)
+    has_kept = os.path.isdir(kept) and not _cleanup.is_link_at(kept)
     invocation = owner.get("invocation")
     ended = owner.get("ended")
     return RunRootInfo(path, state, owner.get("pid"), owner.get("host"),
@@ -347,7 +348,16 @@ def _live_workers(path, names, in_use=False):
     workers = {name: os.path.join(path, name) for name in names if is_run_root_name(name)}
     temp_dirs = _inuse.environ_temp_dirs() if workers and in_use else ()
     return set(name for name, worker in workers.items()
-               if is_locked(worker) or _inuse.environ_users(worker, temp_dirs))
+               if _is_held(worker) or _inuse.environ_users(worker, temp_dirs))
+
+
+def _is_held(path):
+    """True while a process of a run holds its root: its flock; where there is no flock
+    (Windows), its marker, naming an unfinished run of a process not known to be dead."""
+    if _capabilities.FLOCK:
+        return is_locked(path)
+    info = read_run_root(path)
+    return info is not None and info.state == "live"
 
 
 def find_run_roots(parent):
@@ -411,7 +421,7 @@ def prune_runs(parent, keep_runs, exclude=(), invocation=None, kept_here=False, 
     replaced = [_cleanup.CleanupProblem(
         os.path.join(info.path, "kept"),
         "replaced by a link; the link was removed, what it points to left alone", True)
-        for info in dead if os.path.islink(os.path.join(info.path, "kept"))]
+        for info in dead if _cleanup.is_link_at(os.path.join(info.path, "kept"))]
     result = _cleanup.remove_paths(doomed)
     result.problems.extend(replaced)
     return result

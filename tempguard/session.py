@@ -16,6 +16,7 @@ import tempfile
 from .real import os
 from . import capabilities as _capabilities
 from . import children as _children
+from . import cleanup as _cleanup
 from . import closing as _closing
 from . import handoff as _handoff
 from . import held as _held
@@ -85,7 +86,6 @@ class Session(object):
     def start(self):
         """Make (or join) the run root and watches, then make the process-wide changes:
         each is undone by stop(), last first, or at once if a later one fails."""
-        _capabilities.say_reduced()
         saved = tempfile.tempdir
         given = tempfile.gettempdir()
         tempfile.tempdir = saved
@@ -133,7 +133,7 @@ class Session(object):
         linked = list(self.settings.linked)
         # A temp dir that is a link is said; one under a linked parent is not: on macOS
         # every temp dir is (/var leads to /private/var).
-        if not self._inside and os.path.islink(given.rstrip(os.sep) or os.sep):
+        if not self._inside and _cleanup.is_link_at(given.rstrip(os.sep) or os.sep):
             linked.insert(0, (given, self.system_tempdir))
         for path, real in _unique(linked):
             self.note("%s: a link to %s; the directory it leads to was watched" % (path, real))
@@ -329,6 +329,7 @@ class Session(object):
     def _conclude(self, counts, late=False):
         """Write what CI reads (see closing.conclude) where no runner writes a section: at
         the end of a mixin-only run, or again once exit judged more (*late*)."""
+        _capabilities.say_reduced()  # no section's totals line said it
         for line in _closing.conclude(
                 self.records, self.fixture_records, self.settings,
                 lambda baseline: self.write_report(counts, baseline),

@@ -315,7 +315,7 @@ def _checked_path(path):
 
 def _existing_directory(path):
     path = _checked_path(path)
-    if not os.path.isdir(path) or os.path.islink(path):
+    if not os.path.isdir(path) or _cleanup.is_link_at(path):
         raise NotADirectoryError("tree root %s is not an existing directory" % path)
     return path
 
@@ -369,7 +369,8 @@ def _make_dir_once(path):
         os.mkdir(path, 0o700)
         return True
     except FileExistsError:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) and not _cleanup.is_link(st):  # a junction is a link
             return False
         raise UnsafePathError("%s exists and is not a directory (a link is never followed)"
                               % path) from None
@@ -527,7 +528,7 @@ def create_temp_tree(spec, root=None):
 def register_file(path):
     """Adopt an existing file (or link) into the current context."""
     checked = _checked_path(path)
-    if os.path.isdir(checked) and not os.path.islink(checked):
+    if os.path.isdir(checked) and not _cleanup.is_link_at(checked):
         raise IsADirectoryError("cannot register %s as a file: it is a directory" % checked)
     return current_context().register(checked)
 
@@ -535,7 +536,8 @@ def register_file(path):
 def register_directory(path):
     """Adopt an existing directory, with its contents, into the current context."""
     checked = _checked_path(path)
-    if os.path.lexists(checked) and (os.path.islink(checked) or not os.path.isdir(checked)):
+    if os.path.lexists(checked) and (_cleanup.is_link_at(checked)
+                                     or not os.path.isdir(checked)):
         raise NotADirectoryError("cannot register %s as a directory: it is not one" % checked)
     return current_context().register(checked)
 

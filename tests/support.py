@@ -219,10 +219,26 @@ def run_runner(test, suite, *args, env=None, runner="tempguard.runner"):
 
 
 def unittest_part(stderr):
-    """unittest's own output: everything before tempguard's section, timings masked."""
-    text = stderr.split("\ntempguard: ", 1)[0]
+    """unittest's own output: everything before tempguard's section, timings masked, and
+    without the line a reduced platform's run starts with (see capabilities.say_reduced)."""
+    text = REDUCED_NOTE.sub("", stderr).split("\ntempguard: ", 1)[0]
     text = re.sub(r"Ran (\d+) tests? in [\d.]+s", r"Ran \1 tests", text)
     return re.sub(r"File \".*?\"", "File", text).rstrip()
+
+
+# /proc: masked in the macos-like and windows-like legs (see docs/platforms.rst).
+HAS_PROC = os.path.isdir("/proc/self/fd")
+
+
+def needs_proc(test, what):
+    """Skip *test* where there is no /proc, naming *what* needs it there."""
+    if not HAS_PROC:
+        test.skipTest("%s needs /proc (masked here, as on macOS; see docs/platforms.rst)"
+                      % what)
+
+
+# The one line a run on a reduced platform says (macOS, Windows: see docs/platforms.rst).
+REDUCED_NOTE = re.compile(r"(?m)^tempguard: this platform has no [^\n]*\n")
 
 
 def mount_tmpfs(test, mount_point, size="1m"):

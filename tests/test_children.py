@@ -61,8 +61,11 @@ class ChildrenTest(unittest.TestCase):
                 self.assertTrue(leak["origin"]["after_end"], leak)
                 self.assertEqual(leak["judged"], "child")
                 found.setdefault(entry["id"], []).append(leak)
-        self.assertEqual(sorted(found), sorted(EXPECTED), completed.stderr)
-        for owner, (count, kind, prefix) in EXPECTED.items():
+        expected = dict(EXPECTED)
+        if not support.HAS_PROC:  # a grandchild is found by its environment (docs/platforms)
+            del expected["example_children.Grandchild.test_1_starts"]
+        self.assertEqual(sorted(found), sorted(expected), completed.stderr)
+        for owner, (count, kind, prefix) in expected.items():
             leaks = found[owner]
             self.assertEqual(len(leaks), count, leaks)
             for leak in leaks:
@@ -121,6 +124,7 @@ class ChildrenTest(unittest.TestCase):
     def test_a_daemon_that_only_inherited_its_temp_dir_holds_the_end_only_so_long(self):
         """python-gnupg's tests start gpg-agent, which never exits: the run root and a
         detached tempguard process stayed for as long as it lived."""
+        support.needs_proc(self, "finding a process by the temp dir in its environment")
         pidfile = os.path.join(support.scratch_dir(self), "daemon.pid")
         scratch = self.fresh_dirs()
         report = os.path.join(scratch, "report.json")
@@ -183,12 +187,17 @@ class ChildrenTest(unittest.TestCase):
             # caller's pipes (this test's run_python would have waited for it), no terminal.
             reaper = int(re.search(r"\n +live +pid (\d+) +%s\n" % re.escape(
                 os.path.join(tmpdir, root)), monitor.stdout).group(1))
-            fd_dir = "/proc/%d/fd" % reaper
-            held = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
-            self.assertEqual({path for path in held if not path.startswith(tmpdir + os.sep)},
-                             {os.devnull}, held)
+            if support.HAS_PROC:  # what it holds is seen there only
+                fd_dir = "/proc/%d/fd" % reaper
+                held = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+                self.assertEqual({path for path in held
+                                  if not path.startswith(tmpdir + os.sep)}, {os.devnull}, held)
             self.assertNotEqual(os.getsid(reaper), os.getsid(0))  # a session of its own
-        cleaned = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans", "--yes"])
+        # Without /proc the monitor cleans only when told to skip the in-use checks: the
+        # run's lock still keeps a live run.
+        cleaned = support.run_python(["-m", "tempguard.monitor", tmpdir, "--clean-orphans",
+                                      "--yes"] + ([] if support.HAS_PROC
+                                                  else ["--without-in-use-checks"]))
         self.assertEqual(cleaned.returncode, 0, cleaned.stderr)
         self.assertTrue(os.path.exists(written), cleaned.stdout + cleaned.stderr)
         open(os.path.join(self.control, "forever.stop"), "w").close()

@@ -39,6 +39,7 @@ class InUseTest(unittest.TestCase):
                              st.st_ino)
 
     def test_a_lock_inside_a_directory_makes_it_in_use(self):
+        support.needs_proc(self, "finding locks inside a directory (/proc/locks)")
         os.makedirs(os.path.join(self.top, "outer", "inner"))
         open(os.path.join(self.top, "outer", "inner", "f"), "w").close()
         os.mkdir(os.path.join(self.top, "free"))

@@ -116,6 +116,10 @@ class PipeTest(MonitorTestCase):
 
 class CleanTest(MonitorTestCase):
 
+    def setUp(self):
+        support.needs_proc(self, "the monitor's cleaning (its in-use checks)")
+        super().setUp()
+
     def test_clean_orphans_never_touches_a_live_run(self):
         live = support.make_run_root(self.dir, "alive")
         dead = support.make_run_root(self.dir, "dead", pid=support.dead_pid())
@@ -272,6 +276,9 @@ print(json.dumps({"dry": dry.stdout, "real": real.stdout, "after": after.stdout,
 
 class InUseTest(unittest.TestCase):
     """What a live process uses is never cleaned: sockets, locks, open files, cwds."""
+
+    def setUp(self):
+        support.needs_proc(self, "the monitor's in-use checks")
 
     def check_in_use(self, unprivileged):
         code = "HOLDER = %r\n%s" % (_HOLDER, _IN_USE_CHILD)

@@ -90,7 +90,8 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(kept, KEPT)
         # pytest's own rules: the section's, then each part's.
         self.assertRegex(completed.stdout, r"\n=+ tempguard =+\n-+ leaked temporary files -+\n")
-        self.assertRegex(completed.stdout, r"\ntempguard: \d+ created, .*\n=+ short test summary")
+        self.assertRegex(completed.stdout, r"\ntempguard: \d+ created, .*\n(%s)?=+ short test "
+                                           r"summary" % support.REDUCED_NOTE.pattern[5:])
         self.assertIn("kept this test's temporary files in: ", completed.stdout)
         self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
                       completed.stdout)
