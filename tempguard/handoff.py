@@ -255,6 +255,11 @@ def _libc_memfd():
 
 def _unlinked_file():
     """Where there are no memfds: a file in the temp dir, unlinked at once."""
-    fd, path = mkstemp(prefix="tempguard-handoff-", dir=tempfile.gettempdir())
+    saved = tempfile.tempdir
+    try:
+        directory = tempfile.gettempdir()
+    finally:
+        tempfile.tempdir = saved  # gettempdir() keeps what it found: the user's stays unset
+    fd, path = mkstemp(prefix="tempguard-handoff-", dir=directory)
     os.unlink(path)
     return fd

@@ -351,6 +351,16 @@ class MacosLikeTest(unittest.TestCase):
                                tmpdir)
         self.assertEqual(completed.returncode, 0, completed.stderr)
 
+    def test_the_mixin_leaves_tempfile_as_it_found_it_without_memfd(self):
+        """Without memfd the fork log's file was made in tempfile.gettempdir(), which
+        keeps what it found in tempfile.tempdir: a later plain test saw it set."""
+        tmpdir, _ = linked_tempdir(self)
+        completed = macos_like(self, ["-m", "unittest", "-v", "example_nested"], tmpdir,
+                               cwd=os.path.join(support.EXAMPLES, "mixin"),
+                               env={"ORIGINAL_TMPDIR": tmpdir})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("test_tempfile_and_tmpdir_are_as_they_were", completed.stderr)
+
     def test_the_monitor_never_removes_what_it_cannot_check(self):
         tmpdir, real = linked_tempdir(self)
         old = os.path.join(real, "old.tmp")
