@@ -43,10 +43,15 @@ INHERITED_WAIT_SECONDS = 10
 class ChildDir(object):
     """The temp dir of the processes one test or fixture started, and who they were."""
 
-    def __init__(self, name, path, held):
+    def __init__(self, name, path, held, older=None):
         self.name = name
         self.path = path
         self.held = held
+        # Only a process started after the dir was made can have it in its environment:
+        # the others' environments are never read (a test that starts a child paid for
+        # every process on the machine, each time its dir was checked). *older* is
+        # given empty for a dir made before this object (see supervisor).
+        self._older = _inuse.pids() if older is None else older
         self.owner = None
         self.record = None
         self.processes = []    # (argv or None for a fork, pid)
@@ -69,7 +74,7 @@ class ChildDir(object):
         for _argv, pid in self.processes:
             if _inuse.is_running(pid):
                 return pid
-        users = _inuse.environ_users(self.path)
+        users = _inuse.environ_users(self.path, _inuse.environ_temp_dirs(older=self._older))
         return users[0] if users else None
 
     def holder(self):
@@ -125,7 +130,7 @@ class ChildDirs(object):
         self._sandbox = os.fsencode(root.tmp)
         self._pid = os.getpid()
         self._next = 0
-        self._free = []
+        self._free = []  # (name, HeldDirectory) of empty dirs to serve again
         self._saved = []
 
     def dir_for(self, record):
@@ -172,10 +177,16 @@ class ChildDirs(object):
         """A new, empty child dir; None if the root was replaced or no name is left."""
         if self.root.held.closed or self.root.held.is_replaced():
             return None
+        while self._free:
+            name, held = self._free.pop()
+            try:
+                if not held.is_replaced() and not held.names():
+                    return ChildDir(name, os.path.join(self.root.path, name), held)
+            except OSError:
+                pass
+            held.close()  # not empty, or not ours: left to the root's end
         while True:
-            if self._free:
-                name = self._free.pop()
-            elif self._next < len(_NAME_CHARS) ** _NAME_LENGTH:
+            if self._next < len(_NAME_CHARS) ** _NAME_LENGTH:
                 name, self._next = _name(self._next), self._next + 1
             else:
                 return None
@@ -189,14 +200,16 @@ class ChildDirs(object):
             return ChildDir(name, path, HeldDirectory(path, self.root.held))
 
     def release(self, scope):
-        """Remove an empty child dir, so that its name can serve another scope."""
-        scope.held.close()
-        try:
-            target, at = self.root.held.place(scope.name)
-            os.rmdir(target, **at)
-        except OSError:
-            return
-        self._free.append(scope.name)
+        """Keep an empty child dir to serve another scope: making and removing one for
+        each test that starts a child cost a mkdir and an rmdir each (the root's end
+        removes what is left)."""
+        self._free.append((scope.name, scope.held))
+
+    def close(self):
+        """Let go of the kept empty dirs (see release)."""
+        for _name, held in self._free:
+            held.close()
+        self._free = []
 
     # -- the wrapped process starts --------------------------------------------
 

@@ -16,7 +16,7 @@ from . import capabilities as _capabilities
 from .cleanup import inode_key
 
 __all__ = ["TEMP_DIR_VARIABLES", "InUse", "ancestors", "environ_getter", "environ_temp_dirs",
-           "environ_users", "is_flocked", "is_running", "process_argv", "process_start",
+           "environ_users", "is_flocked", "is_running", "pids", "process_argv", "process_start",
            "process_state"]
 
 _PROC = "/proc"
@@ -240,8 +240,19 @@ def _temp_dirs_of(environ_file):
             if key in TEMP_DIR_VARIABLES and value]
 
 
-def environ_temp_dirs(proc=_PROC):
-    """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one.
+def pids(proc=_PROC):
+    """The pids (as names in /proc) of the processes now; empty without /proc."""
+    try:
+        return frozenset(os.listdir(proc))
+    except OSError:
+        return frozenset()
+
+
+def environ_temp_dirs(proc=_PROC, older=frozenset()):
+    """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one,
+    and other than *older* (pids(), taken before the temp dir asked about was made:
+    a process that already ran then did not start with it; a pid reused meanwhile
+    goes unseen).
 
     A child of a test that still runs may write there: what a live process
     has as its temp dir is in use. Only processes whose environment we may
@@ -250,11 +261,7 @@ def environ_temp_dirs(proc=_PROC):
     """
     me = str(os.getpid())
     found = []
-    try:
-        pids = os.listdir(proc)
-    except OSError:
-        return found
-    for pid in pids:
+    for pid in pids(proc) - older:
         if not pid.isdigit() or pid == me:
             continue
         values = _temp_dirs_of(os.path.join(proc, pid, "environ"))

@@ -150,6 +150,7 @@ class Session(object):
         self.children = _children.ChildDirs(self.root, self._child_dir_for_now)
         self.children.install()  # the process wrappers
         self._undo.callback(self.children.uninstall)
+        self._undo.callback(self.children.close)
         _ownership.atexit_log.start()  # the atexit patch
         self._undo.callback(_leave_registry, self)
         _active.append(self)  # the registry

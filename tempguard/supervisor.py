@@ -129,7 +129,7 @@ def _judge_children(entries, late, settings):
             held = HeldDirectory(entry.path)
         except OSError:
             continue  # gone, or replaced: nothing of ours is there to judge
-        scope = ChildDir(os.path.basename(entry.path), entry.path, held)
+        scope = ChildDir(os.path.basename(entry.path), entry.path, held, older=frozenset())
         scope.owner, scope.record = entry.owner, entry.record
         scope.processes = entry.processes
         scope.names_at_end = entry.names_at_end
