@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import stat
@@ -239,6 +240,22 @@ def needs_proc(test, what):
 
 # The one line a run on a reduced platform says (macOS, Windows: see docs/platforms.rst).
 REDUCED_NOTE = re.compile(r"(?m)^tempguard: this platform has no [^\n]*\n")
+
+
+def open_fds():
+    """This process's open descriptors: from /proc, else (macOS) those fstat finds below
+    the fd limit. For example suites that take over every descriptor."""
+    try:
+        return [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        found = []
+        for number in range(resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
+            try:
+                os.fstat(number)
+            except OSError:
+                continue
+            found.append(number)
+        return found
 
 
 def mount_tmpfs(test, mount_point, size="1m"):

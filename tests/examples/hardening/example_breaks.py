@@ -17,27 +17,13 @@ import unittest
 
 import tempguard
 import tempguard.sandbox
-
-
-def _open_fds():
-    """The open descriptors: from /proc, else (macOS) those fstat finds below the limit."""
-    try:
-        return [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        found = []
-        for number in range(resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
-            try:
-                os.fstat(number)
-            except OSError:
-                continue
-            found.append(number)
-        return found
+from support import open_fds  # tests/support.py, copied beside it (see child_workspace)
 
 
 def take_over_descriptors():
     """What a daemonizing test does at its worst: close every fd above stdio, then open
     a directory of the user's and put it at every number that was open."""
-    numbers = [number for number in _open_fds() if number > 2]
+    numbers = [number for number in open_fds() if number > 2]
     os.closerange(3, 1 << 20)
     user = os.open(os.environ["USER_DIR"], os.O_RDONLY | os.O_DIRECTORY)
     for number in numbers:

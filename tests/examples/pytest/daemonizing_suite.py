@@ -3,30 +3,16 @@ some helpers do, closing every fd above stdio and opening its own at those numbe
 and a forked copy that makes an entry whose name holds a newline in a watched dir, before the fixture takes the fork log's fd too."""
 
 import os
-import resource
 import tempfile
 
 import pytest
 
-
-def _open_fds():
-    """The open descriptors: from /proc, else (macOS) those fstat finds below the limit."""
-    try:
-        return [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        found = []
-        for number in range(resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
-            try:
-                os.fstat(number)
-            except OSError:
-                continue
-            found.append(number)
-        return found
+from tests.support import open_fds
 
 
 @pytest.fixture
 def daemonized():
-    numbers = [number for number in _open_fds() if number > 2]
+    numbers = [number for number in open_fds() if number > 2]
     os.closerange(3, 1 << 16)
     for number in numbers:
         fd = os.open(os.devnull, os.O_RDWR)
