@@ -94,11 +94,14 @@ class HeldDirectory(object):
             os.replace(old, new, src_dir_fd=at["dir_fd"], dst_dir_fd=at["dir_fd"])
 
     def _check_path(self):
+        """The path's lstat, once it is checked to lead to the directory held (by path)."""
         if self._closed:
             raise HandleLostError(errno.EBADF, "%s is no longer held" % self.path, self.path)
-        if self.is_replaced():
+        st = self._path_stat()
+        if st is None:
             raise HandleLostError(errno.EBADF, "%s was replaced or removed by a test; nothing "
                                   "was done there" % self.path, self.path)
+        return st
 
     @property
     def fd(self):
@@ -119,8 +122,7 @@ class HeldDirectory(object):
     def fstat(self):
         """fstat of the held directory, through its checked descriptor (see fd)."""
         if BY_PATH:
-            self._check_path()
-            return os.lstat(self.path)
+            return self._check_path()
         if self._fd is not None:
             try:
                 st = os.fstat(self._fd)
@@ -153,11 +155,15 @@ class HeldDirectory(object):
 
     def is_replaced(self):
         """True when the path no longer names the directory held (gone, moved, or a link)."""
+        return self._path_stat() is None
+
+    def _path_stat(self):
+        """lstat of the path if it still names the directory held, not a link; else None."""
         try:
             st = os.lstat(self.path)
         except OSError:
-            return True
-        return inode_key(st) != self.identity or is_link(st)
+            return None
+        return None if inode_key(st) != self.identity or is_link(st) else st
 
     def names(self):
         """The entries, listed through the descriptor."""
@@ -172,20 +178,21 @@ class HeldDirectory(object):
         """lstat of each entry (None where it is gone), the descriptor checked once."""
         if not names:
             return []
-        found = []
+        target, at = self.place(".")
         if BY_PATH:
-            self._check_path()
-            prefix = os.path.join(self.path, "")
-            for name in names:
-                try:
-                    found.append(os.lstat(prefix + name))
-                except FileNotFoundError:
-                    found.append(None)
-            return found
-        fd = self.fd
+            prefix = os.path.join(target, "")
+
+            def lstat(name):
+                return os.lstat(prefix + name)
+        else:
+            fd = at["dir_fd"]
+
+            def lstat(name):
+                return os.stat(name, dir_fd=fd, follow_symlinks=False)
+        found = []
         for name in names:
             try:
-                found.append(os.stat(name, dir_fd=fd, follow_symlinks=False))
+                found.append(lstat(name))
             except FileNotFoundError:
                 found.append(None)
         return found
