@@ -183,7 +183,8 @@ class TempGuardProgram(unittest.TestProgram):
 
 
 class _SupervisedProgram(TempGuardProgram):
-    """The test process of a supervised run, in the run root its supervisor made.
+    """The test process of a supervised run, in the run root its supervisor made (with
+    no *run_root*, where there is no fork, a run judged in this process).
 
     Its session starts before the test modules are imported, so that what an
     import makes is in the sandbox, and judged (see FixtureScopes.end_loading).
@@ -342,8 +343,6 @@ def _run_tests(argv, root, channel):
 
     def program(**kwargs):
         unittest_main.main = original
-        if root is None:
-            return TempGuardProgram(**kwargs)
         return _SupervisedProgram(root, channel, **kwargs)
 
     sys.argv[:] = argv
