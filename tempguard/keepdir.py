@@ -18,6 +18,7 @@ import stat
 from .real import os
 from . import capabilities as _capabilities
 from . import held as _held
+from .cleanup import is_link
 from .errors import KeepDirRefused
 from .inuse import ancestors, is_running, process_start
 from .output import display
@@ -39,7 +40,7 @@ def checked(path):
     except FileNotFoundError:
         check_output_file(path, "keep_dir")  # its parent exists, and may be written in
         return path
-    if stat.S_ISLNK(st.st_mode):
+    if is_link(st):
         raise ValueError("keep_dir %s: a link; give the directory it leads to" % given)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError("keep_dir %s: not a directory" % given)

@@ -250,7 +250,7 @@ def check_private_dir(path, held=None):
     st = os.lstat(path)
     if held is not None and _cleanup.inode_key(st) != held.identity:
         raise UnsafePathError("%s was replaced while it was opened" % path)
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+    if _cleanup.is_link(st) or not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError("%s is not a real directory" % path)
     if st.st_uid != _capabilities.euid():
         raise UnsafePathError("%s is owned by uid %d, not by us" % (path, st.st_uid))

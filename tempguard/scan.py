@@ -9,7 +9,7 @@ import stat
 
 from .real import os
 from . import sandbox as _sandbox
-from .cleanup import inode_key
+from .cleanup import inode_key, is_link
 
 __all__ = ["AGE_BY", "AGE_FIELDS", "Entry", "ScanResult", "scan"]
 
@@ -122,7 +122,7 @@ def _scan(directory, patterns, excludes, age_by):
                 if st.st_nlink == 1 or _first_sight(st, seen_inodes):
                     size = st.st_size
                     total += size
-            elif file_type == directory_type:
+            elif file_type == directory_type and not is_link(st):  # a junction is a link
                 kind = "dir"
                 dirs += 1
                 size, newest = _walk(top.path, st.st_dev, result, seen_inodes, newest,
@@ -132,7 +132,7 @@ def _scan(directory, patterns, excludes, age_by):
                     info = _sandbox.read_run_root(top.path)
                     if info is not None:
                         result.run_roots.append(info)
-            elif file_type == link:
+            elif file_type == link or is_link(st):
                 kind = "link"
                 links += 1
             else:
@@ -184,10 +184,10 @@ def _walk(top, device, result, seen_inodes, newest, age_index):
                 result.files += 1
                 if st.st_nlink == 1 or _first_sight(st, seen_inodes):
                     size += st.st_size
-            elif stat.S_ISDIR(mode):
+            elif stat.S_ISDIR(mode) and not is_link(st):  # a junction is a link
                 result.dirs += 1
                 if st.st_dev == device:
                     pending.append(entry.path)
-            elif stat.S_ISLNK(mode):
+            elif stat.S_ISLNK(mode) or is_link(st):
                 result.links += 1
     return size, newest
