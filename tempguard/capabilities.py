@@ -25,6 +25,10 @@ try:
 except ImportError:  # Windows
     _resource = None
 try:
+    import _winapi
+except ImportError:  # not Windows
+    _winapi = None
+try:
     import _posixsubprocess as posix_subprocess
 except ImportError:  # Windows: subprocess starts processes with CreateProcess
     posix_subprocess = None
@@ -111,9 +115,9 @@ def euid():
 
 def pid_exists(pid):
     """True if process *pid* exists (a zombie too), False if not, None where it cannot
-    be told without harm (Windows): callers take None as alive, and remove nothing."""
+    be told: callers take None as alive, and remove nothing."""
     if not _KILL_PROBES:
-        return None
+        return _windows_pid_exists(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -121,6 +125,22 @@ def pid_exists(pid):
     except PermissionError:
         pass  # another user's, and running
     return True
+
+
+def _windows_pid_exists(pid):
+    """pid_exists on Windows: OpenProcess fails with ERROR_INVALID_PARAMETER (87) where
+    there is no such process; one that has exited but is still held open gives its exit
+    code, not STILL_ACTIVE (259)."""
+    if _winapi is None:
+        return None
+    try:
+        handle = _winapi.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    except OSError as error:
+        return False if getattr(error, "winerror", None) == 87 else None
+    try:
+        return _winapi.GetExitCodeProcess(handle) == 259
+    finally:
+        _winapi.CloseHandle(handle)
 
 
 def flock(fd, operation):

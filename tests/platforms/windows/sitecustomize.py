@@ -8,9 +8,11 @@ reduced, os.scandir and os.listdir of a descriptor raise TypeError, any dir_fd= 
 NotImplementedError, and os.open of a directory raises PermissionError. A link to a
 directory stands for a junction: os.lstat calls it a directory with the reparse-point
 attribute, as Windows does. os.kill(pid, 0) fails loudly: on Windows signal 0 is
-CTRL_C_EVENT (signal has it, as there), Ctrl-C to a whole process group.
+CTRL_C_EVENT (signal has it, as there), Ctrl-C to a whole process group; processes are
+probed through _winapi.OpenProcess instead.
 shutil may have been imported already: it is told to walk by path. _posixsubprocess, which
-Windows lacks, is hidden once subprocess has taken the fork_exec it needs here.
+Windows lacks, is hidden once subprocess has taken the fork_exec it needs here. pytest asks
+sys.platform, not os, whether there are uids: it is told there are none, as on win32.
 """
 
 import functools
@@ -18,6 +20,7 @@ import os
 import signal
 import stat
 import sys
+import types
 
 for _name in ("fcntl", "resource", "pwd", "grp"):
     sys.modules[_name] = None
@@ -82,6 +85,24 @@ def _lstat(function, path, *args, **kwargs):
     return st
 
 
+def _open_process(kill, access, inherit, pid):
+    # _winapi.OpenProcess, for its pid probe: fails with ERROR_INVALID_PARAMETER where
+    # there is no such process. The handle is the pid.
+    try:
+        kill(pid, 0)
+    except ProcessLookupError:
+        error = OSError(22, "The parameter is incorrect")
+        error.winerror = 87
+        raise error
+    except PermissionError:
+        pass
+    return pid
+
+
+def _exit_code_of(handle):
+    return 259  # STILL_ACTIVE: the process was there when it was opened
+
+
 def _kill(function, pid, signum):
     if signum == 0:  # CTRL_C_EVENT: Ctrl-C to a whole console process group
         raise AssertionError("os.kill(%d, 0) sends CTRL_C_EVENT on Windows" % pid)
@@ -91,6 +112,13 @@ _wrappers = {"os": os, "stat": stat}
 exec(compile(_WRAPPERS, os.path.join(os.path.dirname(os.__file__), "_windows_like.py"), "exec"),
      _wrappers)
 signal.CTRL_C_EVENT, signal.CTRL_BREAK_EVENT = 0, 1
+# What tempguard asks _winapi (pid probes: see capabilities.pid_exists); nothing else, so
+# that multiprocessing, which imports names it lacks, goes on as on POSIX.
+_winapi = types.ModuleType("_winapi")
+_winapi.OpenProcess = functools.partial(_wrappers["_open_process"], os.kill)
+_winapi.GetExitCodeProcess = _wrappers["_exit_code_of"]
+_winapi.CloseHandle = int
+sys.modules["_winapi"] = _winapi
 os.kill = functools.partial(_wrappers["_kill"], os.kill)
 
 os.open = functools.partial(_wrappers["_no_directory_open"], os.open)
@@ -108,6 +136,30 @@ shutil._use_fd_functions = False
 # where subprocess starts processes with CreateProcess.
 __import__("subprocess")
 sys.modules["_posixsubprocess"] = None
+
+
+
+class _PytestWithoutUids(object):
+    """Import hook: pytest's get_user_id answers None, as it does where sys.platform is
+    win32 (elsewhere it calls os.getuid, hidden here)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "_pytest.compat":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            module.get_user_id = lambda: None
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _PytestWithoutUids())
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import hide_memfd  # noqa: E402
