@@ -4,7 +4,6 @@ import importlib.util
 import json
 import os
 import re
-import resource
 import shutil
 import socket
 import stat
@@ -13,8 +12,9 @@ import sys
 import tempfile
 import textwrap
 import time
+import unittest
 
-from tempguard import cleanup, inuse, origins
+from tempguard import capabilities, cleanup, inuse, origins
 from tempguard.session import active_session
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,8 +77,8 @@ def make_sentinel(test):
 
 
 def unprivileged_available():
-    return (os.geteuid() != 0
-            or (shutil.which("setpriv") is not None and os.path.exists(SYSTEM_PYTHON)))
+    return UIDS and (os.geteuid() != 0 or (shutil.which("setpriv") is not None
+                                           and os.path.exists(SYSTEM_PYTHON)))
 
 
 def child_workspace(test, unprivileged, files=None):
@@ -90,6 +90,8 @@ def child_workspace(test, unprivileged, files=None):
     are root. *files* maps names to text written into the directory.
     Returns (work, argv prefix, env).
     """
+    if unprivileged and not UIDS:
+        test.skipTest(_lacks("uids"))
     if unprivileged and not unprivileged_available():
         test.skipTest("needs setpriv and %s to drop root" % SYSTEM_PYTHON)
     if unprivileged and os.geteuid() == 0:
@@ -188,7 +190,7 @@ def make_run_root(parent, name, **owner):
     from tempguard import sandbox
     path = os.path.join(parent, "tempguard-run-" + name)
     os.makedirs(os.path.join(path, "tmp"), 0o700)
-    marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.geteuid(),
+    marker = {"pid": os.getpid(), "host": socket.gethostname(), "uid": capabilities.euid(),
               "started": 1.0, "finished": False}
     marker.update(owner)
     with open(os.path.join(path, sandbox.MARKER), "w") as handle:
@@ -229,6 +231,38 @@ def unittest_part(stderr):
 
 # /proc: masked in the macos-like and windows-like legs (see docs/platforms.rst).
 HAS_PROC = os.path.isdir("/proc/self/fd")
+UIDS = hasattr(os, "geteuid")
+# What a test may need that a platform lacks, and whether this one has it: the
+# windows-like leg hides all but /proc's absence, the macos-like leg /proc.
+_PLATFORM = {
+    "/proc": HAS_PROC,
+    "children's dirs": capabilities.CHILD_DIRS,
+    "dir_fd": capabilities.FD_FUNCTIONS,
+    "fcntl": capabilities.FLOCK,
+    "fifos": hasattr(os, "mkfifo"),
+    "flock": capabilities.FLOCK,
+    "fork": capabilities.FORK,
+    "fd limits": capabilities.fd_limit() is not None,
+    "pid probes": capabilities.pid_exists(os.getpid()) is not None,
+    "uids": UIDS,
+    "_posixsubprocess": capabilities.posix_subprocess is not None,
+}
+# Failed tests' files are kept where directories are held by descriptor (not on Windows).
+KEEPS = _PLATFORM["dir_fd"]
+
+
+def _lacks(*features):
+    return "needs %s, which this platform lacks (see docs/platforms.rst)" % ", ".join(features)
+
+
+def needs(*features):
+    """Decorator: skip a test or a class where this platform lacks one of *features*
+    (keys of _PLATFORM), naming what it lacks."""
+    lacking = [feature for feature in features if not _PLATFORM[feature]]
+    return unittest.skipIf(lacking, _lacks(*lacking))
+
+
+needs.has = _PLATFORM.__getitem__  # for a test that checks the reduced form where it lacks one
 
 
 def needs_proc(test, what):
@@ -249,7 +283,8 @@ def open_fds():
         return [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         found = []
-        for number in range(resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
+        # Windows: no limit to read; its C runtime opens 512 at most by default.
+        for number in range((capabilities.fd_limit() or (512, 0))[0]):
             try:
                 os.fstat(number)
             except OSError:
@@ -260,6 +295,8 @@ def open_fds():
 
 def mount_tmpfs(test, mount_point, size="1m"):
     """Mount a small tmpfs, unmounted at the test's end; skips with the reason if it cannot."""
+    if not UIDS:
+        test.skipTest(_lacks("uids"))
     if os.geteuid() != 0:
         test.skipTest("mounting a tmpfs needs root")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size,

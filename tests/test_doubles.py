@@ -122,12 +122,14 @@ class PyfakefsTest(unittest.TestCase):
     def setUp(self):
         _require("pyfakefs")
 
+    @support.needs("uids")  # pyfakefs calls os.getuid where sys.platform is not win32
     def test_fake_filesystem_unittest_under_the_runner(self):
         leaks, scratch = _runner_as_unittest(self, "example_fakefs")
         self.assertEqual({prefix: owner for prefix, (owner, _) in leaks.items()},
                          {"real-": "example_fakefs.Real.test_real_leak"})
         self.assertEqual(os.listdir(scratch), [])
 
+    @support.needs("uids")  # pyfakefs calls os.getuid where sys.platform is not win32
     def test_the_fs_fixture_under_pytest_serially_and_under_xdist(self):
         _require("pytest")
         plain, _ = _run(self, support.PYTEST + ["-p", "pyfakefs.pytest_plugin",

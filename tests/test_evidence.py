@@ -110,6 +110,7 @@ class ForeignWriterTest(_ForeignWriter, unittest.TestCase):
 
 class ConcurrentRunsTest(_ForeignWriter, unittest.TestCase):
 
+    @support.needs("fork")  # its suite has a forked copy
     def test_three_concurrent_runs_each_blame_their_own_leaks_only(self):
         """Three runs share one TMPDIR beside the writer: every other run's files and the
         writer's appear in each, and used to be blamed on whatever test ran then."""
@@ -179,6 +180,7 @@ class JudgedLateRemovedAtTheEndTest(unittest.TestCase):
 
 class ForkedCopyTest(unittest.TestCase):
 
+    @support.needs("fork")
     def test_what_a_forked_copy_makes_is_blamed_on_the_test_that_forked(self):
         """The audit hook runs in the copy too, but what it saw stayed in the copy: the
         entry was "not ours"."""

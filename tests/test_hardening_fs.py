@@ -131,6 +131,7 @@ class UndeletableTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual(os.listdir(self.tmp), [])
 
+    @support.needs("uids")
     def test_immutable_file_as_root_then_next_run(self):
         if os.geteuid() != 0:
             self.skipTest("only root can make a file immutable (chattr +i)")
@@ -148,6 +149,7 @@ class UndeletableTest(unittest.TestCase):
         _chattr("-i", stuck)
         self.next_run_cleans(["-m", "tempguard.runner", "example_hostile.Plain"])
 
+    @support.needs("uids")
     def test_content_of_another_user_as_unprivileged_user_then_monitor(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to put another user's files in the run's sandbox")

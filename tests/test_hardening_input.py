@@ -189,6 +189,7 @@ class InputFilesTest(unittest.TestCase):
         self.assertNotIn("Traceback", completed.stderr)
         self.assertEqual(sorted(os.listdir(self.dir)), before)
 
+    @support.needs("fifos")
     def test_a_fifo_a_device_or_a_directory_is_a_one_line_error_never_a_hang(self):
         os.mkfifo(self.path("fifo"))
         os.mkdir(self.path("dir"))

@@ -18,6 +18,7 @@ sys.stdin.read()
 """
 
 
+@support.needs("dir_fd", "flock")  # its checks look inside a directory it holds open
 class InUseTest(unittest.TestCase):
 
     def setUp(self):

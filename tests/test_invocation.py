@@ -40,6 +40,8 @@ class CurrentIdTest(unittest.TestCase):
                                                 "PYTEST_XDIST_TESTRUNUID": "abc"}), "xdist-abc")
         self.assertIsNone(invocation.current_id({"PYTEST_XDIST_TESTRUNUID": "abc"}))
 
+    # multiprocessing starts its processes with it here (with CreateProcess on Windows).
+    @support.needs("_posixsubprocess")
     def test_multiprocessing_workers_share_their_parent(self):
         for method in ("fork", "spawn"):
             with self.subTest(method=method):

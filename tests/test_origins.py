@@ -81,11 +81,15 @@ class OriginsTest(unittest.TestCase):
 
     def check_subprocess(self, leaks):
         (leak,) = leaks.pop("example_origins.Direct.test_subprocess")
+        self.assertEqual(leaks, {})
+        if not support.needs.has("children's dirs"):  # in the shared sandbox: a hint
+            self.assertRegex(leak["origin"]["children_started"][0],
+                             r"^python\S* -c import tempfile; tempfile\.mkstemp\(prefix='child'\)$")
+            return
         self.assertEqual(leak["origin"]["subprocess"][1:],
                          ["-c", "import tempfile; tempfile.mkstemp(prefix='child')"])
         self.assertIsInstance(leak["origin"]["pid"], int)
         self.assertFalse(leak["origin"]["after_end"])
-        self.assertEqual(leaks, {})
 
     @unittest.skipIf(origins.AVAILABLE, "Python %d.%d has audit hooks: "
                      "test_each_leak_names_the_line_that_made_it_and_its_callers runs instead"
@@ -158,15 +162,21 @@ class SpellingsTest(unittest.TestCase):
             open("relative-file", "w").close()
         finally:
             os.chdir(cwd)
-        fd = os.open(self.watched, os.O_RDONLY)
-        try:
-            os.mkdir("by-dir-fd", dir_fd=fd)
-        finally:
-            os.close(fd)
         names = ["trailing-slash", "dot-segment", "dot-dot", "through-a-link", "double-slash",
-                 "relative", "relative-file", "by-dir-fd"]
+                 "relative", "relative-file"]
+        if support.needs.has("dir_fd"):
+            fd = os.open(self.watched, os.O_RDONLY)
+            try:
+                os.mkdir("by-dir-fd", dir_fd=fd)
+            finally:
+                os.close(fd)
+            names.append("by-dir-fd")
         # A name relative to a dir fd is resolved through /proc/self/fd (docs/platforms.rst).
-        missed = ["by-dir-fd"] if not support.HAS_PROC else []
+        missed = ["by-dir-fd"] if "by-dir-fd" in names and not support.HAS_PROC else []
+        if not support.UIDS:
+            # Windows-like: the simulated junction fools posixpath.realpath (ntpath.realpath
+            # resolves junctions on Windows).
+            missed.insert(0, "through-a-link")
         self.assertEqual([name for name in names if not self.seen(name)], missed)
 
     def test_what_is_made_inside_a_watched_dir_s_subdirectory_is_not_kept(self):
@@ -184,6 +194,7 @@ if __name__ == "__main__":
 class ForkLogTest(unittest.TestCase):
     """What forked copies write: any name, garbage a test writes, and more than a chunk."""
 
+    @support.needs("fork")  # forked copies' log
     def test_garbage_and_a_log_past_sixteen_megabytes_keep_later_entries(self):
         log = origins._ForkLog()
         self.addCleanup(log.close)

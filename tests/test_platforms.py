@@ -21,12 +21,14 @@ from tests import support
 
 WINDOWS = os.path.join(support.PROJECT, "tests", "platforms", "windows")
 MACOS = os.path.join(support.PROJECT, "tests", "platforms", "macos")
-# Masks /proc with an empty tmpfs, then runs the rest of the command line. Its sh is
-# pid 1 of a new pid namespace and reaps orphans as launchd does: without /proc, a
-# zombie nobody reaps cannot be told from a live process (this machine's pid 1 reaps
-# none).
-_NO_PROC = ["unshare", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c",
-            'mount -t tmpfs none /proc && "$@"', "sh"]
+# Masks /proc with an empty tmpfs, then runs the rest of the command line. As on macOS,
+# its sh is pid 1 of a new pid namespace and reaps orphans as launchd does: without
+# /proc, a zombie nobody reaps cannot be told from a live process (this machine's pid 1
+# reaps none). As on Windows, it shares this process's pids: a Windows process sees
+# every other, and probes them (see capabilities.pid_exists).
+_NO_PROC = {"macos": ["unshare", "--mount", "--pid", "--fork", "--propagation", "private"],
+            "windows": ["unshare", "--mount", "--propagation", "private"]}
+_MASK_PROC = ["sh", "-c", 'mount -t tmpfs none /proc && "$@"', "sh"]
 SUITE = os.path.join(support.EXAMPLES, "platforms")
 _REDUCED = "tempguard: this platform has no dir_fd, fork or /proc: "
 _WINDOWS_TESTS = ["example_platforms.Plain", "example_platforms.Helpers"]
@@ -41,11 +43,10 @@ _CHILD_HINT = (r"not seen being made in this process; it started python\S* -c im
 def windows_like(test, args, cwd=SUITE, env=None):
     """Run Python with *args* as on Windows (see the sitecustomize), /proc masked as
     Windows has none; (completed, TMPDIR)."""
-    _require_namespaces(test)
     scratch = support.scratch_dir(test)
     child_env = {"TMPDIR": scratch, "PYTHONPATH": os.pathsep.join([WINDOWS, support.PROJECT])}
     child_env.update(env or {})
-    return support.run_python(args, cwd=cwd, env=child_env, prefix=_NO_PROC), scratch
+    return support.run_python(args, cwd=cwd, env=child_env, prefix=_no_proc(test, "windows")), scratch
 
 
 def _without_note(text):
@@ -277,9 +278,14 @@ class WindowsLikeTest(unittest.TestCase):
         self.assertTrue(os.path.isdir(live), orphans.stdout)
 
 
-def _require_namespaces(test):
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
+def _no_proc(test, platform):
+    """The prefix that masks /proc: none where it is masked already (the simulated legs:
+    a namespace in a namespace would give a child its parent's pid)."""
+    if not support.HAS_PROC:
+        return []
+    if shutil.which("unshare") is None or (support.UIDS and os.geteuid() != 0):
         test.skipTest("masking /proc needs root and unshare (CI runs as root)")
+    return _NO_PROC[platform] + _MASK_PROC
 
 
 def linked_tempdir(test, length=None):
@@ -303,10 +309,9 @@ def linked_tempdir(test, length=None):
 
 def macos_like(test, args, tmpdir, cwd=SUITE, env=None):
     """Run Python with *args* as on macOS (see the module's docstring)."""
-    _require_namespaces(test)
     child_env = {"TMPDIR": tmpdir, "PYTHONPATH": os.pathsep.join([MACOS, support.PROJECT])}
     child_env.update(env or {})
-    return support.run_python(args, cwd=cwd, env=child_env, prefix=_NO_PROC)
+    return support.run_python(args, cwd=cwd, env=child_env, prefix=_no_proc(test, "macos"))
 
 
 class MacosLikeTest(unittest.TestCase):

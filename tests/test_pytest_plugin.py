@@ -10,7 +10,7 @@ import textwrap
 import unittest
 import xml.etree.ElementTree
 
-from tempguard import origins
+from tempguard import cleanup, origins
 from tests import support
 
 SUITE = os.path.join(support.EXAMPLES, "pytest")
@@ -87,12 +87,13 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 1, completed.stdout)
         self.assertEqual(self.leaks(report), EXPECTED, completed.stdout)
         kept = {entry["id"].rsplit("::", 1)[1] for entry in report["tests"] if entry["kept"]}
-        self.assertEqual(kept, KEPT)
+        self.assertEqual(kept, KEPT if support.KEEPS else set())
         # pytest's own rules: the section's, then each part's.
         self.assertRegex(completed.stdout, r"\n=+ tempguard =+\n-+ leaked temporary files -+\n")
         self.assertRegex(completed.stdout, r"\ntempguard: \d+ created, .*\n(%s)?=+ short test "
                                            r"summary" % support.REDUCED_NOTE.pattern[5:])
-        self.assertIn("kept this test's temporary files in: ", completed.stdout)
+        self.assertEqual("kept this test's temporary files in: " in completed.stdout,
+                         support.KEEPS)
         self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
                       completed.stdout)
         self.assertNotIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_marked_ignore",
@@ -135,7 +136,10 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(report["totals"]["leaked"], 0)
         (pytest_dir,) = [name for name in os.listdir(tmpdir) if name.startswith("pytest-of-")]
         made = []
-        for folder, _dirs, files in os.walk(os.path.join(tmpdir, pytest_dir)):
+        for folder, dirs, files in os.walk(os.path.join(tmpdir, pytest_dir)):
+            # pytest-current is a link (a junction to os.walk, as on Windows): not entered.
+            dirs[:] = [name for name in dirs
+                       if not cleanup.is_link_at(os.path.join(folder, name))]
             made += [name for name in files if name == "kept-by-pytest"]
         self.assertEqual(made, ["kept-by-pytest"])
 
@@ -279,6 +283,7 @@ class PytestPluginTest(unittest.TestCase):
                                         "test_strict_unexpected_success": "failed"})
         self.run_each_way(check, "counts_suite.py", "counts_skipped_module.py")
 
+    @support.needs("children's dirs")
     def test_the_children_of_a_fixture_are_the_fixture_s(self):
         """A session fixture's helper server and a function fixture's subprocess were
         named children of the tests that first used them."""
@@ -341,6 +346,7 @@ class PytestPluginTest(unittest.TestCase):
                 completed.stdout)
         self.run_each_way(check, "fixture_in_call_suite.py")
 
+    @support.needs("fork")
     def test_a_fixture_that_takes_every_fd_and_a_fork_s_newline_name_keep_the_summary(self):
         scratch, watched = support.scratch_dir(self), support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
@@ -385,6 +391,7 @@ class PytestPluginTest(unittest.TestCase):
                                   "session's end", completed.stdout)
                 self.assertEqual(os.listdir(scratch), ["junit.xml"])
 
+    @support.needs("pid probes")
     def test_a_worker_killed_by_sigkill_has_its_leaks_listed_not_lost(self):
         _require("xdist")
         scratch = support.scratch_dir(self)
@@ -529,6 +536,7 @@ class PytestCiTest(unittest.TestCase):
         if origins.AVAILABLE:
             self.assertIn("::warning file=ci_suite.py,line=8,", completed.stdout)
 
+    @support.needs("dir_fd")
     def test_keep_dir_holds_the_failing_test_s_files_under_xdist_too(self):
         def check(args):
             artifacts = os.path.join(support.scratch_dir(self), "kept")

@@ -277,6 +277,7 @@ class ProcessTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertFalse(os.path.exists(completed.stdout.strip()))
 
+    @support.needs("fork")
     def test_forked_child_exiting_never_removes_parent_files(self):
         completed = support.run_python(["-c", textwrap.dedent("""
             import os, sys, tempguard

@@ -59,5 +59,6 @@ class CPythonSuitesTest(unittest.TestCase):
         appeared under the runner, whose __main__ was tempguard's."""
         self.check("test.test_trace")
 
+    @support.needs("fcntl")  # test.test_pty imports it
     def test_pty_gets_unittest_s_fd_numbers(self):
         self.check("test.test_pty")
