@@ -31,14 +31,15 @@ _MAX_HELD_FDS = 64
 _REPAIRED_MODE = 0o700
 
 
-class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason replaced")):
-    """A path that could not be removed, and why; *replaced* when it is not a failure but
-    an entry that another one took the place of, left alone on purpose."""
+class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason replaced in_use")):
+    """A path that could not be removed, and why. Not failures: *replaced*, an entry that
+    another one took the place of, left alone on purpose; *in_use*, a file Windows would
+    not remove while it is open, tried again when its run ends."""
 
     __slots__ = ()
 
-    def __new__(cls, path, reason, replaced=False):
-        return super(CleanupProblem, cls).__new__(cls, path, reason, replaced)
+    def __new__(cls, path, reason, replaced=False, in_use=False):
+        return super(CleanupProblem, cls).__new__(cls, path, reason, replaced, in_use)
 
     def __str__(self):
         return "%s: %s" % (self.path, self.reason)
@@ -67,6 +68,21 @@ class CleanupResult(object):
     def replaced(self):
         """The problems that are entries replaced under tempguard, not failures to remove."""
         return [problem for problem in self.problems if problem.replaced]
+
+    def say_in_use(self, reason):
+        """Give each file found in use (see CleanupProblem), once, *reason*: what becomes
+        of it. Returns this result."""
+        seen = set()
+        problems = []
+        for problem in self.problems:
+            if problem.in_use:
+                if problem.path in seen:
+                    continue
+                seen.add(problem.path)
+                problem = problem._replace(reason=reason)
+            problems.append(problem)
+        self.problems = problems
+        return self
 
     def add(self, other):
         """Fold another result into this one."""
@@ -226,10 +242,18 @@ def remove_entries(dir_fd, dir_path, entries):
 
 def _record(result, path, exc):
     reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+    if getattr(exc, "winerror", None) == _ERROR_SHARING_VIOLATION:
+        result.problems.append(CleanupProblem(
+            os.fspath(path), "in use: a process has it open (Windows does not remove an open "
+                             "file)", in_use=True))
+        return
     if getattr(exc, "errno", None) == errno.EBUSY:
         # Linux refuses to unlink or rmdir a mount point (a bind-mounted file, say).
         reason = "another filesystem is mounted here (%s); left alone" % reason
     result.problems.append(CleanupProblem(os.fspath(path), reason))
+
+
+_ERROR_SHARING_VIOLATION = 32  # Windows: the file is open in a process
 
 
 def _lstat_or_record(dir_fd, name, path, result):
@@ -633,4 +657,12 @@ def _remove_by_path(top, result, expected=None):
         except FileNotFoundError:
             continue
         except OSError as exc:
+            if listed and exc.errno == errno.ENOTEMPTY and _in_use_below(result, current):
+                continue  # said already, of what it holds
             _record(result, current, exc)
+
+
+def _in_use_below(result, directory):
+    """True if *result* says that something below *directory* is in use (see _record)."""
+    inside = os.path.join(directory, "")
+    return any(problem.in_use and problem.path.startswith(inside) for problem in result.problems)

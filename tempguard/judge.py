@@ -19,6 +19,10 @@ from .records import Leak
 
 __all__ = ["Judge", "existing", "holds_cwd", "is_unattributed", "leak_of"]
 
+# Windows does not remove an open file: the run's end tries again (see RunRoot.finish).
+_TRIED_AGAIN = ("in use: a process has it open, and Windows does not remove an open file; "
+                "tried again when the run ends")
+
 
 class Judge(object):
     """The verdicts of one run: its ledger of what waits, what it confirmed, and removal.
@@ -165,7 +169,8 @@ class Judge(object):
             by_record.setdefault(key, (candidate.record, []))[1].append(candidate)
         for record, group in by_record.values():
             place = group[0].place
-            record.add_removal(place.remove([(c.name, c.identity) for c in group]))
+            record.add_removal(place.remove([(c.name, c.identity) for c in group])
+                               .say_in_use(_TRIED_AGAIN))
 
 
 def is_unattributed(candidate, settings):

@@ -60,7 +60,7 @@ class TestRecord(object):
     def add_removal(self, result):
         self.cleanup_seconds += result.seconds
         for problem in result.problems:
-            (self.notes if problem.replaced else
+            (self.notes if problem.replaced or problem.in_use else
              self.cleanup_errors).append(str(problem))
 
     def as_json(self):

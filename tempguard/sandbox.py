@@ -32,6 +32,9 @@ _LEGACY_PREFIX = "tempguard-run-"
 MARKER = "tempguard-run.json"
 # What a finished run root keeps: everything else in it goes when the run ends.
 _KEPT_NAMES = ("kept", MARKER)
+# Windows does not remove an open file: what is still open when the run ends waits.
+_LEFT_IN_USE = ("still in use when the run ended (a process has it open): left in the run "
+                "root %s, which the next run or the monitor removes")
 _ENV_NAMES = tuple(os.fsdecode(name) for name in _inuse.TEMP_DIR_VARIABLES)
 # Children find the real temp dir here while TMPDIR points into a sandbox.
 
@@ -168,7 +171,7 @@ class RunRoot(object):
         except HandleLostError as lost:
             result.problems.append(_cleanup.CleanupProblem(self.path, lost.strerror))
         self.held.close()
-        return result
+        return result.say_in_use(_LEFT_IN_USE % self.path)
 
     def _live_workers(self):
         """Names of the run roots of parallel workers (see create) in this one that a

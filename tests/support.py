@@ -244,6 +244,8 @@ _PLATFORM = {
     "fork": capabilities.FORK,
     "fd limits": capabilities.fd_limit() is not None,
     "pid probes": capabilities.pid_exists(os.getpid()) is not None,
+    # POSIX removes an open file; Windows refuses (see test_platforms).
+    "removing open files": UIDS,
     "uids": UIDS,
     "_posixsubprocess": capabilities.posix_subprocess is not None,
 }

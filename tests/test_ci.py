@@ -171,7 +171,9 @@ class MatchingTest(unittest.TestCase):
         origin = {"file": os.path.join(root, "x.py"), "line": 3, "function": "make",
                   "stack": []}
         record = TestRecord("t.T.test")
-        for path in tempfile.mkstemp(suffix=".py")[1], tempfile.mkstemp(suffix=".sh")[1]:
+        for suffix in ".py", ".sh":
+            fd, path = tempfile.mkstemp(suffix=suffix)
+            os.close(fd)
             self.addCleanup(os.unlink, path)
             record.leaks.append(Leak(path, "file", "sandbox", "test", "t.T.test", origin))
         self.assertEqual([known.match(known.entry_of("t.T.test", leak))

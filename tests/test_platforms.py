@@ -223,6 +223,35 @@ class WindowsLikeTest(unittest.TestCase):
         self.assertEqual(support.snapshot(precious), before)
         self.assertEqual(os.listdir(scratch), [])
 
+    def test_an_open_file_windows_will_not_remove_is_noted_and_left_for_the_next_run(self):
+        """Windows refuses to remove an open file (the simulation refuses it too): that is
+        in use, never an error; tried again when the run ends, then left for the next."""
+        plain, _ = windows_like(self, ["-m", "unittest", "example_platforms.StillOpen"])
+        report = os.path.join(support.scratch_dir(self), "report.json")
+        completed, scratch = windows_like(self, ["-m", "tempguard.runner", "--report", report,
+                                                 "example_platforms.StillOpen"])
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(_unittest_part(completed.stderr), _unittest_part(plain.stderr))
+        self.assertNotIn("could not remove", completed.stderr)
+        loaded = support.load_json(report)
+        (test,) = loaded["tests"]
+        (leak,) = test["leaks"]
+        self.assertRegex(os.path.basename(leak["path"]), r"^open-")
+        self.assertEqual(test["notes"], [leak["path"] + ": in use: a process has it open, and "
+                         "Windows does not remove an open file; tried again when the run ends"])
+        (root,) = os.listdir(scratch)
+        (run,) = [entry for entry in loaded["fixtures"] if entry["id"] == "run"]
+        self.assertEqual(run["notes"], [
+            leak["path"] + ": still in use when the run ended (a process has it open): left "
+            "in the run root %s, which the next run or the monitor removes"
+            % os.path.join(scratch, root)])
+        self.assertEqual(loaded["totals"]["cleanup_errors"], 0)
+        self.assertEqual(sandbox.read_run_root(os.path.join(scratch, root)).state, "finished")
+        later = support.run_python(["-m", "tempguard.runner", "example_platforms.Plain.test_clean"],
+                                   cwd=SUITE, env={"TMPDIR": scratch})
+        self.assertEqual(later.returncode, 0, later.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_a_live_worker_s_root_keeps_its_run_from_pruning_without_flock(self):
         """Without flock a worker's held root looked dead: its parent's finished root,
         and the live worker's files with it, were pruned."""

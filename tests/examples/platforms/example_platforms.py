@@ -1,6 +1,6 @@
 """Example suite (data for tests/test_platforms.py): a leak, a clean test, a child that
 writes in its temp dir, the same under the mixin, helper files that must go, and a
-junction (a link to a directory) left in the temp dir."""
+junction (a link to a directory) left in the temp dir, and a leak still open."""
 
 import os
 import subprocess
@@ -79,3 +79,15 @@ class Swap(unittest.TestCase):
         open(os.path.join(sandbox, "left-in-the-sandbox"), "w").close()
         os.rename(sandbox, sandbox + "-moved")
         os.symlink(os.environ["EXAMPLE_PRECIOUS"], sandbox)
+
+
+
+_still_open = []
+
+
+class StillOpen(unittest.TestCase):
+    """A leak this process holds open until it exits: Windows does not remove an open
+    file."""
+
+    def test_leaves_a_file_open(self):
+        _still_open.append(tempfile.NamedTemporaryFile(prefix="open-", delete=False))

@@ -7,7 +7,8 @@ memfd_create (here and from ctypes). os.supports_dir_fd is emptied and os.suppor
 reduced, os.scandir and os.listdir of a descriptor raise TypeError, any dir_fd= raises
 NotImplementedError, and os.open of a directory raises PermissionError. A link to a
 directory stands for a junction: os.lstat calls it a directory with the reparse-point
-attribute, as Windows does. os.kill(pid, 0) fails loudly: on Windows signal 0 is
+attribute, as Windows does. A regular file this process has open (by os.open or open)
+cannot be unlinked: PermissionError, winerror 32, as Windows refuses. os.kill(pid, 0) fails loudly: on Windows signal 0 is
 CTRL_C_EVENT (signal has it, as there), Ctrl-C to a whole process group; processes are
 probed through _winapi.OpenProcess instead.
 shutil may have been imported already: it is told to walk by path. _posixsubprocess, which
@@ -15,7 +16,9 @@ Windows lacks, is hidden once subprocess has taken the fork_exec it needs here. 
 sys.platform, not os, whether there are uids: it is told there are none, as on win32.
 """
 
+import builtins
 import functools
+import io
 import os
 import signal
 import stat
@@ -59,10 +62,54 @@ def _refuse_fd_listing(function, path=".", *args, **kwargs):
 
 def _no_directory_open(function, path, flags, *args, **kwargs):
     fd = function(path, flags, *args, **kwargs)
-    if stat.S_ISDIR(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
         os.close(fd)
         raise PermissionError(13, "Permission denied", path)  # as Windows refuses
+    _open_files[fd] = (st.st_dev, st.st_ino)
     return fd
+
+
+def _recorded_open(function, *args, **kwargs):
+    opened = function(*args, **kwargs)
+    try:
+        fd = opened.fileno()
+        st = os.fstat(fd)
+    except (AttributeError, OSError, ValueError):
+        return opened
+    _open_files[fd] = (st.st_dev, st.st_ino)
+    return opened
+
+
+def _is_open(identity):
+    # Whether a descriptor of this process has the file open; those closed since are
+    # forgotten (closed, or reused for another file).
+    for fd, opened in list(_open_files.items()):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            st = None
+        if st is None or (st.st_dev, st.st_ino) != opened:
+            _open_files.pop(fd, None)
+        elif opened == identity:
+            return True
+    return False
+
+
+def _refuse_open_file(function, path, *args, **kwargs):
+    # Windows refuses to remove a file that is open (opened without FILE_SHARE_DELETE,
+    # as Python opens files): ERROR_SHARING_VIOLATION.
+    if kwargs.get("dir_fd") is None:
+        try:
+            st = os.lstat(path)
+        except (OSError, TypeError, ValueError):
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode) and _is_open((st.st_dev, st.st_ino)):
+            error = PermissionError(13, "The process cannot access the file because it is "
+                                        "being used by another process", path)
+            error.winerror = 32
+            raise error
+    return function(path, *args, **kwargs)
 
 
 class _JunctionStat(object):
@@ -108,7 +155,7 @@ def _kill(function, pid, signum):
         raise AssertionError("os.kill(%d, 0) sends CTRL_C_EVENT on Windows" % pid)
     return function(pid, signum)
 """
-_wrappers = {"os": os, "stat": stat}
+_wrappers = {"os": os, "stat": stat, "_open_files": {}}
 exec(compile(_WRAPPERS, os.path.join(os.path.dirname(os.__file__), "_windows_like.py"), "exec"),
      _wrappers)
 signal.CTRL_C_EVENT, signal.CTRL_BREAK_EVENT = 0, 1
@@ -127,6 +174,9 @@ for _name in ("open", "stat", "lstat", "unlink", "remove", "rmdir", "mkdir", "re
     if hasattr(os, _name):
         setattr(os, _name, functools.partial(_wrappers["_refuse_dir_fd"], getattr(os, _name)))
 os.lstat = functools.partial(_wrappers["_lstat"], os.lstat)
+for _name in ("unlink", "remove"):
+    setattr(os, _name, functools.partial(_wrappers["_refuse_open_file"], getattr(os, _name)))
+builtins.open = io.open = functools.partial(_wrappers["_recorded_open"], io.open)
 for _name in ("scandir", "listdir"):
     setattr(os, _name, functools.partial(_wrappers["_refuse_fd_listing"], getattr(os, _name)))
 
