@@ -7,6 +7,7 @@ import stat
 
 from .real import os
 from . import capabilities as _capabilities
+from .cleanup import is_link_at
 
 __all__ = ["read_text"]
 
@@ -19,6 +20,8 @@ def read_text(path, what, limit):
     surrogates). Raises OSError or ValueError naming *what* and *path* and the reason:
     a link, not a regular file, or more than *limit* bytes."""
     try:
+        if not _capabilities.O_NOFOLLOW and is_link_at(path):  # Windows: no O_NOFOLLOW
+            raise OSError(errno.ELOOP, "a link", path)
         fd = os.open(path, _FLAGS)
     except OSError as error:
         if error.errno == errno.ELOOP:  # O_NOFOLLOW: it is read (and rewritten) as itself
