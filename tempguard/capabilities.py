@@ -84,7 +84,7 @@ def reduced():
     """What a guarded run does less here than on Linux, in words; empty on Linux."""
     less = []
     if not FD_FUNCTIONS:
-        less.append("temp files are removed by path, and failed tests' files are not kept")
+        less.append("temp files are removed and kept by path")
     if not FORK:
         less.append("the runner judges in the test process (a test that kills it loses "
                     "the report)")

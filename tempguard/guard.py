@@ -21,9 +21,6 @@ from .tracking import TrackingContext
 __all__ = ["TestGuard", "guarding_session"]
 
 _NOTHING = frozenset()
-# Held by path (Windows), a copy could follow a link a test put in its tree.
-_NOT_KEPT_BY_PATH = ("this platform has no directory descriptors: a copy made by path could "
-                     "follow a link a test put there (see docs/platforms.rst)")
 
 
 def guarding_session(result):
@@ -171,9 +168,6 @@ class TestGuard(object):
         left = [candidate for candidate in candidates if candidate.where == "sandbox"]
         if not tracked and not left:
             return
-        if _held.BY_PATH:
-            self.record.not_kept.append(_NOT_KEPT_BY_PATH)
-            return
         root = self.session.root
         home = self.session.keep_home or root
         over = self._over_budget(home, tracked + [_ownership.candidate_path(c) for c in left])
@@ -219,8 +213,11 @@ class TestGuard(object):
         budget = self.session.settings.keep_max_bytes
         if budget is None:
             return None
-        kept = (_keepdir.tree_bytes(".", home.held.fd) if home is self.session.keep_home
-                else _keepdir.tree_bytes(home.kept))
+        if home is self.session.keep_home:
+            target, at = home.held.place(".")
+            kept = _keepdir.tree_bytes(target, **at)
+        else:
+            kept = _keepdir.tree_bytes(home.kept)
         needed = sum(_keepdir.tree_bytes(path) for path in paths)
         if kept + needed <= budget:
             return None

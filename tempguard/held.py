@@ -84,6 +84,18 @@ class HeldDirectory(object):
         self._check_path()
         return (self.path if name == "." else os.path.join(self.path, name)), {}
 
+    @contextlib.contextmanager
+    def locked(self):
+        """While this directory is flocked exclusively (see locked). Held by path (Windows:
+        no flock either), while its path is checked to lead to it: the processes of a
+        parallel run may interleave there."""
+        if BY_PATH:
+            self._check_path()
+            yield self
+            return
+        with locked(self.fd):
+            yield self
+
     def replace(self, old, new):
         """os.replace of the entry *old* here by the name *new* here."""
         old, at = self.place(old)

@@ -73,7 +73,7 @@ class KeepDir(object):
         except OSError as error:
             raise KeepDirRefused(error.errno, "keep_dir %s: %s" % (path, error.strerror))
         try:
-            with _held.locked(held.fd):
+            with held.locked():
                 _take(held, invocation)
         except BaseException:
             held.close()
@@ -92,15 +92,16 @@ class KeepDir(object):
         was not kept of any record, and why; with what the run's other processes (parallel
         workers) wrote there, under DIR's lock."""
         kept, not_kept = self._entries(records, fixture_records)
-        with _held.locked(self.held.fd) as fd:
+        with self.held.locked():
             # DIR was emptied when the run took it: a manifest in it is this run's.
-            written = _read_manifest(fd)
+            written = _read_manifest(self.held)
             ours = set(entry["dir"] for entry in kept)
             tests = set(entry["test"] for entry in not_kept)
             kept = [e for e in written["kept"] if e.get("dir") not in ours] + kept
             not_kept = [e for e in written["not_kept"] if e.get("test") not in tests] + not_kept
             manifest = {"version": MANIFEST_VERSION, "kept": kept, "not_kept": not_kept}
-            write_text(MANIFEST, json.dumps(manifest, indent=2) + "\n", dir_fd=fd)
+            target, at = self.held.place(MANIFEST)
+            write_text(target, json.dumps(manifest, indent=2) + "\n", **at)
 
     def _entries(self, records, fixture_records):
         inside = self.path.rstrip(os.sep) + os.sep
@@ -140,22 +141,21 @@ def _take(held, invocation):
         raise KeepDirRefused(errno.EIO, "keep_dir %s: could not empty it of an earlier run's "
                              "files: %s" % (held.path, "; ".join(str(p) for p in result.problems)))
     pid = os.getpid()
+    target, at = held.place(MARKER)
     try:
-        write_text(MARKER, json.dumps({"pid": pid, "start": process_start(pid),
+        write_text(target, json.dumps({"pid": pid, "start": process_start(pid),
                                        "host": socket.gethostname(), "invocation": invocation})
-                   + "\n", dir_fd=held.fd)
+                   + "\n", **at)
     except OSError as error:  # a full disk, say: the error names no path of its own
         raise KeepDirRefused(error.errno, "keep_dir %s: could not write its marker: %s"
                              % (held.path, error.strerror or error))
 
 
-def _read_manifest(dir_fd):
+def _read_manifest(held):
     """The manifest in DIR as written so far ({"kept": [], "not_kept": []} if none, or if
     it is not one: it is written anew); a link there is not followed."""
     try:
-        fd = os.open(MANIFEST, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC,
-                     dir_fd=dir_fd)
-        with open(fd) as handle:
+        with open(_open_regular(held, MANIFEST)) as handle:
             manifest = json.load(handle)
         if isinstance(manifest.get("kept"), list) and isinstance(manifest.get("not_kept"), list):
             return manifest
@@ -168,8 +168,7 @@ def _owner(held):
     """What the marker says of the run that owns DIR, {} if it says nothing readable, or
     None if there is no marker."""
     try:
-        fd = os.open(MARKER, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC,
-                     dir_fd=held.fd)
+        fd = _open_regular(held, MARKER)
     except FileNotFoundError:
         return None
     except OSError:
@@ -180,6 +179,15 @@ def _owner(held):
     except (OSError, ValueError):
         return {}
     return owner if isinstance(owner, dict) else {}
+
+
+def _open_regular(held, name):
+    """A descriptor of the file *name* in DIR, opened only if it is not a link (nor, by
+    path, a junction); OSError if it is."""
+    target, at = held.place(name)
+    if _held.BY_PATH and is_link(os.lstat(target)):
+        raise OSError(errno.ELOOP, "a link", target)
+    return os.open(target, os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC, **at)
 
 
 def _shared(owner, invocation):
@@ -199,7 +207,9 @@ def _alive(owner):
 
 def _relative_files(held, name):
     """[(path relative to DIR, bytes)] of what the kept directory *name* holds."""
-    return sorted((display(path), size) for path, size in _files(name, held.fd))
+    target, at = held.place(name)
+    cut = 0 if at else len(held.path) + 1  # by path, the paths are DIR's
+    return sorted((display(path[cut:]), size) for path, size in _files(target, at.get("dir_fd")))
 
 
 def tree_bytes(path, dir_fd=None):
@@ -215,8 +225,11 @@ def _files(path, dir_fd):
         st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
     except OSError:
         return
-    if not stat.S_ISDIR(st.st_mode):
+    if not stat.S_ISDIR(st.st_mode) or is_link(st):
         yield path, _stored_bytes(st)
+        return
+    if dir_fd is None and not hasattr(os, "fwalk"):  # Windows
+        yield from _files_by_path(path)
         return
     try:
         for top, _dirs, files, top_fd in os.fwalk(path, dir_fd=dir_fd):
@@ -228,6 +241,27 @@ def _files(path, dir_fd):
                 yield os.path.join(top, name), _stored_bytes(st)
     except (OSError, RecursionError):  # os.fwalk recurses before 3.13
         return
+
+
+def _files_by_path(path):
+    """_files without fwalk: lstat each entry, never enter a link or a junction."""
+    pending = [path]
+    while pending:
+        top = pending.pop()
+        try:
+            names = os.listdir(top)
+        except OSError:
+            continue
+        for name in names:
+            entry = os.path.join(top, name)
+            try:
+                st = os.lstat(entry)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and not is_link(st):
+                pending.append(entry)
+            else:
+                yield entry, _stored_bytes(st)
 
 
 def _stored_bytes(st):

@@ -45,6 +45,8 @@ def copy_entry(source, target):
     recursion of shutil.copytree was: a tree 500 deep killed the test process),
     and it never enters another filesystem mounted in the tree.
     """
+    if _held.BY_PATH:
+        return _copy_by_path(os.fspath(source), target)
     parent, name = os.path.split(os.fspath(source))
     copy = _Copy()
     try:
@@ -63,6 +65,49 @@ def copy_entry(source, target):
     finally:
         os.close(source_parent)
         os.close(target_parent)
+    return copy.failed + copy.special
+
+
+def _copy_by_path(source, target):
+    """copy_entry where directories are held by path (Windows): lstat before each step;
+    a link or junction is copied as a link, never entered; a file is opened only if its
+    lstat said regular, and copied only if it is still that file."""
+    copy = _Copy()
+    try:
+        top = os.lstat(source)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        return [_failed(source, error)]
+    pending = [(source, target, top)]
+    while pending:
+        path, copied, st = pending.pop()
+        try:
+            if _cleanup.is_link(st):
+                os.symlink(os.readlink(path), copied,
+                           target_is_directory=stat.S_ISDIR(st.st_mode))
+            elif stat.S_ISREG(st.st_mode):
+                _copy_file_by_path(path, copied, st)
+            elif not stat.S_ISDIR(st.st_mode):
+                copy.special.append(NotCopied(path, "%s; never opened, not copied"
+                                              % _special(st.st_mode), True))
+            elif st.st_dev != top.st_dev:
+                copy.special.append(NotCopied(path, "another filesystem is mounted here; "
+                                                    "not copied", True))
+            else:
+                os.mkdir(copied, 0o700)
+                names = os.listdir(path)
+                if _cleanup.inode_key(os.lstat(path)) != _cleanup.inode_key(st):
+                    raise OSError(errno.EAGAIN, "replaced while it was copied")
+                for name in names:
+                    child = os.path.join(path, name)
+                    child_st = copy._lstat(None, child, child)
+                    if child_st is not None:
+                        pending.append((child, os.path.join(copied, name), child_st))
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            copy.failed.append(_failed(path, error))
     return copy.failed + copy.special
 
 
@@ -249,6 +294,31 @@ def _copy_file(source_fd, target_fd, name, target_name, st):
         os.close(source)
 
 
+def _copy_file_by_path(path, copied, st):
+    """_copy_file by path: opened in binary mode (Windows translates newlines otherwise),
+    copied only if it is the file the lstat saw; the copy is a new file, never another's."""
+    binary = getattr(os, "O_BINARY", 0)
+    source = os.open(path, os.O_RDONLY | binary | getattr(os, "O_NOINHERIT", 0))
+    try:
+        if _cleanup.inode_key(os.fstat(source)) != _cleanup.inode_key(st):
+            raise OSError(errno.EAGAIN, "replaced while it was copied")
+        target = os.open(copied, os.O_WRONLY | os.O_CREAT | os.O_EXCL | binary, 0o600)
+        try:
+            while True:
+                chunk = os.read(source, 1 << 20)
+                if not chunk:
+                    break
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(target, view):]
+        finally:
+            os.close(target)
+    finally:
+        os.close(source)
+    os.chmod(copied, stat.S_IMODE(st.st_mode))
+    os.utime(copied, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 def _special(mode):
     for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
@@ -287,8 +357,10 @@ def move_into_kept(candidate, kept):
             candidate.record.not_kept.append("%s: %s; never kept" % (
                 _ownership.candidate_path(candidate), _special(st.st_mode)))
             return False
-        os.rename(candidate.name, candidate.name, src_dir_fd=candidate.place.fd,
-                  dst_dir_fd=held.fd)
+        source, source_at = candidate.place.place(candidate.name)
+        target, target_at = held.place(candidate.name)
+        os.rename(source, target, src_dir_fd=source_at.get("dir_fd"),
+                  dst_dir_fd=target_at.get("dir_fd"))
         if stat.S_ISDIR(st.st_mode):
             _drop_special_files(os.path.join(kept_path, candidate.name), candidate.record)
         return True
@@ -312,7 +384,9 @@ def _drop_special_files(moved, record):
             for name in dirs + files:
                 path = os.path.join(top, name)
                 mode = os.lstat(path).st_mode
-                if not _is_keepable(mode):
+                if name in dirs and _cleanup.is_link_at(path):
+                    dirs.remove(name)  # a junction (os.walk enters one before 3.12)
+                elif not _is_keepable(mode):
                     _cleanup.remove_paths([path])
                     record.not_kept.append("%s: %s; never kept, removed" % (
                         path, _special(mode)))

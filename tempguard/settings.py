@@ -10,7 +10,6 @@ import difflib
 import re
 
 from .real import os
-from . import capabilities as _capabilities
 from . import jsonreport as _report
 from . import keepdir as _keepdir
 from .annotations import GitHub
@@ -54,8 +53,6 @@ class Settings(object):
                                              environ.get("TEMPGUARD_KEEP_MAX_BYTES"))
         keep_dir = keep_dir if keep_dir is not None else environ.get("TEMPGUARD_KEEP_DIR") or None
         self.keep_dir = None if keep_dir is None else _keepdir.checked(keep_dir)
-        if not _capabilities.FD_FUNCTIONS:
-            self.keep_dir = None  # checked, but nothing is kept here (docs/platforms.rst)
         self.baseline = self._baseline(baseline, update_baseline, environ)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _report.check_output_file(report, "report")

@@ -249,8 +249,6 @@ _PLATFORM = {
     "uids": UIDS,
     "_posixsubprocess": capabilities.posix_subprocess is not None,
 }
-# Failed tests' files are kept where directories are held by descriptor (not on Windows).
-KEEPS = _PLATFORM["dir_fd"]
 
 
 def _lacks(*features):

@@ -404,7 +404,6 @@ class AnnotationsTest(unittest.TestCase):
 
 class KeepDirTest(unittest.TestCase):
 
-    @support.needs("dir_fd")
     def test_a_sparse_file_counts_at_the_bytes_it_takes_on_disk(self):
         """--keep-max-bytes: a sparse 10 GiB file was counted at 10 GiB, and kept nothing."""
         where = support.scratch_dir(self)
@@ -418,7 +417,6 @@ class KeepDirTest(unittest.TestCase):
         self.assertGreaterEqual(keepdir.tree_bytes(where), 100000)
         self.assertLess(keepdir.tree_bytes(where), 100000 + (1 << 20))
 
-    @support.needs("dir_fd")
     def test_the_failing_test_s_files_and_a_manifest_that_names_it(self):
         completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
                                     env={"EXAMPLE_FAIL": "1"})
@@ -445,7 +443,6 @@ class KeepDirTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(artifacts)),
                          [keepdir.MARKER, "example_ci.Leaky.test_leaks", "manifest.json"])
 
-    @support.needs("dir_fd")
     def test_past_the_budget_nothing_is_kept_and_the_manifest_says_why(self):
         completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
                                     "--keep-max-bytes", "3", env={"EXAMPLE_FAIL": "1"})
@@ -471,7 +468,6 @@ class KeepDirTest(unittest.TestCase):
                 completed, _ = run_ci(self, "--keep-max-bytes", value, scratch=scratch)
                 self.assertEqual(completed.returncode, 2, completed.stderr)
 
-    @support.needs("dir_fd")
     def test_links_planted_at_what_it_writes_are_never_written_through(self):
         scratch = support.scratch_dir(self)
         sentinel = support.make_sentinel(self)
@@ -495,7 +491,6 @@ class KeepDirTest(unittest.TestCase):
             self.assertIn("baseline.txt: a link; give the file it leads to", completed.stderr)
         # The sentinel's own check (make_sentinel) proves its file was never written.
 
-    @support.needs("dir_fd")
     def test_a_keep_dir_a_test_swapped_for_a_link_is_not_written_through(self):
         scratch = support.scratch_dir(self)
         elsewhere = support.make_sentinel(self)
@@ -510,7 +505,6 @@ class KeepDirTest(unittest.TestCase):
         self.assertEqual(os.listdir(artifacts + ".moved"), [keepdir.MARKER])
         # make_sentinel checks at cleanup that nothing changed where the link leads.
 
-    @support.needs("dir_fd")
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
         scratch = support.scratch_dir(self)
         path = os.path.join(scratch, "artifacts")
@@ -524,7 +518,6 @@ class KeepDirTest(unittest.TestCase):
         self.assertEqual(os.listdir(path), [keepdir.MARKER])
 
 
-    @support.needs("dir_fd")
     def test_an_in_process_runner_refuses_a_live_run_s_keep_dir_as_a_usage_error(self):
         scratch = support.scratch_dir(self)
         path = os.path.join(scratch, "artifacts")

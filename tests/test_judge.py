@@ -127,7 +127,6 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual((late, owned), ([], False))
         self.assertFalse(os.path.exists(path))
 
-    @support.needs("dir_fd")
     def test_what_could_not_be_copied_is_moved_into_its_kept_dir(self):
         record = TestRecord("t.kept")
         leftover = self.candidate("big", record)
@@ -159,7 +158,6 @@ class JudgeTest(unittest.TestCase):
         self.assertIsNone(record.kept)
         self.assertEqual(record.cleanup_errors, [])
 
-    @support.needs("dir_fd")
     def test_nothing_is_copied_of_what_is_gone_and_nothing_is_said_missing(self):
         target = os.path.join(support.scratch_dir(self), "copy")
         self.assertEqual(kept.copy_entry(os.path.join(self.dir, "never-was"), target), [])

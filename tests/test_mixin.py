@@ -309,12 +309,8 @@ class PlainUnittestTest(unittest.TestCase):
         self.assertIn("setUpClass (example_mixin.WithClassFixture) left 1", completed.stderr)
         for key in ("SHARED", "TEST"):
             self.assertFalse(os.path.exists(printed[key]), key)
-        self.assertEqual("tempguard kept this test's temporary files in:" in completed.stderr,
-                         support.KEEPS)
+        self.assertIn("tempguard kept this test's temporary files in:", completed.stderr)
         roots = os.listdir(scratch)
-        if not support.KEEPS:
-            self.assertEqual(roots, [])  # nothing kept, nothing left
-            return
         self.assertEqual(len(roots), 1, roots)
         kept = os.path.join(scratch, roots[0], "kept")
         self.assertEqual(os.listdir(kept), ["example_mixin.KeepsFailures.test_fails"])

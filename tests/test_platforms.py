@@ -191,6 +191,32 @@ class WindowsLikeTest(unittest.TestCase):
         self.assertEqual(support.snapshot(precious), before)
         self.assertEqual(os.listdir(scratch), [])
 
+    def test_kept_files_and_the_keep_dir_by_path_copy_a_junction_as_a_link(self):
+        """Windows kept nothing: a copy by path had no way to tell a junction from a
+        directory to copy. Now each entry is lstat-ed, and a junction copied as a link."""
+        precious = support.scratch_dir(self)
+        with open(os.path.join(precious, "data.txt"), "w") as handle:
+            handle.write("not tempguard's")
+        before = support.snapshot(precious)
+        keep = os.path.join(support.scratch_dir(self), "keep")
+        completed, scratch = windows_like(self, ["-m", "tempguard.runner", "--keep", "all",
+                                                 "--keep-dir", keep, "example_platforms.Junction",
+                                                 "example_platforms.Plain.test_leaks"],
+                                          env={"EXAMPLE_PRECIOUS": precious})
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertEqual(support.snapshot(precious), before)
+        self.assertEqual(os.listdir(scratch), [])
+        manifest = support.load_json(os.path.join(keep, "manifest.json"))
+        kept = {entry["test"].rsplit(".", 1)[1]: entry for entry in manifest["kept"]}
+        self.assertEqual(sorted(kept), ["test_leaks", "test_leaves_a_junction_to_a_directory_"
+                                                      "outside"])
+        junction = os.path.join(keep, kept["test_leaves_a_junction_to_a_directory_outside"]["dir"],
+                                "junction")
+        self.assertEqual(os.readlink(junction), precious)
+        (leaked,) = kept["test_leaks"]["paths"]
+        self.assertRegex(leaked, r"/leaked-\w+$")
+        self.assertEqual(manifest["not_kept"], [])
+
     def test_a_tree_helper_never_writes_through_a_junction(self):
         """lstat calls a junction a directory: the tree helper took one for the
         directory it was to make, and wrote through it into what it leads to."""

@@ -87,7 +87,6 @@ class LeakDetectionTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.scratch, "hard-coded")))
         self.assertIn("may belong to another process", self.completed.stderr)
 
-    @support.needs("dir_fd")
     def test_failed_test_keeps_its_files_and_the_report_prints_where(self):
         entry = self.entries["example_leaks.Failing.test_fails_and_keeps_its_files"]
         self.assertEqual(entry["outcome"], "failed")
@@ -102,9 +101,6 @@ class LeakDetectionTest(unittest.TestCase):
 
     def test_nothing_of_the_sandbox_remains_but_what_was_kept(self):
         roots = [name for name in os.listdir(self.scratch) if sandbox.is_run_root_name(name)]
-        if not support.KEEPS:  # nothing kept: nothing left
-            self.assertEqual(sorted(os.listdir(self.scratch)), ["hard-coded", "report.json"])
-            return
         self.assertEqual(len(roots), 1)
         root = os.path.join(self.scratch, roots[0])
         self.assertEqual(sorted(os.listdir(root)), ["kept", "tempguard-run.json"])
@@ -125,16 +121,13 @@ class LeakDetectionTest(unittest.TestCase):
         totals = self.report["totals"]
         self.assertEqual((totals["tests"], totals["passed"], totals["failed"]), (15, 14, 1))
         # The failing test's untracked file is kept (copied) and still a leak.
-        self.assertEqual((totals["leaked"], totals["leaked_dirs"], totals["kept"]),
-                         (9, 1, int(support.KEEPS)))
+        self.assertEqual((totals["leaked"], totals["leaked_dirs"], totals["kept"]), (9, 1, 1))
         self.assertEqual(self.completed.returncode, 1)
 
     def test_text_section_follows_unittests_summary(self):
         err = self.completed.stderr
         self.assertLess(err.index("FAILED (failures=1)"), err.index("tempguard: leaked"))
-        # The failing test's tracked file is moved into its kept dir, where files are kept.
-        self.assertRegex(err, r"tempguard: 5 created, %d cleaned, 9 leaked \(8 files, 1 dir\)"
-                         % (4 if support.KEEPS else 5))
+        self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 9 leaked \(8 files, 1 dir\)")
 
 
 class SkipCountTest(unittest.TestCase):
@@ -230,7 +223,6 @@ class PoliciesTest(unittest.TestCase):
                                   "--leaks", "ignore", env={"TEMPGUARD_LEAKS": "fail"})
         self.assertEqual(completed.returncode, 0, completed.stderr)
 
-    @support.needs("dir_fd")
     def test_keep_none_and_all(self):
         _, scratch = run_runner(self, "leaky", "example_leaks.Failing", "--keep", "none")
         self.assertEqual([n for n in os.listdir(scratch) if sandbox.is_run_root_name(n)], [])
@@ -260,8 +252,7 @@ class PoliciesTest(unittest.TestCase):
         roots = sorted(n for n in os.listdir(scratch) if sandbox.is_run_root_name(n))
         self.assertIn("tempguard-run-live", roots)
         self.assertNotIn("tempguard-run-orphan", roots)
-        # Two runs that kept files (where files are kept: see support.KEEPS) stay.
-        self.assertEqual(len(roots), 3 if support.KEEPS else 1, roots)
+        self.assertEqual(len(roots), 3, roots)
 
 
 class DropInTest(unittest.TestCase):
