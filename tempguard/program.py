@@ -8,6 +8,7 @@ import runpy
 import signal
 import sys
 import tempfile
+import traceback
 import unittest
 
 from .real import os
@@ -337,7 +338,7 @@ def _run_tests(argv, root, channel):
     """In the test process: ``python -m unittest`` itself, run as ``__main__``, so that
     tests see its argv[0], its ``__main__`` and its signal dispositions; its
     TestProgram is _SupervisedProgram for as long as it takes to start it (with no
-    *root*, where there is no fork, TempGuardProgram: judged in this process)."""
+    *root*, where there is no fork, judged in this process)."""
     unittest_main = importlib.import_module("unittest.main")
     original = unittest_main.main
 
@@ -349,5 +350,37 @@ def _run_tests(argv, root, channel):
     unittest_main.main = program
     try:
         runpy.run_module("unittest", run_name="__main__", alter_sys=True)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        _print_as_unittest(error)
+        sys.exit(1)
     finally:
         unittest_main.main = original
+
+
+def _print_as_unittest(error):
+    """Print *error*, which stopped unittest itself (a start directory that is not
+    importable, a module raising SkipTest as it is imported), as ``python -m unittest``
+    prints it: without the frames of tempguard and of its run of unittest's __main__."""
+    shown = traceback.TracebackException(type(error), error, error.__traceback__)
+    chained, seen = shown, set()
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        chained.stack = traceback.StackSummary.from_list(
+            [frame for frame in chained.stack if not _ours(frame, inner=True)])
+        chained = chained.__cause__ or chained.__context__
+    outer = [frame for frame in traceback.extract_stack(sys._getframe(1))
+             if not _ours(frame, inner=False)]
+    shown.stack = traceback.StackSummary.from_list(outer + list(shown.stack))
+    sys.stderr.write("".join(shown.format()))
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _ours(frame, inner):
+    """True for a frame of tempguard, or (*inner*: below the run of unittest's __main__)
+    of runpy, which ran it."""
+    return (frame.filename.startswith(_PACKAGE)
+            or inner and frame.filename in (runpy.__file__, "<frozen runpy>"))

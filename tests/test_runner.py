@@ -267,6 +267,17 @@ class DropInTest(unittest.TestCase):
                 self.assertEqual(ours.returncode, theirs.returncode)
                 self.assertEqual(_unittest_part(ours.stderr), _unittest_part(theirs.stderr))
 
+    def test_an_error_of_unittest_s_own_is_printed_as_unittest_prints_it(self):
+        """A start directory that is not importable: a traceback through tempguard's
+        runner.py and program.py, twice unittest's, that looked like a tempguard crash."""
+        ours, scratch = run_runner(self, "clean", "discover", "-s", "not-there")
+        theirs, _ = run_runner(self, "clean", "discover", "-s", "not-there", runner="unittest")
+        self.assertEqual((ours.returncode, _unittest_part(ours.stderr)),
+                         (theirs.returncode, _unittest_part(theirs.stderr)))
+        self.assertIn("ImportError: Start directory is not importable: 'not-there'", ours.stderr)
+        self.assertNotIn("tempguard" + os.sep, ours.stderr)
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_a_suite_of_hundreds_with_fixtures_and_buffering_matches_unittest(self):
         for args in (["discover", "-b", "-p", "example_*.py"],
                      ["discover", "-v", "-p", "example_*.py"]):
