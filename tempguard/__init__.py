@@ -1,8 +1,20 @@
 """tempguard: unittest suites that leave no temporary files behind.
 
+The modules in layers, lowest first; each imports only from the layers before it
+(``docs/architecture.rst`` says what each module does, and in which order to read them):
+
+* base: real, capabilities, errors, options, cleanup, held, inuse, inputs, invocation,
+  reaper;
+* data: records, wire, handoff;
+* detect: tracking, sandbox, children, origins, ownership, watch;
+* run: kept, judge, scopes, guard, session;
+* outputs: output, jsonreport, baseline, keepdir, github, closing, settings;
+* drivers: runner, result, program, supervisor, mixin, django, pytest_plugin,
+  pytest_guard, pytest_report, pytest_xdist, monitor, scan, report.
+
 The runner's, the mixin's and the results' names are imported when first used, so
 that pytest's loading of an installed, inactive plugin costs little and changes
-nothing. A newcomer's reading order is in ``docs/architecture.rst``.
+nothing.
 """
 
 import importlib

@@ -23,7 +23,7 @@ from . import inuse as _inuse
 from . import origins as _origins
 from .held import HeldDirectory, own_umask
 
-__all__ = ["INHERITED_WAIT_SECONDS", "ChildDir", "ChildDirs"]
+__all__ = ["CHILD_GRACE_SECONDS", "INHERITED_WAIT_SECONDS", "ChildDir", "ChildDirs"]
 
 _ENV_NAMES = _inuse.TEMP_DIR_VARIABLES
 _NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -34,6 +34,8 @@ _SHARED_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_track
                    "multiprocessing.semaphore_tracker")
 
 
+# How long the end of a run waits for children still writing in their starter's dir.
+CHILD_GRACE_SECONDS = 3.0
 # How long a process that only names a child dir in its environment (TMPDIR), with
 # nothing open, no current directory and no socket in it, holds the run's end: a
 # daemon a test started (gpg-agent) may live for days.

@@ -10,7 +10,7 @@ The section comes first: whatever fails after it, the user has read it.
 
 import sys
 
-from . import annotations as _annotations
+from . import github as _github
 from . import invocation as _invocation
 from . import output as _output
 from .keepdir import KeepDir
@@ -25,7 +25,7 @@ def close_run(stream, records, fixture_records, counts, settings, write_report, 
     _output.write_section(stream, records, fixture_records, counts, settings, heading, fixed)
     lines = conclude(records, fixture_records, settings, write_report, fixed)
     if settings.annotations == "github":
-        _annotations.write_github(sys.stdout, records, fixture_records, settings)
+        _github.write_github(sys.stdout, records, fixture_records, settings)
     for line in lines:
         stream.write(line + "\n")
     stream.flush()
@@ -60,8 +60,8 @@ def conclude(records, fixture_records, settings, write_report, fixed, late=False
     github = settings.github
     if settings.annotations == "github" and github.step_summary:
         _attempt(problems, "the step summary %s" % github.step_summary,
-                 _annotations.append_step_summary, github.step_summary,
-                 _annotations.step_summary(records, fixture_records, fixed, github, late))
+                 _github.append_step_summary, github.step_summary,
+                 _github.step_summary(records, fixture_records, fixed, github, late))
     written = []
     if _attempt(problems, "the JSON report", lambda: written.append(write_report(summary))):
         if written[0] is not None:

@@ -15,17 +15,16 @@ closed the test process's copy, it is reopened through the supervisor's.
 import collections
 import errno
 import json
-import tempfile
 
-from .real import mkstemp, os
+from .real import os
 from . import capabilities as _capabilities
 from . import wire as _wire
 from .cleanup import inode_key
 from .errors import HandleLostError
-from .held import high_fd, holds
+from .held import anonymous_file, high_fd, holds
 from .records import has_news, summed
 
-__all__ = ["Channel", "Handoff", "Handover", "Lingering", "Waiting", "anonymous_file", "dump",
+__all__ = ["Channel", "Handoff", "Handover", "Lingering", "Waiting", "dump",
            "load", "refusal"]
 
 
@@ -231,35 +230,3 @@ class Channel(object):
 
     def _holds(self, fd):
         return holds(fd, self._identity)
-
-
-def anonymous_file():
-    """A new file with no name (close-on-exec), in memory where the system has memfds."""
-    try:
-        return os.memfd_create("tempguard-handoff", os.MFD_CLOEXEC)
-    except AttributeError:
-        return _libc_memfd()
-    except OSError:
-        return _unlinked_file()
-
-
-def _libc_memfd():
-    try:
-        import ctypes  # only here: Python 3.6 and 3.7 have no os.memfd_create
-        libc = ctypes.CDLL(None, use_errno=True)
-        fd = libc.memfd_create(b"tempguard-handoff", 1)  # MFD_CLOEXEC
-    except (OSError, AttributeError):
-        fd = -1
-    return fd if fd >= 0 else _unlinked_file()
-
-
-def _unlinked_file():
-    """Where there are no memfds: a file in the temp dir, unlinked at once."""
-    saved = tempfile.tempdir
-    try:
-        directory = tempfile.gettempdir()
-    finally:
-        tempfile.tempdir = saved  # gettempdir() keeps what it found: the user's stays unset
-    fd, path = mkstemp(prefix="tempguard-handoff-", dir=directory)
-    os.unlink(path)
-    return fd

@@ -10,14 +10,15 @@ import contextlib
 import errno
 import stat
 import sys
+import tempfile
 
-from .real import os
+from .real import mkstemp, os
 from . import capabilities as _capabilities
 from .cleanup import (DIR_FLAGS, CleanupProblem, CleanupResult, inode_key, is_link,
                       remove_entries)
 from .errors import HandleLostError
 
-__all__ = ["BY_PATH", "HeldDirectory", "fd_headroom", "high_fd", "holds",
+__all__ = ["BY_PATH", "HeldDirectory", "anonymous_file", "fd_headroom", "high_fd", "holds",
            "locked", "locked_directory", "new_subdir", "own_umask"]
 
 # Without the fd functions (Windows), a directory is held by its path and identity,
@@ -354,3 +355,36 @@ def _dup_above_stdio(fd):
         return _capabilities.dup_above(fd, 3)
     finally:
         os.close(fd)
+
+
+def anonymous_file():
+    """A new file with no name (close-on-exec), in memory where the system has memfds: the
+    hand-off channel, the fork log."""
+    try:
+        return os.memfd_create("tempguard", os.MFD_CLOEXEC)
+    except AttributeError:
+        return _libc_memfd()
+    except OSError:
+        return _unlinked_file()
+
+
+def _libc_memfd():
+    try:
+        import ctypes  # only here: Python 3.6 and 3.7 have no os.memfd_create
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.memfd_create(b"tempguard", 1)  # MFD_CLOEXEC
+    except (OSError, AttributeError):
+        fd = -1
+    return fd if fd >= 0 else _unlinked_file()
+
+
+def _unlinked_file():
+    """Where there are no memfds: a file in the temp dir, unlinked at once."""
+    saved = tempfile.tempdir
+    try:
+        directory = tempfile.gettempdir()
+    finally:
+        tempfile.tempdir = saved  # gettempdir() keeps what it found: the user's stays unset
+    fd, path = mkstemp(prefix="tempguard-", dir=directory)
+    os.unlink(path)
+    return fd

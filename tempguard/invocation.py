@@ -3,7 +3,7 @@ one JSON report and count as one run for --keep-runs.
 
 A parallel engine starts worker processes that each run a session of their
 own; they share an invocation id, and each adds its part to the report under
-a lock (see report.write_json). Nothing is created to hold the id: workers
+a lock (see jsonreport.write_json). Nothing is created to hold the id: workers
 derive it from what their engine gives them, or from TEMPGUARD_INVOCATION.
 """
 

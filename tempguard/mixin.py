@@ -11,7 +11,7 @@ from .guard import guarding_session
 from .records import failing
 from .session import Session, active_session
 from .settings import Settings, checked_policy, class_policy
-from .tracking import _as_bytes, _check_affix, current_context
+from .tracking import as_bytes, check_affix, current_context
 
 __all__ = ["TempGuardMixin"]
 
@@ -144,8 +144,8 @@ class TempGuardMixin(object):
         """A new file, removed after the test; with *name*, exactly that name."""
         if name is None:
             return self.temp_context.file(content, suffix=suffix, encoding=encoding)
-        filename = _check_name(name) + _check_affix(suffix, "suffix")
-        data = _as_bytes(content, encoding)
+        filename = _check_name(name) + check_affix(suffix, "suffix")
+        data = as_bytes(content, encoding)
         return self.temp_context.tree({filename: data}, root=self._tempguard_named_root()) \
             / filename
 

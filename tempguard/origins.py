@@ -19,7 +19,6 @@ import unittest
 from .real import os
 from . import capabilities as _capabilities
 from . import cleanup as _cleanup
-from . import handoff as _handoff
 from . import held as _held
 
 __all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "Recorder", "command_line", "describe",
@@ -161,7 +160,7 @@ class _ForkLog(object):
     that does not parse (a test wrote into the file) is skipped."""
 
     def __init__(self):
-        self._fd = _held.high_fd(_handoff.anonymous_file())
+        self._fd = _held.high_fd(_held.anonymous_file())
         _capabilities.set_append(self._fd)
         st = os.fstat(self._fd)
         self._identity = _cleanup.inode_key(st)
@@ -331,7 +330,7 @@ def describe(origin, cwd=None):
                 "files share the sandbox on this platform)" % (
                     ", ".join(origin["children_started"]),
                     " and %d more" % more if more > 0 else ""))
-    if "children_alive" in origin:  # a hint, not evidence (see Session._as_unattributed)
+    if "children_alive" in origin:  # a hint, not evidence (see Judge.unattributed_of)
         return ("not seen being made; pid %s of this run was running then: a child's files "
                 "are attributed only in the temp dir it was given"
                 % ", ".join(str(pid) for pid in origin["children_alive"]))

@@ -12,7 +12,7 @@ import sys
 
 from .real import os
 from . import capabilities as _capabilities
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import origins as _origins
 from . import ownership as _ownership
 from .records import by_owner
@@ -262,7 +262,7 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
 def write_totals(stream, records, fixture_records, counts, prefix="\ntempguard: "):
     """The line of totals that ends tempguard's section; on a reduced platform, the line
     that says what is reduced follows it, once a process (see capabilities)."""
-    stream.write("%s%s\n" % (prefix, _totals_line(_report.totals(records, fixture_records,
+    stream.write("%s%s\n" % (prefix, _totals_line(_jsonreport.totals(records, fixture_records,
                                                                  counts))))
     _capabilities.say_reduced(stream)
     stream.flush()
@@ -270,7 +270,7 @@ def write_totals(stream, records, fixture_records, counts, prefix="\ntempguard: 
 
 def invocation_totals(report):
     """[the line of totals of every process of a parallel run that has written its part
-    so far]; none for a report of one part (see report.write_json)."""
+    so far]; none for a report of one part (see jsonreport.write_json)."""
     if len(report.get("invocation", {}).get("parts", ())) < 2:
         return []
     return ["tempguard: with the other processes of this run so far (%d parts): %s"

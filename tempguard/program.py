@@ -15,7 +15,7 @@ from .real import os
 from . import capabilities as _capabilities
 from . import handoff as _handoff
 from . import invocation as _invocation
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .closing import leaked_status
@@ -279,7 +279,7 @@ def _byte_count(text):
 
 def _report_file(text):
     try:
-        return _report.check_output_file(text, "report")
+        return _jsonreport.check_output_file(text, "report")
     except OSError as problem:
         raise argparse.ArgumentTypeError(str(problem))
 

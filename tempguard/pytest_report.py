@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from . import annotations as _annotations
+from . import github as _github
 from . import closing as _closing
 from . import output as _output
 from .records import TestRecord
@@ -41,7 +41,7 @@ class Closing(object):
         for line in self.lines:
             terminalreporter.write_line(line)
         if self.settings.annotations == "github":
-            for line in _annotations.github_commands(self.records, self.fixture_records,
+            for line in _github.github_commands(self.records, self.fixture_records,
                                                      self.settings):
                 terminalreporter.write_line(line)
 

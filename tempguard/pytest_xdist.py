@@ -9,7 +9,7 @@ import time
 import pytest
 
 from . import invocation as _invocation
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import output as _output
 from . import wire as _wire
 from .held import HeldDirectory
@@ -146,7 +146,7 @@ class Controller(object):
     def _write_report(self, baseline):
         if not self.settings.report:
             return None
-        return _report.write_json(self.settings.report, _report.run_report(
+        return _jsonreport.write_json(self.settings.report, _jsonreport.run_report(
             self.records, self.fixture_records, self.settings, self.counts.totals, baseline),
             _invocation.current_id(), _invocation.part_id())
 

@@ -21,7 +21,7 @@ from . import closing as _closing
 from . import handoff as _handoff
 from . import held as _held
 from . import invocation as _invocation
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import keepdir as _keepdir
 from . import origins as _origins
 from . import output as _output
@@ -34,10 +34,7 @@ from .judge import Judge
 from .records import TestRecord
 from .scopes import FixtureScopes
 
-__all__ = ["Session", "active_session", "CHILD_GRACE_SECONDS"]
-
-# How long the end of a run waits for children still writing in their starter's dir.
-CHILD_GRACE_SECONDS = 3.0
+__all__ = ["Session", "active_session"]
 
 
 class Session(object):
@@ -229,13 +226,13 @@ class Session(object):
 
     def _judge_lingering(self):
         """Judge the dirs of children that outlived their starter, once they have exited;
-        wait CHILD_GRACE_SECONDS for them. A dir still in use is removed later by a
+        wait CHILD_GRACE_SECONDS (see children) for them. A dir still in use is removed later by a
         reaper (see _finish_root)."""
         confirmed = []
         # A supervisor waits for them after the test process ends: waited here, the grace
         # was counted in unittest's "Ran N tests in Ts".
         free, running = self.children.take_lingering(0 if self.supervised
-                                                     else CHILD_GRACE_SECONDS)
+                                                     else _children.CHILD_GRACE_SECONDS)
         for scope, observation in free:
             confirmed += self.judge.judge(self.judge.settle(observation.children_of(scope)),
                                           "child", None)
@@ -340,7 +337,7 @@ class Session(object):
 
     def report(self, counts=None, baseline=None):
         """The JSON-ready report of the run so far; *baseline*, see closing."""
-        return _report.run_report(self.records, self.fixture_records, self.settings, counts,
+        return _jsonreport.run_report(self.records, self.fixture_records, self.settings, counts,
                                   baseline)
 
     def write_report(self, counts=None, baseline=None):
@@ -349,7 +346,7 @@ class Session(object):
         if not self.settings.report:
             return None
         self._counts = counts
-        return _report.write_json(self.settings.report, self.report(counts, baseline),
+        return _jsonreport.write_json(self.settings.report, self.report(counts, baseline),
                                   self.root.invocation, self._report_part)
 
     def close(self, stream, counts=None, heading=None):

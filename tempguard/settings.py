@@ -10,9 +10,9 @@ import difflib
 import re
 
 from .real import os
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import keepdir as _keepdir
-from .annotations import GitHub
+from .github import GitHub
 from .invocation import INVOCATION_ENV
 from .options import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, OPTIONS,
                       ORIGINS_SETTINGS, OUTSIDE_SETTINGS, SETTING_NAMES)
@@ -55,8 +55,8 @@ class Settings(object):
         self.keep_dir = None if keep_dir is None else _keepdir.checked(keep_dir)
         self.baseline = self._baseline(baseline, update_baseline, environ)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
-        self.report = None if report is None else _report.check_output_file(report, "report")
-        self.origins_mode = _report.origins_mode(self.origins)
+        self.report = None if report is None else _jsonreport.check_output_file(report, "report")
+        self.origins_mode = _jsonreport.origins_mode(self.origins)
         given = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
         for path in given:
             if not os.path.isdir(path):
@@ -76,7 +76,7 @@ class Settings(object):
                 raise ValueError("update_baseline needs a baseline file (--baseline FILE)")
             return None
         if update:
-            path = _report.check_output_file(path, "baseline")
+            path = _jsonreport.check_output_file(path, "baseline")
         return Baseline.load(path, update)
 
 

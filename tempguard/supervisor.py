@@ -18,17 +18,16 @@ from .real import os
 from . import capabilities as _capabilities
 from . import handoff as _handoff
 from . import invocation as _invocation
-from . import jsonreport as _report
+from . import jsonreport as _jsonreport
 from . import output as _output
 from . import ownership as _ownership
-from .children import ChildDir, wait_until_free
+from .children import CHILD_GRACE_SECONDS, ChildDir, wait_until_free
 from .closing import close_run, leaked_status
 from .held import HeldDirectory
 from .judge import existing, is_unattributed, leak_of
 from .kept import move_into_kept
 from .reaper import remove_when_free
 from .records import Leak, TestRecord, by_owner
-from .session import CHILD_GRACE_SECONDS
 
 __all__ = ["fork", "supervise"]
 
@@ -208,7 +207,7 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     def write_report(baseline):
         if not settings.report:
             return None
-        return _report.write_json(settings.report, _report.run_report(
+        return _jsonreport.write_json(settings.report, _jsonreport.run_report(
             records, fixture_records, settings, counts, baseline),
             root.invocation, _invocation.part_id())
     close_run(sys.stderr, records, fixture_records, counts, settings, write_report)

@@ -122,9 +122,9 @@ class TrackingContext(object):
         *content* may be str (encoded with *encoding*), bytes, or None for an
         empty file. The file goes in ``tempfile.gettempdir()``.
         """
-        data = _as_bytes(content, encoding)
-        prefix = _check_affix(DEFAULT_PREFIX if prefix is None else prefix, "prefix")
-        suffix = _check_affix(suffix, "suffix")
+        data = as_bytes(content, encoding)
+        prefix = check_affix(DEFAULT_PREFIX if prefix is None else prefix, "prefix")
+        suffix = check_affix(suffix, "suffix")
         directory = tempfile.gettempdir()
         for _attempt in range(_NAME_ATTEMPTS):
             path = os.path.join(directory, _names.name(prefix, suffix))
@@ -141,8 +141,8 @@ class TrackingContext(object):
 
     def directory(self, suffix="", prefix=None):
         """Create a new directory (mode 0700) and return its path."""
-        prefix = _check_affix(DEFAULT_PREFIX if prefix is None else prefix, "prefix")
-        suffix = _check_affix(suffix, "suffix")
+        prefix = check_affix(DEFAULT_PREFIX if prefix is None else prefix, "prefix")
+        suffix = check_affix(suffix, "suffix")
         path = _make_unique_dir(tempfile.gettempdir(), prefix, suffix)
         self._adopt_new(path, True, 0)
         return pathlib.Path(path)
@@ -276,7 +276,8 @@ class TrackingContext(object):
 
 # -- validation helpers -------------------------------------------------------
 
-def _as_bytes(content, encoding):
+def as_bytes(content, encoding):
+    """A helper file's *content* (str, bytes or None) as bytes; TypeError for the rest."""
     if content is None:
         return b""
     if isinstance(content, str):
@@ -287,7 +288,8 @@ def _as_bytes(content, encoding):
                     % type(content).__name__)
 
 
-def _check_affix(value, what):
+def check_affix(value, what):
+    """*value*, a prefix or suffix (*what*) of a helper's name, checked to stay one name."""
     if not isinstance(value, str):
         raise TypeError("%s must be a str, not %s" % (what, type(value).__name__))
     if "\0" in value or os.sep in value or (os.altsep and os.altsep in value):
@@ -420,7 +422,7 @@ def _key_parts(key):
 
 def _as_tree_bytes(key, value):
     try:
-        return _as_bytes(value, "utf-8")
+        return as_bytes(value, "utf-8")
     except TypeError:
         raise TypeError("tree value for %r must be str, bytes, None or dict, not %s"
                         % (key, type(value).__name__)) from None

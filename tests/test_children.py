@@ -12,7 +12,7 @@ import sys
 import unittest
 
 from tempguard import children
-from tempguard.session import CHILD_GRACE_SECONDS
+from tempguard.children import CHILD_GRACE_SECONDS
 from tests import support
 
 CHILDREN = os.path.join(support.EXAMPLES, "children")
