@@ -1,14 +1,15 @@
 """tempguard: unittest suites that leave no temporary files behind.
 
-The modules in layers, lowest first; each imports only from the layers before it
-(``docs/architecture.rst`` says what each module does, and in which order to read them):
+The modules in layers, lowest first; each imports only from its own layer and those
+before it (tests/test_packaging.py checks; docs/architecture.rst says what each module
+does, and in which order to read them):
 
-* base: real, capabilities, errors, options, cleanup, held, inuse, inputs, invocation,
-  reaper;
+* base: real, capabilities, errors, options, cleanup, held, copying, inuse, inputs,
+  invocation;
 * data: records, wire, handoff;
 * detect: tracking, sandbox, children, origins, ownership, watch;
-* run: kept, judge, scopes, guard, session;
-* outputs: output, jsonreport, baseline, keepdir, github, closing, settings;
+* outputs: output, jsonreport, baseline, github;
+* run: reaper, keep, judge, scopes, guard, closing, settings, session;
 * drivers: runner, result, program, supervisor, mixin, django, pytest_plugin,
   pytest_guard, pytest_report, pytest_xdist, monitor, scan, report.
 

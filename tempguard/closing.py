@@ -13,7 +13,7 @@ import sys
 from . import github as _github
 from . import invocation as _invocation
 from . import output as _output
-from .keepdir import KeepDir
+from .keep import KeepDir
 
 __all__ = ["close_run", "conclude", "fixed_entries", "has_new_leaks", "leaked_status"]
 

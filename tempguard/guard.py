@@ -7,11 +7,7 @@ judge rule on what else it left.
 """
 
 
-from .real import os
-from . import cleanup as _cleanup
 from . import held as _held
-from . import keepdir as _keepdir
-from . import kept as _kept
 from . import ownership as _ownership
 from . import watch as _watch
 from .judge import is_unattributed, leak_of
@@ -158,68 +154,7 @@ class TestGuard(object):
         return record
 
     def _keep(self, candidates):
-        """Copy what the test left, and move its tracked files, into a kept directory.
-
-        A leftover that cannot be copied is moved there instead once it is
-        confirmed (see Judge.keep_when_confirmed); what is not kept is said,
-        never claimed (see kept).
-        """
-        tracked = sorted(self._tracked())
-        left = [candidate for candidate in candidates if candidate.where == "sandbox"]
-        if not tracked and not left:
-            return
-        root = self.session.root
-        home = self.session.keep_home or root
-        over = self._over_budget(home, tracked + [_ownership.candidate_path(c) for c in left])
-        if over is not None:
-            self.record.not_kept.append(over)
-            return
-        kept = home.keep_dir(self.record.id)
-        if kept is None:
-            self.record.not_kept.append("not kept: %s, where they are kept, was replaced"
-                                        % home.kept)
-            return
-        not_kept, moves = [], False
-        kept_identity = _cleanup.inode_key(os.lstat(kept))
-        for path in tracked:
-            target = os.path.join(kept, os.path.basename(path))
-            try:
-                os.rename(path, target)
-            except FileNotFoundError:
-                continue
-            except OSError:
-                # Another filesystem: copied; the context's cleanup removes the original.
-                not_kept += _kept.copy_entry(path, target)
-        if not root.sandbox.is_replaced():
-            for candidate in left:
-                target = os.path.join(kept, candidate.name)
-                failed = _kept.copy_entry(_ownership.candidate_path(candidate), target)
-                if failed and not failed[0].is_special:
-                    _cleanup.remove_paths([target])  # a part-copy shows nothing true
-                    self.session.judge.keep_when_confirmed(candidate, (kept, kept_identity))
-                    moves = True
-                else:
-                    not_kept += failed
-        self.record.not_kept.extend(str(item) for item in not_kept)
-        _kept.note_not_kept(kept, not_kept)
-        if os.listdir(kept) or moves:
-            self.record.kept = kept
-        else:
-            os.rmdir(kept)  # nothing could be kept: no empty directory claims otherwise
-
-    def _over_budget(self, home, paths):
-        """Why *paths* are not kept, if keeping them would pass --keep-max-bytes (what is
-        kept so far in *home*, a KeepDir or the run root, counts); else None."""
-        budget = self.session.settings.keep_max_bytes
-        if budget is None:
-            return None
-        if home is self.session.keep_home:
-            target, at = home.held.place(".")
-            kept = _keepdir.tree_bytes(target, **at)
-        else:
-            kept = _keepdir.tree_bytes(home.kept)
-        needed = sum(_keepdir.tree_bytes(path) for path in paths)
-        if kept + needed <= budget:
-            return None
-        return ("%d entries (%d bytes) not kept: past --keep-max-bytes %d (%d bytes kept "
-                "already)" % (len(paths), needed, budget, kept))
+        """Keep what the test left, and its tracked files (see keep.Keeper)."""
+        self.session.keeper.keep(self.record, sorted(self._tracked()),
+                                 [candidate for candidate in candidates
+                                  if candidate.where == "sandbox"])

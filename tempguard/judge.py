@@ -13,7 +13,6 @@ import collections
 import gc
 
 from .real import os
-from . import kept as _kept
 from . import ownership as _ownership
 from .records import Leak
 
@@ -33,7 +32,8 @@ class Judge(object):
     running while *record*'s stretch ran (see unattributed_of).
     """
 
-    def __init__(self, settings, on_confirm=lambda record: None, hint_pids=lambda record: ()):
+    def __init__(self, settings, on_confirm=lambda record: None, hint_pids=lambda record: (),
+                 keeper=None):
         self.settings = settings
         self.ledger = _ownership.Ledger()
         self.unremoved = []  # confirmed dirs that hold the cwd: removed once it has left them
@@ -43,7 +43,7 @@ class Judge(object):
         # outer test, the next test) is blamed for them (see is_judged).
         self._judged = []
         self._judged_keys = set()
-        self._moves = {}  # (id(place), name): (kept dir, its identity), see keep_when_confirmed
+        self.keeper = keeper  # where failed tests' leftovers wait to be moved (see keep)
 
     def settle(self, candidates):
         """The candidates that still exist.
@@ -142,15 +142,10 @@ class Judge(object):
         self._judged_keys = set()
         self.remove(judged)
 
-    def keep_when_confirmed(self, candidate, kept):
-        """Move *candidate* into the kept directory *kept* (path, identity) once it is
-        confirmed, instead of removing it: it could not be copied there."""
-        self._moves[(id(candidate.place), candidate.name)] = kept
-
     def pending_move(self, candidate):
         """The kept directory (path, identity) that *candidate* waits to be moved into,
-        or None (see keep_when_confirmed)."""
-        return self._moves.get((id(candidate.place), candidate.name))
+        or None (see Keeper.keep_when_confirmed)."""
+        return None if self.keeper is None else self.keeper.pending_move(candidate)
 
     def remove(self, candidates, allow_cwd=False):
         """Remove confirmed entries through their directory's descriptor, or move them
@@ -161,10 +156,8 @@ class Judge(object):
                     and holds_cwd(_ownership.candidate_path(candidate))):
                 self.unremoved.append(candidate)  # removed once the process has left it
                 continue
-            if self._moves:
-                move = self._moves.pop((id(candidate.place), candidate.name), None)
-                if move is not None and _kept.move_into_kept(candidate, move):
-                    continue
+            if self.keeper is not None and self.keeper.move_if_waiting(candidate):
+                continue
             key = (id(candidate.record), id(candidate.place))
             by_record.setdefault(key, (candidate.record, []))[1].append(candidate)
         for record, group in by_record.values():

@@ -19,7 +19,7 @@ from . import jsonreport as _jsonreport
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
 from .closing import leaked_status
-from .keepdir import KeepDir
+from .keep import KeepDir
 from .result import TempGuardResult
 from .session import Session
 from .settings import (OPTIONS, SETTING_NAMES, Settings, byte_count, class_policy,

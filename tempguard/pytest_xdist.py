@@ -14,7 +14,7 @@ from . import output as _output
 from . import wire as _wire
 from .held import HeldDirectory
 from .inuse import InUse
-from .keepdir import KeepDir
+from .keep import KeepDir
 from .pytest_report import Closing, Counts, noted_record
 from .real import mkstemp, os
 from . import capabilities as _capabilities

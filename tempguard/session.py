@@ -22,7 +22,7 @@ from . import handoff as _handoff
 from . import held as _held
 from . import invocation as _invocation
 from . import jsonreport as _jsonreport
-from . import keepdir as _keepdir
+from .keep import Keeper
 from . import origins as _origins
 from . import output as _output
 from . import ownership as _ownership
@@ -56,8 +56,10 @@ class Session(object):
         self.fixture_records = []
         self.root = root
         self.supervised = root is not None
+        self.keeper = Keeper(settings)
         self.judge = Judge(settings, on_confirm=self.list_record,
-                           hint_pids=lambda record: self.children.alive_during(record))
+                           hint_pids=lambda record: self.children.alive_during(record),
+                           keeper=self.keeper)
         self.scopes = FixtureScopes(self)
         self.redirect = None
         self.sandbox_watch = None
@@ -69,7 +71,6 @@ class Session(object):
         self.ignored_prefixes = ()  # names in watched dirs that belong to the harness
         self.children_running = []  # (scope, pid) still writing when the run had to end
         self.on_late = None  # given [(record, leaks)] judged at exit, instead of printing them
-        self.keep_home = None  # the held --keep-dir, if one was given (see keepdir)
         self.started = self.stopped = False
         self._handover = _handoff.Handover(channel) if self.supervised else None
         self._inside = inside
@@ -97,10 +98,8 @@ class Session(object):
                                                 inside=self._inside)
         try:
             self._report_part = _invocation.part_id()
-            if self.settings.keep_dir:
-                self.keep_home = _keepdir.KeepDir.open(self.settings.keep_dir,
-                                                       self.root.invocation)
-                self._undo.callback(self.keep_home.close)
+            self.keeper.open(self.root, self.root.invocation)
+            self._undo.callback(self.keeper.close)
             self._watch(given)
             self._change_process()
         except BaseException:

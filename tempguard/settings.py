@@ -11,7 +11,7 @@ import re
 
 from .real import os
 from . import jsonreport as _jsonreport
-from . import keepdir as _keepdir
+from . import keep as _keep
 from .github import GitHub
 from .invocation import INVOCATION_ENV
 from .options import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, OPTIONS,
@@ -52,7 +52,7 @@ class Settings(object):
         self.keep_max_bytes = _bytes_setting(keep_max_bytes,
                                              environ.get("TEMPGUARD_KEEP_MAX_BYTES"))
         keep_dir = keep_dir if keep_dir is not None else environ.get("TEMPGUARD_KEEP_DIR") or None
-        self.keep_dir = None if keep_dir is None else _keepdir.checked(keep_dir)
+        self.keep_dir = None if keep_dir is None else _keep.checked(keep_dir)
         self.baseline = self._baseline(baseline, update_baseline, environ)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
         self.report = None if report is None else _jsonreport.check_output_file(report, "report")

@@ -25,7 +25,7 @@ from .children import CHILD_GRACE_SECONDS, ChildDir, wait_until_free
 from .closing import close_run, leaked_status
 from .held import HeldDirectory
 from .judge import existing, is_unattributed, leak_of
-from .kept import move_into_kept
+from .keep import move_into_kept
 from .reaper import remove_when_free
 from .records import Leak, TestRecord, by_owner
 

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from tempguard import baseline, keepdir, origins
+from tempguard import baseline, copying, keep, origins
 from tests import support
 
 SUITE = os.path.join(support.EXAMPLES, "ci")
@@ -413,9 +413,9 @@ class KeepDirTest(unittest.TestCase):
             handle.write(b"data")
         with open(os.path.join(where, "dense"), "wb") as handle:
             handle.write(b"x" * 100000)
-        self.assertLess(keepdir.tree_bytes(os.path.join(where, "sparse")), 1 << 20)
-        self.assertGreaterEqual(keepdir.tree_bytes(where), 100000)
-        self.assertLess(keepdir.tree_bytes(where), 100000 + (1 << 20))
+        self.assertLess(copying.tree_bytes(os.path.join(where, "sparse")), 1 << 20)
+        self.assertGreaterEqual(copying.tree_bytes(where), 100000)
+        self.assertLess(copying.tree_bytes(where), 100000 + (1 << 20))
 
     def test_the_failing_test_s_files_and_a_manifest_that_names_it(self):
         completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
@@ -441,7 +441,7 @@ class KeepDirTest(unittest.TestCase):
         self.assertEqual([entry["test"] for entry in manifest["kept"]],
                          ["example_ci.Leaky.test_leaks"])
         self.assertEqual(sorted(os.listdir(artifacts)),
-                         [keepdir.MARKER, "example_ci.Leaky.test_leaks", "manifest.json"])
+                         [keep.MARKER, "example_ci.Leaky.test_leaks", "manifest.json"])
 
     def test_past_the_budget_nothing_is_kept_and_the_manifest_says_why(self):
         completed, scratch = run_ci(self, "--keep-dir", "{scratch}/artifacts",
@@ -474,7 +474,7 @@ class KeepDirTest(unittest.TestCase):
         target = os.path.join(sentinel, "keep.txt")
         artifacts = os.path.join(scratch, "artifacts")
         os.mkdir(artifacts)
-        open(os.path.join(artifacts, keepdir.MARKER), "w").close()  # an ended run's
+        open(os.path.join(artifacts, keep.MARKER), "w").close()  # an ended run's
         os.symlink(target, os.path.join(artifacts, "manifest.json"))
         completed, _ = run_ci(self, "--keep-dir", "{scratch}/artifacts",
                               env={"EXAMPLE_FAIL": "1"}, scratch=scratch)
@@ -502,7 +502,7 @@ class KeepDirTest(unittest.TestCase):
         self.assertIn("could not write the manifest in %s" % artifacts, completed.stderr)
         self.assertIn("not kept: %s, where they are kept, was replaced" % artifacts,
                       completed.stderr)
-        self.assertEqual(os.listdir(artifacts + ".moved"), [keepdir.MARKER])
+        self.assertEqual(os.listdir(artifacts + ".moved"), [keep.MARKER])
         # make_sentinel checks at cleanup that nothing changed where the link leads.
 
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
@@ -511,11 +511,11 @@ class KeepDirTest(unittest.TestCase):
         with _live_owner(path) as other:
             open(os.path.join(path, "old-kept-file"), "w").close()
             with self.assertRaisesRegex(OSError, "used by a live run \\(pid %d\\)" % other.pid):
-                keepdir.KeepDir.open(path)
+                keep.KeepDir.open(path)
             self.assertIn("old-kept-file", os.listdir(path))
-        taken = keepdir.KeepDir.open(path)
+        taken = keep.KeepDir.open(path)
         taken.close()
-        self.assertEqual(os.listdir(path), [keepdir.MARKER])
+        self.assertEqual(os.listdir(path), [keep.MARKER])
 
 
     def test_an_in_process_runner_refuses_a_live_run_s_keep_dir_as_a_usage_error(self):
@@ -533,7 +533,7 @@ class KeepDirTest(unittest.TestCase):
                       % (path, other.pid), completed.stderr)
         self.assertNotIn("Traceback", completed.stderr)
         self.assertNotIn("Ran ", completed.stderr)
-        self.assertEqual(os.listdir(path), [keepdir.MARKER])
+        self.assertEqual(os.listdir(path), [keep.MARKER])
         self.assertEqual(os.listdir(tmpdir), [])
 
 
@@ -580,7 +580,7 @@ def _live_owner(path):
     with subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
                           stdin=subprocess.PIPE) as other:
         os.mkdir(path)
-        with open(os.path.join(path, keepdir.MARKER), "w") as handle:
+        with open(os.path.join(path, keep.MARKER), "w") as handle:
             json.dump({"pid": other.pid, "start": support.inuse.process_start(other.pid),
                        "host": os.uname().nodename, "invocation": None}, handle)
         try:

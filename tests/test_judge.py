@@ -4,8 +4,9 @@ import os
 import tempfile
 import unittest
 
-from tempguard import held, kept, ownership, settings
+from tempguard import copying, held, ownership, settings
 from tempguard.judge import Judge, existing, holds_cwd
+from tempguard.keep import Keeper
 from tempguard.records import TestRecord
 from tests import support
 
@@ -18,7 +19,8 @@ class JudgeTest(unittest.TestCase):
         self.addCleanup(self.place.close)
         self.listed = []
         self.judge = Judge(settings.Settings(environ={}), on_confirm=self.listed.append,
-                           hint_pids=lambda record: [4242] if record.id == "t.hinted" else [])
+                           hint_pids=lambda record: [4242] if record.id == "t.hinted" else [],
+                           keeper=Keeper(settings.Settings(environ={})))
 
     def candidate(self, name, record, where="sandbox", kind="file", origin=None, make=True):
         path = os.path.join(self.dir, name)
@@ -133,7 +135,7 @@ class JudgeTest(unittest.TestCase):
         kept = os.path.join(support.scratch_dir(self), "kept")
         os.mkdir(kept)
         st = os.lstat(kept)
-        self.judge.keep_when_confirmed(leftover, (kept, (st.st_dev, st.st_ino)))
+        self.judge.keeper.keep_when_confirmed(leftover, (kept, (st.st_dev, st.st_ino)))
         self.assertEqual(self.judge.pending_move(leftover), (kept, (st.st_dev, st.st_ino)))
         self.judge.judge([leftover], "test", None)
         self.judge.remove_judged()
@@ -150,7 +152,7 @@ class JudgeTest(unittest.TestCase):
         os.mkdir(kept)
         record.kept = kept
         st = os.lstat(kept)
-        self.judge.keep_when_confirmed(leftover, (kept, (st.st_dev, st.st_ino)))
+        self.judge.keeper.keep_when_confirmed(leftover, (kept, (st.st_dev, st.st_ino)))
         self.judge.judge([leftover], "test", None)
         os.unlink(os.path.join(self.dir, "vanishing"))  # its owner removes it meanwhile
         self.judge.remove_judged()
@@ -160,7 +162,7 @@ class JudgeTest(unittest.TestCase):
 
     def test_nothing_is_copied_of_what_is_gone_and_nothing_is_said_missing(self):
         target = os.path.join(support.scratch_dir(self), "copy")
-        self.assertEqual(kept.copy_entry(os.path.join(self.dir, "never-was"), target), [])
+        self.assertEqual(copying.copy_entry(os.path.join(self.dir, "never-was"), target), [])
         self.assertFalse(os.path.lexists(target))
 
 

@@ -2,6 +2,7 @@
 
 import ast
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -70,6 +71,35 @@ class StdlibOnlyTest(unittest.TestCase):
                     self.assertTrue(_is_stdlib(module), "%s is not in the standard library"
                                     % module)
         self.assertGreater(checked, 30)
+
+
+class LayersTest(unittest.TestCase):
+    """The package docstring's map of the house is true: every module is in a layer, and
+    imports only from its own layer and those before it."""
+
+    def test_every_module_imports_only_its_layer_and_those_below(self):
+        package = os.path.join(support.PROJECT, "tempguard")
+        docstring = ast.get_docstring(ast.parse(_read(os.path.join(package, "__init__.py"))))
+        layers = re.findall(r"(?m)^\* (\w+): ([^*]+?)(?:;|\.)$", docstring.replace("\n  ", " "))
+        level = {module: number for number, (_name, modules) in enumerate(layers)
+                 for module in re.findall(r"\w+", modules)}
+        modules = {name[:-3] for name in os.listdir(package)
+                   if name.endswith(".py") and not name.startswith("__")}
+        self.assertEqual(set(level), modules)
+        upward = []
+        for module in sorted(modules):
+            for node in ast.walk(ast.parse(_read(os.path.join(package, module + ".py")))):
+                if isinstance(node, ast.ImportFrom) and node.level == 1:
+                    names = [node.module.split(".")[0]] if node.module else [
+                        alias.name for alias in node.names]
+                    upward += ["%s imports %s" % (module, name) for name in names
+                               if level.get(name, -1) > level[module]]
+        self.assertEqual(upward, [])
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 class GuideTest(unittest.TestCase):

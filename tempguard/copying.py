@@ -1,9 +1,10 @@
-"""Kept files: copies of what a failed test left, made without following a link.
+"""Copies and sizes of trees that never follow a link or enter another filesystem: what
+keeping a failed test's files is made of (see keep), as cleanup is for removal.
 
-Copied, not moved: code that still owns a leftover keeps using it; the kept
-directory shows it as it was when the test ended. What cannot be copied (a
-full disk, an unreadable directory) is moved there once it is confirmed;
-what is not kept at all is said, in the record and beside the copies.
+By descriptor where the platform has dir_fd, a level at a time on an explicit stack;
+by path elsewhere (Windows), each entry lstat-ed first. Only regular files are
+opened; a device node such as /dev/zero would fill the disk and /dev/kmsg block for
+ever.
 """
 
 import collections
@@ -14,13 +15,9 @@ from .real import os
 from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import held as _held
-from . import ownership as _ownership
-from .output import display
 
-__all__ = ["NOT_KEPT_NOTE", "NotCopied", "copy_entry", "move_into_kept", "note_not_kept"]
+__all__ = ["NotCopied", "copy_entry", "describe_special", "tree_bytes", "tree_files"]
 
-# In a kept directory: what could not be copied there, and why.
-NOT_KEPT_NOTE = "tempguard-not-kept.txt"
 # Levels of a copied tree held open at once (two fds each); deeper ones are reopened.
 _MAX_HELD_LEVELS = 32
 
@@ -90,7 +87,7 @@ def _copy_by_path(source, target):
                 _copy_file_by_path(path, copied, st)
             elif not stat.S_ISDIR(st.st_mode):
                 copy.special.append(NotCopied(path, "%s; never opened, not copied"
-                                              % _special(st.st_mode), True))
+                                              % describe_special(st.st_mode), True))
             elif st.st_dev != top.st_dev:
                 copy.special.append(NotCopied(path, "another filesystem is mounted here; "
                                                     "not copied", True))
@@ -150,7 +147,7 @@ class _Copy(object):
                 _copy_file(source_fd, target_fd, name, target_name, st)
             else:
                 self.special.append(NotCopied(path, "%s; never opened, not copied"
-                                              % _special(st.st_mode), True))
+                                              % describe_special(st.st_mode), True))
         except FileNotFoundError:
             return
         except OSError as error:
@@ -319,7 +316,7 @@ def _copy_file_by_path(path, copied, st):
     os.utime(copied, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _special(mode):
+def describe_special(mode):
     for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
         if test(mode):
@@ -327,86 +324,62 @@ def _special(mode):
     return "not a regular file"
 
 
-def note_not_kept(kept, not_kept):
-    """List what was not copied in the kept directory itself, beside the copies."""
-    if not not_kept:
-        return
-    fd = os.open(os.path.join(kept, NOT_KEPT_NOTE),
-                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | _capabilities.O_NOFOLLOW, 0o600)
-    with open(fd, "w") as handle:
-        handle.write("".join("%s\n" % display(str(item)) for item in not_kept))
+def tree_bytes(path, dir_fd=None):
+    """The bytes of the regular files at or under *path* (relative to *dir_fd*), links not
+    followed; 0 where nothing is."""
+    return sum(size for _path, size in tree_files(path, dir_fd))
 
 
-def move_into_kept(candidate, kept):
-    """Move a confirmed leftover into the kept directory *kept* (path, identity) it
-    could not be copied into; True if nothing is left to remove."""
-    kept_path, kept_identity = kept
+def tree_files(path, dir_fd=None):
+    """(path, bytes) of each entry that is not a directory at or under *path*; a regular
+    file's bytes on disk, 0 for the rest. What is gone meanwhile is left out."""
     try:
-        held = _held.HeldDirectory(kept_path)
-    except OSError as error:
-        return _not_moved(candidate, error.strerror or str(error))
-    try:
-        if held.identity != tuple(kept_identity):
-            return _not_moved(candidate, "its kept directory was replaced")
-        st = candidate.place.stat(candidate.name)
-        if st is None or _cleanup.inode_key(st) != candidate.identity:
-            _drop_if_empty(kept_path, candidate.record)
-            return False  # gone or replaced: the removal says which
-        if not _is_keepable(st.st_mode):
-            _drop_if_empty(kept_path, candidate.record)
-            candidate.record.not_kept.append("%s: %s; never kept" % (
-                _ownership.candidate_path(candidate), _special(st.st_mode)))
-            return False
-        source, source_at = candidate.place.place(candidate.name)
-        target, target_at = held.place(candidate.name)
-        os.rename(source, target, src_dir_fd=source_at.get("dir_fd"),
-                  dst_dir_fd=target_at.get("dir_fd"))
-        if stat.S_ISDIR(st.st_mode):
-            _drop_special_files(os.path.join(kept_path, candidate.name), candidate.record)
-        return True
-    except OSError as error:
-        # Another filesystem (a --keep-dir), say: no empty kept dir claims otherwise.
-        _drop_if_empty(kept_path, candidate.record)
-        return _not_moved(candidate, error.strerror or str(error))
-    finally:
-        held.close()
-
-
-def _is_keepable(mode):
-    return stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
-
-
-def _drop_special_files(moved, record):
-    """Remove what a moved tree holds that is never kept (device nodes, FIFOs, sockets),
-    and say so: the move takes a whole tree, the copy would have left them out."""
-    try:
-        for top, dirs, files in os.walk(moved):
-            for name in dirs + files:
-                path = os.path.join(top, name)
-                mode = os.lstat(path).st_mode
-                if name in dirs and _cleanup.is_link_at(path):
-                    dirs.remove(name)  # a junction (os.walk enters one before 3.12)
-                elif not _is_keepable(mode):
-                    _cleanup.remove_paths([path])
-                    record.not_kept.append("%s: %s; never kept, removed" % (
-                        path, _special(mode)))
-    except (OSError, RecursionError) as error:
-        record.not_kept.append("%s: not checked for device nodes, FIFOs and sockets (%s)"
-                               % (moved, getattr(error, "strerror", None) or error))
-
-
-def _drop_if_empty(kept_path, record):
-    """The kept directory waited for a leftover that is gone: if nothing else is kept
-    there, it goes, and the record no longer names it (no empty dir claims otherwise)."""
-    try:
-        os.rmdir(kept_path)
+        st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
     except OSError:
-        return  # something is kept there, or it is gone: either way it stays as it is
-    if record.kept == kept_path:
-        record.kept = None
+        return
+    if not stat.S_ISDIR(st.st_mode) or _cleanup.is_link(st):
+        yield path, _stored_bytes(st)
+        return
+    if dir_fd is None and not hasattr(os, "fwalk"):  # Windows
+        yield from _files_by_path(path)
+        return
+    try:
+        for top, _dirs, files, top_fd in os.fwalk(path, dir_fd=dir_fd):
+            for name in files:
+                try:
+                    st = os.stat(name, dir_fd=top_fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                yield os.path.join(top, name), _stored_bytes(st)
+    except (OSError, RecursionError):  # os.fwalk recurses before 3.13
+        return
 
 
-def _not_moved(candidate, reason):
-    candidate.record.not_kept.append("%s: not kept: could not be copied, nor moved (%s)"
-                                     % (_ownership.candidate_path(candidate), reason))
-    return False
+def _files_by_path(path):
+    """_files without fwalk: lstat each entry, never enter a link or a junction."""
+    pending = [path]
+    while pending:
+        top = pending.pop()
+        try:
+            names = os.listdir(top)
+        except OSError:
+            continue
+        for name in names:
+            entry = os.path.join(top, name)
+            try:
+                st = os.lstat(entry)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and not _cleanup.is_link(st):
+                pending.append(entry)
+            else:
+                yield entry, _stored_bytes(st)
+
+
+def _stored_bytes(st):
+    """What a copy of a regular file takes on disk: a sparse 10 GB file is not 10 GB;
+    0 for the rest."""
+    if not stat.S_ISREG(st.st_mode):
+        return 0
+    blocks = getattr(st, "st_blocks", None)  # Windows has none
+    return st.st_size if blocks is None else min(st.st_size, blocks * 512)
