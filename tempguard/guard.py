@@ -10,7 +10,6 @@ judge rule on what else it left.
 from . import held as _held
 from . import ownership as _ownership
 from . import watch as _watch
-from .judge import is_unattributed, leak_of
 from .records import TestRecord
 from .tracking import TrackingContext
 
@@ -101,14 +100,10 @@ class TestGuard(object):
     def find_leaks(self):
         """Untracked entries that appeared since the test started, exist now and that
         nothing alive will remove: in the sandbox, or outside it with evidence that
-        this run made them (see is_unattributed)."""
+        this run made them (see judge.is_unattributed)."""
         judge = self.session.judge
-        candidates = judge.settle(self._observation.appeared(
-            self.record.id, self.record, self._tracked(), self._owners))
-        owned = _ownership.exit_owned(candidates)
-        return [leak_of(candidate, "test", judge.settings.baseline) for candidate in candidates
-                if not is_unattributed(candidate, judge.settings)
-                and _ownership.candidate_path(candidate) not in owned]
+        return judge.preview(judge.settle(self._observation.appeared(
+            self.record.id, self.record, self._tracked(), self._owners)), "test")
 
     def finish(self, failed, keep_policy, later_owner=lambda: None):
         """Clean (or keep) the test's tracked files, and file what else it left.

@@ -14,9 +14,10 @@ import gc
 
 from .real import os
 from . import ownership as _ownership
+from .cleanup import inode_key
 from .records import Leak
 
-__all__ = ["Judge", "existing", "holds_cwd", "is_unattributed", "leak_of"]
+__all__ = ["Judge", "existing", "found_in", "holds_cwd", "is_unattributed", "leak_of"]
 
 # Windows does not remove an open file: the run's end tries again (see RunRoot.finish).
 _TRIED_AGAIN = ("in use: a process has it open, and Windows does not remove an open file; "
@@ -113,6 +114,14 @@ class Judge(object):
                 self._judged_keys.add((id(candidate.place), candidate.name, candidate.identity))
         return list(by_record.values())
 
+    def preview(self, candidates, level):
+        """The leaks *candidates* would be if judged now at *level*, recording nothing:
+        what a test asks of itself mid-way (see TestGuard.find_leaks)."""
+        owned = _ownership.exit_owned(candidates)
+        return [leak_of(candidate, level, self.settings.baseline) for candidate in candidates
+                if not is_unattributed(candidate, self.settings)
+                and _ownership.candidate_path(candidate) not in owned]
+
     def unattributed_of(self, candidate, level):
         """*candidate* as an unattributed entry. If children of the run were running
         meanwhile, their pids are a hint in its origin, not evidence: a child's
@@ -179,6 +188,20 @@ def leak_of(candidate, level, baseline=None):
     leak = Leak(_ownership.candidate_path(candidate), candidate.kind, candidate.where,
                 level, candidate.owner, candidate.origin)
     return leak if baseline is None else baseline.marked(leak, candidate.record.id)
+
+
+def found_in(place, names, owner, record, origin_of):
+    """Candidates of the entries *names* of *place* (a HeldDirectory) as they are now,
+    owned by *owner* (*record* its record), made as *origin_of(name)* says: what a
+    process that ended left unjudged, for a supervisor or controller to confirm."""
+    found = []
+    for name in names:
+        st = place.stat(name)
+        if st is not None:
+            found.append(_ownership.Candidate(place, name, inode_key(st),
+                                              _ownership.kind_of(st.st_mode), "sandbox",
+                                              owner, record, 0, origin_of(name)))
+    return found
 
 
 def existing(candidates):

@@ -211,12 +211,11 @@ class Guard(object):
         key = id(fixturedef)
         self.wide.pop(key, None)
         judge = self.session.judge
-        held = judge.ledger.take(("fixture", key))
+        confirmed = judge.judge_held(("fixture", key), _LEVEL_OF_SCOPE.get(fixturedef.scope,
+                                                                            "test"))
         parts = self.fixtures.pop(key, ())
-        if not held and not parts:
+        if not confirmed and not parts:
             return  # most fixtures, most of the time
-        confirmed = judge.judge(judge.settle(held), _LEVEL_OF_SCOPE.get(fixturedef.scope,
-                                                                        "test"), None)
         for record, level, candidates in parts:
             confirmed += judge.judge(judge.settle(candidates), level, None)
         if fixturedef.scope == "session" and self.item is not None:

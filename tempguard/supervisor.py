@@ -24,10 +24,10 @@ from . import ownership as _ownership
 from .children import CHILD_GRACE_SECONDS, ChildDir, wait_until_free
 from .closing import close_run, leaked_status
 from .held import HeldDirectory
-from .judge import existing, is_unattributed, leak_of
-from .keep import move_into_kept
+from .judge import Judge, existing, found_in
+from .keep import Keeper
 from .reaper import remove_when_free
-from .records import Leak, TestRecord, by_owner
+from .records import TestRecord, by_owner
 
 __all__ = ["fork", "supervise"]
 
@@ -136,25 +136,17 @@ def _judge_children(entries, late, settings):
     # Both waits the test process and this one each had: it hands them over at once,
     # so that its wait is not counted in unittest's timed run.
     running = wait_until_free(scopes, 2 * CHILD_GRACE_SECONDS)
+    judge = Judge(settings)
     for scope in scopes:
         if scope in running:
             scope.record.notes.append(scope.still_used(scope.user()))
         else:
-            for name in scope.held.names():
-                st = scope.held.stat(name)
-                if st is not None:
-                    leak = _marked(Leak(os.path.join(scope.path, name),
-                                        _ownership.kind_of(st.st_mode), "sandbox", "child",
-                                        scope.owner, scope.origin(name)), scope.record, settings)
-                    scope.record.leaks.append(leak)
-                    late.append((scope.record, leak))
+            found = found_in(scope.held, scope.held.names(), scope.owner, scope.record,
+                             scope.origin)
+            late.extend((record, leak) for record, leaks in judge.confirm(found, "child")
+                        for leak in leaks)
         scope.held.close()
     return running
-
-
-def _marked(leak, record, settings):
-    """*leak* of *record*, known if the baseline lists it."""
-    return leak if settings.baseline is None else settings.baseline.marked(leak, record.id)
 
 
 def _received(channel):
@@ -230,25 +222,20 @@ def list_unjudged(sandbox, run, reported, settings, origin=_UNJUDGED_ORIGIN):
     """What is left in *sandbox* (a HeldDirectory) that its process never reported: it
     handed nothing over, or was interrupted or killed before it judged. Leaks of the
     run (*run*, its record), made as *origin* says; their paths."""
-    paths = []
-    for name in sandbox.names():
-        st = sandbox.stat(name)
-        if st is None or name in reported:
-            continue
-        path = os.path.join(sandbox.path, name)
-        run.leaks.append(_marked(Leak(path, _ownership.kind_of(st.st_mode), "sandbox", "exit",
-                                      "run", origin), run, settings))
-        paths.append(path)
-    return paths
+    found = found_in(sandbox, [name for name in sandbox.names() if name not in reported],
+                     "run", run, lambda name: origin)
+    Judge(settings).confirm(found, "exit")
+    return [_ownership.candidate_path(candidate) for candidate in found]
 
 
 def _judge_waiting(root, waiting, settings):
-    """Judge what the child left waiting for exit ([handoff.Waiting]); remove the
-    sandbox's leaks."""
+    """Judge what the child left waiting for exit ([handoff.Waiting]), as its own judge
+    would have; remove the sandbox's leaks, or move them into their kept dir."""
+    keeper = Keeper(settings)
+    judge = Judge(settings, keeper=keeper)
     places = {}
-    late = []
+    unconfirmed, confirmed = [], []
     for entry in waiting:
-        record = entry.record
         place = root.sandbox if entry.where == "sandbox" else places.get(entry.dir)
         if place is None:
             try:
@@ -256,19 +243,15 @@ def _judge_waiting(root, waiting, settings):
             except OSError:
                 continue
         candidate = _ownership.Candidate(place, entry.name, entry.identity, entry.kind,
-                                         entry.where, entry.owner, record, 0, entry.origin)
-        if not existing([candidate]):
-            continue
-        if not entry.confirmed and is_unattributed(candidate, settings):
-            record.unattributed.append(leak_of(candidate, "exit"))
-        elif not entry.confirmed:
-            leak = leak_of(candidate, "exit", settings.baseline)
-            record.leaks.append(leak)
-            late.append((record, leak))
-        if candidate.where != "sandbox":
-            continue
-        if entry.kept is None or not move_into_kept(candidate, entry.kept):
-            record.add_removal(place.remove([(candidate.name, candidate.identity)]))
+                                         entry.where, entry.owner, entry.record, 0, entry.origin)
+        if entry.kept is not None:
+            keeper.keep_when_confirmed(candidate, entry.kept)
+        (confirmed if entry.confirmed else unconfirmed).append(candidate)
+    late = [(record, leak) for record, leaks in judge.confirm(existing(unconfirmed), "exit")
+            for leak in leaks]
+    judge.remove_judged()
+    judge.remove([candidate for candidate in existing(confirmed)
+                  if candidate.where == "sandbox"], allow_cwd=True)
     for place in places.values():
         place.close()
     return late
