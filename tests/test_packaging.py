@@ -30,8 +30,12 @@ def _imported_modules(path):
             yield node.module.split(".")[0], node.level
 
 
+# The standard library's Windows-only modules: find_spec cannot see them here before 3.10.
+_WINDOWS_STDLIB = frozenset(["_winapi", "msvcrt", "nt", "winreg"])
+
+
 def _is_stdlib(name):
-    if name in sys.builtin_module_names:
+    if name in sys.builtin_module_names or name in _WINDOWS_STDLIB:
         return True
     names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
     if names is not None:
