@@ -27,7 +27,7 @@ from .inputs import read_text
 from .jsonreport import write_text
 from .output import display
 
-__all__ = ["Baseline", "Entry", "name_pattern"]
+__all__ = ["Baseline", "Entry", "name_pattern", "resolve"]
 
 Entry = collections.namedtuple("Entry", "test kind where name")
 Entry.__doc__ = "One known leak: its owner's id, kind, where it was made and its name's pattern."
@@ -60,6 +60,14 @@ def name_pattern(name):
 # A baseline is a few thousand lines; /dev/zero would be read until memory ran out.
 _MAX_BYTES = 64 << 20
 
+
+
+def resolve(settings):
+    """Load the baseline *settings* name into settings.baseline, once, where a run starts,
+    before any test: OSError or ValueError (a usage error) naming the file and the line."""
+    if settings.baseline is None and settings.baseline_path is not None:
+        settings.baseline = Baseline.load(settings.baseline_path, settings.update_baseline)
+    return settings
 
 class Baseline(object):
     """The entries of a baseline file at *path*; with *update*, the run rewrites it."""

@@ -22,7 +22,7 @@ from . import capabilities as _capabilities
 from .output import display, plural
 from .records import by_owner
 
-__all__ = ["GitHub", "append_step_summary", "github_commands", "step_summary", "write_github"]
+__all__ = ["append_step_summary", "github_commands", "step_summary", "write_github"]
 
 # How many paths one annotation or row names; the JSON report has them all.
 _NAMED = 3
@@ -32,25 +32,6 @@ _SHOWN = 10
 # summary a step (and drops all of it past that), so half is left to the step's others.
 _ROWS = 200
 _SUMMARY_BYTES = 512 * 1024
-
-
-class GitHub(collections.namedtuple("GitHub", "workspace step_summary commit_url")):
-    """What GitHub Actions tells a run in its environment, read as the run starts (a test
-    may change os.environ and the cwd): the repository's directory (else the cwd), the
-    step summary file, and the URL of the commit's tree, if it names one."""
-
-    __slots__ = ()
-
-    @classmethod
-    def of(cls, environ):
-        server, repository, commit = (environ.get(name) for name in (
-            "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
-        commit_url = ("%s/%s/blob/%s" % (server, urllib.parse.quote(repository),
-                                         urllib.parse.quote(commit))
-                      if server and repository and commit else None)
-        summary = environ.get("GITHUB_STEP_SUMMARY")
-        return cls(os.path.abspath(environ.get("GITHUB_WORKSPACE") or os.getcwd()),
-                   os.path.abspath(summary) if summary else None, commit_url)
 
 
 def github_commands(records, fixture_records, settings):

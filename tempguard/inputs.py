@@ -1,6 +1,7 @@
-"""Files the user names for tempguard to read (a baseline, reports to show or merge):
+"""Files the user names for tempguard: to read (a baseline, reports to show or merge),
 opened without blocking and without following a link, and read only if regular and
-of a sane size, so a FIFO, /dev/zero or a directory is a one-line error, not a hang."""
+of a sane size, so a FIFO, /dev/zero or a directory is a one-line error, not a hang;
+to write (a report, a baseline, a log), checked before anything runs."""
 
 import errno
 import stat
@@ -9,7 +10,7 @@ from .real import os
 from . import capabilities as _capabilities
 from .cleanup import is_link_at
 
-__all__ = ["read_text"]
+__all__ = ["check_output_file", "read_text"]
 
 _FLAGS = (os.O_RDONLY | _capabilities.O_NOFOLLOW | _capabilities.O_NONBLOCK
           | _capabilities.O_CLOEXEC)
@@ -42,3 +43,18 @@ def read_text(path, what, limit):
     if len(data) > limit:
         raise ValueError("%s %s: more than the %d bytes a %s may have" % (what, path, limit, what))
     return data.decode("utf-8", "surrogateescape")
+
+
+def check_output_file(path, what):
+    """*path* made absolute (tests may chdir), checked before anything runs: it names a
+    file in an existing directory we may write in. *what* names it in errors."""
+    given = os.fspath(path)
+    path = os.path.abspath(given)
+    directory = os.path.dirname(path)
+    if os.path.isdir(path) or given.endswith(os.sep):
+        raise IsADirectoryError("%s %s: names a directory, not a file" % (what, given))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError("%s %s: no directory %s" % (what, given, directory))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError("%s %s: directory %s is not writable" % (what, given, directory))
+    return path

@@ -7,22 +7,14 @@ import json
 
 from .real import os
 from . import capabilities as _capabilities
-from . import origins as _origins
 from .held import locked_directory
 from .inputs import read_text
 
-__all__ = ["REPORT_VERSION", "check_output_file", "origins_mode", "read_report", "run_report",
+__all__ = ["REPORT_VERSION", "read_report", "run_report",
            "joined_baselines", "summed_totals", "totals", "write_json", "write_text"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
-
-
-def origins_mode(setting):
-    """What a report says of origins: on, off, or why they are unavailable."""
-    if setting == "off":
-        return "off"
-    return "on" if _origins.AVAILABLE else _origins.UNAVAILABLE_REASON
 
 
 def totals(records, fixture_records, counts=None):
@@ -67,21 +59,6 @@ def run_report(records, fixture_records, settings, counts=None, baseline=None):
     if baseline is not None:
         report["baseline"] = baseline
     return report
-
-
-def check_output_file(path, what):
-    """*path* made absolute (tests may chdir), checked before anything runs: it names a
-    file in an existing directory we may write in. *what* names it in errors."""
-    given = os.fspath(path)
-    path = os.path.abspath(given)
-    directory = os.path.dirname(path)
-    if os.path.isdir(path) or given.endswith(os.sep):
-        raise IsADirectoryError("%s %s: names a directory, not a file" % (what, given))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError("%s %s: no directory %s" % (what, given, directory))
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError("%s %s: directory %s is not writable" % (what, given, directory))
-    return path
 
 
 def write_json(path, report, invocation=None, part=None):

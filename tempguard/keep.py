@@ -31,7 +31,8 @@ from .cleanup import is_link
 from .copying import copy_entry, describe_special, tree_bytes, tree_files
 from .errors import KeepDirRefused
 from .inuse import ancestors, is_running, process_start
-from .jsonreport import check_output_file, write_text
+from .inputs import check_output_file
+from .jsonreport import write_text
 from .output import display
 
 __all__ = ["MANIFEST", "MARKER", "NOT_KEPT_NOTE", "KeepDir", "Keeper", "checked",

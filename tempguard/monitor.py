@@ -17,7 +17,7 @@ from .real import os
 from . import capabilities as _capabilities
 from . import cleanup as _cleanup
 from . import inuse as _inuse
-from . import jsonreport as _jsonreport
+from .inputs import check_output_file
 from . import output as _output
 from . import sandbox as _sandbox
 from . import scan as _scan
@@ -42,7 +42,7 @@ def parse_age(text):
 
 def _log_file(text):
     try:
-        return _jsonreport.check_output_file(text, "--log")
+        return check_output_file(text, "--log")
     except OSError as problem:
         raise argparse.ArgumentTypeError(str(problem))
 

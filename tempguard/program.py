@@ -15,9 +15,10 @@ from .real import os
 from . import capabilities as _capabilities
 from . import handoff as _handoff
 from . import invocation as _invocation
-from . import jsonreport as _jsonreport
+from .inputs import check_output_file
 from . import sandbox as _sandbox
 from . import supervisor as _supervisor
+from .baseline import resolve as resolve_baseline
 from .closing import leaked_status
 from .keep import KeepDir
 from .result import TempGuardResult
@@ -63,6 +64,7 @@ class TempGuardRunner(unittest.TextTestRunner):
         """Run *test* as TextTestRunner does; a test class's bad policy, or a --keep-dir
         another live run uses, is a usage error (exit 2) before any test runs."""
         try:
+            resolve_baseline(self.tempguard_settings)
             for cls in set(type(case) for case in _flatten(test)):
                 class_policy(cls, "leaks"), class_policy(cls, "keep")
             keep_dir = self.tempguard_settings.keep_dir
@@ -279,7 +281,7 @@ def _byte_count(text):
 
 def _report_file(text):
     try:
-        return _jsonreport.check_output_file(text, "report")
+        return check_output_file(text, "report")
     except OSError as problem:
         raise argparse.ArgumentTypeError(str(problem))
 
@@ -296,7 +298,7 @@ def main(argv=None):
     try:
         Settings()
         options = _OptionsOnly(module=None, argv=argv, testLoader=_NoTests(), exit=False)
-        settings = options.settings()
+        settings = resolve_baseline(options.settings())
     except (ValueError, OSError) as exc:
         sys.stderr.write("%s: error: %s\n" % (PROG, exc))
         sys.exit(2)

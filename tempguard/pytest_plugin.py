@@ -43,7 +43,8 @@ def pytest_configure(config):
     from .settings import Settings
     try:
         _check_basetemp(config.getoption("basetemp", None))
-        settings = _settings(config, Settings)
+        from .baseline import resolve
+        settings = resolve(_settings(config, Settings))
         if _is_xdist_controller(config):
             from .pytest_xdist import Controller as plugin_class
         else:

@@ -8,8 +8,9 @@ import sys
 from .real import os
 from . import output as _output
 from .baseline import Entry
-from .jsonreport import (REPORT_VERSION, check_output_file, joined_baselines, read_report,
-                         summed_totals, write_json)
+from .inputs import check_output_file
+from .jsonreport import (REPORT_VERSION, joined_baselines, read_report, summed_totals,
+                         write_json)
 from .records import TestRecord
 
 __all__ = ["main", "merge"]

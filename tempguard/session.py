@@ -15,6 +15,7 @@ import tempfile
 
 from .real import os
 from . import capabilities as _capabilities
+from . import baseline as _baseline
 from . import children as _children
 from . import cleanup as _cleanup
 from . import closing as _closing
@@ -84,6 +85,7 @@ class Session(object):
     def start(self):
         """Make (or join) the run root and watches, then make the process-wide changes:
         each is undone by stop(), last first, or at once if a later one fails."""
+        _baseline.resolve(self.settings)
         saved = tempfile.tempdir
         given = tempfile.gettempdir()
         tempfile.tempdir = saved

@@ -6,21 +6,23 @@ came from; a bad value is an error before anything is created.
 """
 
 import argparse
+import collections
 import difflib
 import re
+import urllib.parse
 
 from .real import os
-from . import jsonreport as _jsonreport
+from . import origins as _origins
 from . import keep as _keep
-from .github import GitHub
+from .inputs import check_output_file
 from .invocation import INVOCATION_ENV
 from .options import (ANNOTATIONS_SETTINGS, KEEP_POLICIES, LEAK_POLICIES, OPTIONS,
                       ORIGINS_SETTINGS, OUTSIDE_SETTINGS, SETTING_NAMES)
-from .baseline import Baseline
 
 __all__ = ["ANNOTATIONS_SETTINGS", "LEAK_POLICIES", "KEEP_POLICIES", "OPTIONS",
            "ORIGINS_SETTINGS", "OUTSIDE_SETTINGS", "SETTING_NAMES", "Settings", "byte_count",
-           "checked_policy", "class_policy", "directory_argument", "exit_code", "whole_number"]
+           "checked_policy", "class_policy", "directory_argument", "exit_code", "origins_mode",
+           "whole_number"]
 
 DEFAULT_KEEP_RUNS = 3
 
@@ -53,10 +55,12 @@ class Settings(object):
                                              environ.get("TEMPGUARD_KEEP_MAX_BYTES"))
         keep_dir = keep_dir if keep_dir is not None else environ.get("TEMPGUARD_KEEP_DIR") or None
         self.keep_dir = None if keep_dir is None else _keep.checked(keep_dir)
-        self.baseline = self._baseline(baseline, update_baseline, environ)
+        self.baseline_path, self.update_baseline = self._baseline(baseline, update_baseline,
+                                                                  environ)
+        self.baseline = None  # loaded where the run starts (see baseline.resolve)
         report = report if report is not None else environ.get("TEMPGUARD_REPORT") or None
-        self.report = None if report is None else _jsonreport.check_output_file(report, "report")
-        self.origins_mode = _jsonreport.origins_mode(self.origins)
+        self.report = None if report is None else check_output_file(report, "report")
+        self.origins_mode = origins_mode(self.origins)
         given = [os.path.abspath(os.fspath(path)) for path in (watch or ())]
         for path in given:
             if not os.path.isdir(path):
@@ -67,17 +71,41 @@ class Settings(object):
 
     @staticmethod
     def _baseline(path, update, environ):
-        """The Baseline, or None; --update-baseline needs --baseline, and a file it may
-        write (checked before anything runs)."""
+        """(the baseline's path or None, whether to rewrite it); --update-baseline needs
+        --baseline, and a file it may write (checked before anything runs)."""
         update = _flag("update_baseline", update, environ.get("TEMPGUARD_UPDATE_BASELINE"))
         path = path if path is not None else environ.get("TEMPGUARD_BASELINE") or None
         if path is None:
             if update:
                 raise ValueError("update_baseline needs a baseline file (--baseline FILE)")
-            return None
-        if update:
-            path = _jsonreport.check_output_file(path, "baseline")
-        return Baseline.load(path, update)
+            return None, False
+        return (check_output_file(path, "baseline") if update else os.path.abspath(path)), update
+
+
+class GitHub(collections.namedtuple("GitHub", "workspace step_summary commit_url")):
+    """What GitHub Actions tells a run in its environment, read as the run starts (a test
+    may change os.environ and the cwd): the repository's directory (else the cwd), the
+    step summary file, and the URL of the commit's tree, if it names one."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, environ):
+        server, repository, commit = (environ.get(name) for name in (
+            "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+        commit_url = ("%s/%s/blob/%s" % (server, urllib.parse.quote(repository),
+                                         urllib.parse.quote(commit))
+                      if server and repository and commit else None)
+        summary = environ.get("GITHUB_STEP_SUMMARY")
+        return cls(os.path.abspath(environ.get("GITHUB_WORKSPACE") or os.getcwd()),
+                   os.path.abspath(summary) if summary else None, commit_url)
+
+
+def origins_mode(setting):
+    """What a report says of origins: on, off, or why they are unavailable."""
+    if setting == "off":
+        return "off"
+    return "on" if _origins.AVAILABLE else _origins.UNAVAILABLE_REASON
 
 
 # The TEMPGUARD_* variables a run reads: one per setting (TEMPGUARD_WATCH aside: --watch
