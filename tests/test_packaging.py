@@ -101,6 +101,26 @@ class LayersTest(unittest.TestCase):
         self.assertEqual(upward, [])
 
 
+    def test_settings_reads_no_output_module_origins_no_wire_and_the_supervisor_no_rules(self):
+        """Settings loaded the baseline and imported four output modules; origins borrowed
+        the hand-off's file; the supervisor had its own copy of the judge's rules."""
+        self.assertEqual(_imports("settings") & {"output", "jsonreport", "baseline", "github"},
+                         set())
+        self.assertEqual(_imports("origins") & {"wire", "handoff"}, set())
+        self.assertEqual(_imports("supervisor") & {"leak_of", "is_unattributed", "Leak"}, set())
+
+
+def _imports(module):
+    """The modules and names *module* of the package imports relatively."""
+    found = set()
+    path = os.path.join(support.PROJECT, "tempguard", module + ".py")
+    for node in ast.walk(ast.parse(_read(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.update([node.module] if node.module else [])
+            found.update(alias.name for alias in node.names)
+    return found
+
+
 def _read(path):
     with open(path, encoding="utf-8") as handle:
         return handle.read()
