@@ -276,13 +276,7 @@ def _copy_file(source_fd, target_fd, name, target_name, st):
                          | _capabilities.O_NOFOLLOW | _capabilities.O_CLOEXEC, 0o600,
                          dir_fd=target_fd)
         try:
-            while True:
-                chunk = os.read(source, 1 << 20)
-                if not chunk:
-                    break
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(target, view):]
+            _copy_bytes(source, target)
             os.fchmod(target, stat.S_IMODE(st.st_mode))
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
@@ -301,13 +295,7 @@ def _copy_file_by_path(path, copied, st):
             raise OSError(errno.EAGAIN, "replaced while it was copied")
         target = os.open(copied, os.O_WRONLY | os.O_CREAT | os.O_EXCL | binary, 0o600)
         try:
-            while True:
-                chunk = os.read(source, 1 << 20)
-                if not chunk:
-                    break
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(target, view):]
+            _copy_bytes(source, target)
         finally:
             os.close(target)
     finally:
@@ -316,7 +304,19 @@ def _copy_file_by_path(path, copied, st):
     os.utime(copied, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+def _copy_bytes(source, target):
+    """Every byte of the descriptor *source* to *target*, short writes written on."""
+    while True:
+        chunk = os.read(source, 1 << 20)
+        if not chunk:
+            return
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(target, view):]
+
+
 def describe_special(mode):
+    """What a special file is, in words ("a FIFO")."""
     for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
         if test(mode):
