@@ -17,6 +17,7 @@ _GUIDE = """tempguard %s: unittest suites that leave no temporary files behind.
 Each takes --help. The guide is README.rst; the manual is docs/.
 """
 
+
 def main():
     sys.stdout.write(_GUIDE % __version__)
     return 0

@@ -61,13 +61,13 @@ def name_pattern(name):
 _MAX_BYTES = 64 << 20
 
 
-
 def resolve(settings):
     """Load the baseline *settings* name into settings.baseline, once, where a run starts,
     before any test: OSError or ValueError (a usage error) naming the file and the line."""
     if settings.baseline is None and settings.baseline_path is not None:
         settings.baseline = Baseline.load(settings.baseline_path, settings.update_baseline)
     return settings
+
 
 class Baseline(object):
     """The entries of a baseline file at *path*; with *update*, the run rewrites it."""

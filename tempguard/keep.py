@@ -328,7 +328,8 @@ def _relative_files(held, name):
     """[(path relative to DIR, bytes)] of what the kept directory *name* holds."""
     target, at = held.place(name)
     cut = 0 if at else len(held.path) + 1  # by path, the paths are DIR's
-    return sorted((display(path[cut:]), size) for path, size in tree_files(target, at.get("dir_fd")))
+    return sorted((display(path[cut:]), size)
+                  for path, size in tree_files(target, at.get("dir_fd")))
 
 
 def _note_not_kept(kept, not_kept):

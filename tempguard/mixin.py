@@ -59,7 +59,6 @@ class _OutcomeSpy(object):
         return self._result.addError(test, err)
 
 
-
 class TempGuardMixin(object):
     """Mix into a TestCase: ``class MyTest(tempguard.TempGuardMixin, unittest.TestCase)``.
 
