@@ -213,6 +213,37 @@ class InstallTest(unittest.TestCase):
         run(python, "-m", "tempguard.monitor", "--help")
 
 
+class SourceReleaseTest(unittest.TestCase):
+    """The sdist was the package alone: no docs (README links them), no tests or their
+    example suites, no Makefile, no licence text, so nothing in it could be checked."""
+
+    def test_the_sdist_carries_what_make_test_needs_and_the_licence(self):
+        import importlib.util
+        import subprocess
+        import tarfile
+        if importlib.util.find_spec("setuptools") is None:
+            self.skipTest("building an sdist needs setuptools, not installed for %s"
+                          % sys.executable)
+        work = tempfile.mkdtemp(prefix="sdist-")
+        self.addCleanup(support._remove, work)
+        source = os.path.join(work, "src")
+        shutil.copytree(support.PROJECT, source, ignore=shutil.ignore_patterns(
+            "__pycache__", ".git", "*.egg-info", "build", "dist", ".coverage*"))
+        completed = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", work],
+                                   cwd=source, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        (archive,) = [name for name in os.listdir(work) if name.endswith(".tar.gz")]
+        with tarfile.open(os.path.join(work, archive)) as tar:
+            members = set(name.split("/", 1)[1] for name in tar.getnames() if "/" in name)
+        for needed in ("Makefile", "CHANGELOG.rst", ".ci/run", "README.rst",
+                       "tempguard/LICENSE", "docs/platforms.rst", "tests/support.py",
+                       "tests/examples/leaky/example_leaks.py",
+                       "tests/platforms/windows/sitecustomize.py", "benchmarks/bench.py"):
+            self.assertIn(needed, members)
+        self.assertEqual([name for name in members if "__pycache__" in name], [])
+
+
 class MetadataTest(unittest.TestCase):
 
     def test_metadata_names_every_supported_python(self):
