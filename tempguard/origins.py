@@ -356,13 +356,25 @@ def _describe_child(origin):
 
 
 def command_line(argv, limit=100):
-    """A child's command line, its program by name; a fork has none."""
+    """A child's command line, its program by name; a fork has none. Past *limit*
+    characters, absolute paths lose their start first (".../children/writer.py"): the
+    script's name and the arguments after it say more than where it is checked out."""
     if argv is None:
         return "a fork of this process"
     if not argv:
         return "no command line"
-    text = " ".join([os.path.basename(argv[0])] + list(argv[1:]))
+    words = [os.path.basename(argv[0])] + [str(arg) for arg in argv[1:]]
+    text = " ".join(words)
+    if len(text) > limit:
+        text = " ".join(_path_tail(word) if os.path.isabs(word) else word for word in words)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _path_tail(path):
+    """*path*'s last two parts after "...", if that is shorter."""
+    parts = path.rstrip(os.sep).split(os.sep)
+    tail = os.sep.join(["..."] + parts[-2:])
+    return tail if len(tail) < len(path) else path
 
 
 def _short(filename, cwd):

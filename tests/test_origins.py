@@ -130,6 +130,23 @@ class OriginsTest(unittest.TestCase):
 
 
 @unittest.skipUnless(origins.AVAILABLE, "Python %d.%d has no audit hooks" % sys.version_info[:2])
+class CommandLineTest(unittest.TestCase):
+
+    def test_a_long_checkout_path_shortens_before_the_arguments_are_cut(self):
+        """Run from an unpacked sdist in a long temp dir, a child's command lost its last
+        arguments ("child_writer.py forever 1 --f..."), the part that told children
+        apart; long paths now lose their start first."""
+        script = os.path.join(os.sep, "tmp", "tmp.y1HJ1cAqjW", "tempguard-0.2.0", "tests",
+                              "examples", "children", "child_writer.py")
+        self.assertEqual(origins.command_line(["/usr/bin/python3", script, "forever", "1",
+                                               "--forever"]),
+                         "python3 %s forever 1 --forever"
+                         % os.path.join("...", "children", "child_writer.py"))
+        self.assertEqual(origins.command_line(["python3", "/a/b.py", "x"]), "python3 /a/b.py x")
+        long = origins.command_line(["python3", "-c", "x" * 200])
+        self.assertEqual((len(long), long[-3:]), (100, "..."))
+
+
 class SpellingsTest(unittest.TestCase):
     """The recorder is the evidence that blames an entry outside the sandbox (issue 23):
     it must see an entry made in a watched dir however its path is spelled. A trailing
