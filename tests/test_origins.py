@@ -129,7 +129,6 @@ class OriginsTest(unittest.TestCase):
                 self.assertEqual(os.listdir(scratch), [])
 
 
-@unittest.skipUnless(origins.AVAILABLE, "Python %d.%d has no audit hooks" % sys.version_info[:2])
 class CommandLineTest(unittest.TestCase):
 
     def test_a_long_checkout_path_shortens_before_the_arguments_are_cut(self):
@@ -147,6 +146,7 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual((len(long), long[-3:]), (100, "..."))
 
 
+@unittest.skipUnless(origins.AVAILABLE, "Python %d.%d has no audit hooks" % sys.version_info[:2])
 class SpellingsTest(unittest.TestCase):
     """The recorder is the evidence that blames an entry outside the sandbox (issue 23):
     it must see an entry made in a watched dir however its path is spelled. A trailing
