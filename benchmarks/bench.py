@@ -30,10 +30,10 @@ from tempguard import cleanup, inuse, origins, scan  # noqa: E402
 SIZES = {
     "quick": {"repeat": 3, "files": [1000], "tree": (3, 4), "empty_tests": 1000,
               "foreign": 1000, "dir_tests": 200, "scan": 2000, "memory": 10000,
-              "origin_files": 10000, "leaks": 20000, "tiny_pytest": 2000},
+              "origin_files": 10000, "leaks": 20000, "tiny_pytest": 2000, "spawning": 300},
     "full": {"repeat": 3, "files": [5000, 100000], "tree": (8, 4), "empty_tests": 20000,
              "foreign": 10000, "dir_tests": 2000, "scan": 100000, "memory": 100000,
-             "origin_files": 100000, "leaks": 20000, "tiny_pytest": 20000},
+             "origin_files": 100000, "leaks": 20000, "tiny_pytest": 20000, "spawning": 2000},
 }
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _DATA = b"tempguard benchmark payload\n" * 4
@@ -269,6 +269,25 @@ def bench_empty_tests(size, work):
     ]
 
 
+def bench_spawning(size, work):
+    """Tests that each start a short child process, as a suite that drives git or a CLI
+    does (poetry-core: 2,919 of them): a fork copied the fd table up to tempguard's
+    highest held descriptor, which sat just under the fd limit."""
+    count = size["spawning"]
+    suite = tempfile.mkdtemp(dir=work)
+    program = shutil.which("true") or sys.executable
+    _write_suite(suite, "bench_spawning.py", count, "subprocess.run(ARGV, check=True)",
+                 header="import subprocess\nARGV = [%r]" % program)
+    tmp = tempfile.mkdtemp(dir=work)
+    discover = ["discover", "-p", "bench_*.py"]
+    times = _median_runs(size["repeat"], {
+        "unittest": ([sys.executable, "-m", "unittest"] + discover, suite, tmp),
+        "tempguard": ([sys.executable, "-m", "tempguard.runner"] + discover, suite, tmp),
+    })
+    return [Row("%s tests that each start a child" % format(count, ","), "python -m unittest",
+                times["tempguard"], times["unittest"], 1.10, higher_is_better=False)]
+
+
 def bench_dir_tests(size, work):
     count = size["dir_tests"]
     suite = tempfile.mkdtemp(dir=work)
@@ -494,7 +513,8 @@ def bench_many_leaks(size, work):
                 2.0, higher_is_better=False), memory]
 
 
-SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_dir_tests, bench_origins,
+SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_spawning, bench_dir_tests,
+             bench_origins,
              bench_pytest, bench_pytest_tiny, bench_scan, bench_in_use, bench_memory, bench_many_leaks]
 
 

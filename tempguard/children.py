@@ -51,9 +51,11 @@ class ChildDir(object):
         self.held = held
         # Only a process started after the dir was made can have it in its environment:
         # the others' environments are never read (a test that starts a child paid for
-        # every process on the machine, each time its dir was checked). *older* is
-        # given empty for a dir made before this object (see supervisor).
+        # every process on the machine, each time its dir was checked). *older* may be
+        # taken before the dir was made (more are read, none missed), and is given empty
+        # for a dir made before this object (see supervisor).
         self._older = _inuse.pids() if older is None else older
+        self.pids_seen = self._older  # the latest listing of /proc, for the next dir
         self.owner = None
         self.record = None
         self.processes = []    # (argv or None for a fork, pid)
@@ -76,7 +78,9 @@ class ChildDir(object):
         for _argv, pid in self.processes:
             if _inuse.is_running(pid):
                 return pid
-        users = _inuse.environ_users(self.path, _inuse.environ_temp_dirs(older=self._older))
+        self.pids_seen = _inuse.pids()
+        users = _inuse.environ_users(self.path, _inuse.environ_temp_dirs(
+            older=self._older, now=self.pids_seen))
         return users[0] if users else None
 
     def holder(self):
@@ -133,6 +137,7 @@ class ChildDirs(object):
         self._pid = os.getpid()
         self._next = 0
         self._free = []  # (name, HeldDirectory) of empty dirs to serve again
+        self._pids_seen = None  # the latest listing of /proc a released dir took
         self._saved = []
 
     def dir_for(self, record):
@@ -183,7 +188,9 @@ class ChildDirs(object):
             name, held = self._free.pop()
             try:
                 if not held.is_replaced() and not held.names():
-                    return ChildDir(name, os.path.join(self.root.path, name), held)
+                    # An earlier listing serves: /proc is listed once a test, not twice.
+                    return ChildDir(name, os.path.join(self.root.path, name), held,
+                                    older=self._pids_seen)
             except OSError:
                 pass
             held.close()  # not empty, or not ours: left to the root's end
@@ -206,6 +213,7 @@ class ChildDirs(object):
         each test that starts a child cost a mkdir and an rmdir each (the root's end
         removes what is left)."""
         self._free.append((scope.name, scope.held))
+        self._pids_seen = scope.pids_seen
 
     def close(self):
         """Let go of the kept empty dirs (see release)."""

@@ -28,7 +28,7 @@ BY_PATH = not _capabilities.FD_FUNCTIONS
 # Held descriptors sit high, where the lowest free fd a test sees is unittest's, and
 # out of reach of the usual closerange(3, N) of a daemonizing test (identity checks
 # catch the rest). Capped: a fork copies the fd table up to the highest fd.
-_HIGH_FD_FLOOR = max(3, min((_capabilities.fd_limit() or (1024,))[0], 65536) - 256)
+_HIGH_FD_FLOOR = max(3, min((_capabilities.fd_limit() or (1024,))[0], 1024) - 256)
 
 
 # Bytes of a name made from a test id: NAME_MAX is 255, and room is left for "-N".

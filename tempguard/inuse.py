@@ -248,7 +248,7 @@ def pids(proc=_PROC):
         return frozenset()
 
 
-def environ_temp_dirs(proc=_PROC, older=frozenset()):
+def environ_temp_dirs(proc=_PROC, older=frozenset(), now=None):
     """(pid, value) of each TMPDIR/TEMP/TMP of the live processes other than this one,
     and other than *older* (pids(), taken before the temp dir asked about was made:
     a process that already ran then did not start with it; a pid reused meanwhile
@@ -257,11 +257,11 @@ def environ_temp_dirs(proc=_PROC, older=frozenset()):
     A child of a test that still runs may write there: what a live process
     has as its temp dir is in use. Only processes whose environment we may
     read (our user's, or all as root); a process that changed its variables
-    since it started shows the ones it started with.
+    since it started shows the ones it started with. *now*: pids() just taken.
     """
     me = str(os.getpid())
     found = []
-    for pid in pids(proc) - older:
+    for pid in (pids(proc) if now is None else now) - older:
         if not pid.isdigit() or pid == me:
             continue
         values = _temp_dirs_of(os.path.join(proc, pid, "environ"))
