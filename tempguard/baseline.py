@@ -12,7 +12,10 @@ WHERE is the line of the project's code that made the leak, relative to the
 baseline's directory (``tests/test_x.py:12 in test_a``), or ``-`` where
 nothing shows it (Python 3.6 and 3.7, --origins off, a child's file). NAME
 is the entry's name with what is random in it abstracted as ``*``: the eight
-characters tempfile adds, runs of digits, UUIDs (``tmp*.txt``). A leak
+characters tempfile adds, runs of digits, UUIDs (``tmp*.txt``). Where the
+origin shows tempfile's call, its prefix and suffix are kept and only its
+random part is ``*``; elsewhere the random part is found by position (see
+name_pattern), so a word of the caller's is never taken for it. A leak
 matches an entry of its test (its owner's id) and kind that was made at the
 same line, or in the same function of the same file, since lines move as
 code is edited; where either does not know where it was made, by NAME.
@@ -37,24 +40,50 @@ _HEADER = ("# tempguard baseline: known leaks, one a line: test, kind, where mad
 _UNKNOWN = "-"
 _KINDS = ("file", "dir", "other")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-_TEMPFILE_RANDOM = re.compile(r"[a-z0-9_]{8}$")  # tempfile's _RandomNameSequence: 8 of these
+_RANDOM_LENGTH = 8  # tempfile's _RandomNameSequence: 8 of a-z, 0-9 and _
+_RANDOM_RUN = re.compile(r"[a-z0-9_]{%d,}" % _RANDOM_LENGTH)
 _DIGITS = re.compile(r"[0-9]+")
 _STARS = re.compile(r"\*+")
 # An owner that is a scope's fixture: "setUpClass (mod.Class)", "fixture db (tests/x.py)".
 _SCOPED = re.compile(r"^(?:setUpClass|setUpModule|import|fixture \S+) \((.*)\)$")
 
 
-def name_pattern(name):
+def name_pattern(name, origin=None):
     """*name* with its random parts as ``*``: the same for every name one call makes.
 
-    Each rule looks only at where characters are, never at which random
-    ones came up, so that two names from one call always agree.
+    Where the *origin* (see origins) shows tempfile's call, its prefix and
+    suffix place the random part exactly; where it shows other code made the
+    entry, there is none. Where nothing shows who made it, the random part is
+    found by position: after a leading ``tmp`` (tempfile's default prefix),
+    else the last eight characters of the last run of eight or more of
+    tempfile's characters; one part, never a word of the suffix
+    (``tmp*.evidence``). Digits and UUIDs anywhere are ``*`` too. Each rule
+    looks only at where characters are, never at which random ones came up,
+    so two names from one call agree.
     """
+    seen = isinstance(origin, dict) and "file" in origin
+    affixes = origin.get("tempfile_affixes") if seen else None
+    if affixes is not None:
+        prefix, suffix = affixes
+        if (len(name) == len(prefix) + _RANDOM_LENGTH + len(suffix)
+                and name.startswith(prefix) and name.endswith(suffix)):
+            return _abstracted(prefix) + "*" + _abstracted(suffix)
     name = _UUID.sub("*", name)
-    name = _WORD.sub(lambda word: _TEMPFILE_RANDOM.sub("*", word.group())
-                     if len(word.group()) >= 8 else word.group(), name)
-    return _STARS.sub("*", _DIGITS.sub("*", name))
+    runs = [] if seen else list(_RANDOM_RUN.finditer(name))
+    if name.startswith("tmp") and runs and runs[0].start() == 0 \
+            and runs[0].end() >= 3 + _RANDOM_LENGTH:
+        start = 3
+    elif runs:
+        start = runs[-1].end() - _RANDOM_LENGTH
+    else:
+        return _abstracted(name)
+    end = start + _RANDOM_LENGTH
+    return _STARS.sub("*", _abstracted(name[:start]) + "*" + _abstracted(name[end:]))
+
+
+def _abstracted(text):
+    """*text* with its UUIDs and runs of digits as ``*``."""
+    return _STARS.sub("*", _DIGITS.sub("*", _UUID.sub("*", text)))
 
 
 # A baseline is a few thousand lines; /dev/zero would be read until memory ran out.
@@ -113,7 +142,7 @@ class Baseline(object):
     def entry_of(self, owner, leak):
         """The Entry *leak* of *owner* (a test, subTest or fixture id) would be."""
         return Entry(display(owner), leak.kind, self._where(leak.origin),
-                     display(name_pattern(os.path.basename(leak.path))))
+                     display(name_pattern(os.path.basename(leak.path), leak.origin)))
 
     def marked(self, leak, record_id):
         """*leak* (of the record *record_id*), known if the baseline lists it or is being

@@ -14,6 +14,7 @@ import functools
 import json
 import sys
 import sysconfig
+import tempfile
 import unittest
 
 from .real import os
@@ -43,6 +44,7 @@ class Recorder(object):
     def __init__(self, directories):
         self.directories = set(directories)
         self.made = {}
+        self.affixes = {}  # path: (prefix, suffix) its tempfile call gave (see _user_frames)
         self.forked = {}  # path: pid of the forked copy that made it (see _ForkLog)
         self.started = []  # argv of the subprocesses started, where children share the sandbox
         self._real = {}  # parent as spelled: as resolved (see _resolved)
@@ -65,7 +67,7 @@ class Recorder(object):
         global _running
         if _running is self:
             _running = self._outer
-        self.made, self.forked = {}, {}
+        self.made, self.affixes, self.forked = {}, {}, {}
         if self._forks is not None and os.getpid() == self._pid:
             self._forks.close()
             self._forks = None
@@ -83,7 +85,8 @@ class Recorder(object):
             described = [{"file": code.co_filename, "line": _line_of(code, lasti),
                           "function": code.co_name} for code, lasti in frames]
             origin = self._described[frames] = dict(described[0], stack=described[1:])
-        return origin
+        affixes = self.affixes.get(path)
+        return origin if affixes is None else dict(origin, tempfile_affixes=list(affixes))
 
     def started_hint(self):
         """Where children share the sandbox (see capabilities.CHILD_DIRS): the commands the
@@ -100,6 +103,8 @@ class Recorder(object):
             self.started = []
         if self.made:
             self.made = {}
+        if self.affixes:
+            self.affixes = {}
         if self.forked:
             self.forked = {}
         if self._real:
@@ -149,7 +154,9 @@ class Recorder(object):
         if os.getpid() != self._pid:
             self._forks.append(path)  # a forked copy: its parent judges what it made
         elif path not in self.made:
-            self.made[path] = _user_frames(sys._getframe(2))
+            self.made[path], affixes = _user_frames(sys._getframe(2))
+            if affixes is not None and name == affixes[0] + affixes[1] + affixes[2]:
+                self.affixes[path] = (affixes[0], affixes[2])
 
 
 class _ForkLog(object):
@@ -239,15 +246,22 @@ def _hook(event, args):
         pass
 
 
+# tempfile's makers, and the names of their locals that hold the prefix, the random part
+# and the suffix of the name they make (the same in 3.8 to 3.13).
+_TEMPFILE_MAKERS = {tempfile._mkstemp_inner.__code__: ("pre", "name", "suf"),
+                    tempfile.mkdtemp.__code__: ("prefix", "name", "suffix")}
+
+
 def _user_frames(frame):
-    """(code, last instruction) of the user's frames, innermost first, up to unittest's.
+    """(code, last instruction) of the user's frames, innermost first, up to unittest's;
+    and (prefix, random part, suffix) if tempfile made the entry, else None.
 
     Standard library and tempguard frames are skipped; if the user's code
     shows none (a cleanup calling shutil directly), the innermost frame is
     named rather than nothing. Line numbers are worked out only for the
     entries reported: f_lineno decodes a line table, f_lasti is read.
     """
-    frames, innermost, kinds = [], None, _kinds
+    frames, innermost, affixes, kinds = [], None, None, _kinds
     while frame is not None:
         code = frame.f_code
         kind = kinds.get(code.co_filename) or _kind_of(code.co_filename)
@@ -257,10 +271,20 @@ def _user_frames(frame):
                 break
         elif kind is _BOUNDARY:
             break
-        elif innermost is None and kind is _LIBRARY:
-            innermost = (code, frame.f_lasti)
+        elif kind is _LIBRARY:
+            if innermost is None:
+                innermost = (code, frame.f_lasti)
+            if code in _TEMPFILE_MAKERS and affixes is None:
+                affixes = _affixes(frame, _TEMPFILE_MAKERS[code])
         frame = frame.f_back
-    return tuple(frames) or ((innermost,) if innermost else ())
+    return tuple(frames) or ((innermost,) if innermost else ()), affixes
+
+
+def _affixes(frame, names):
+    """The (prefix, random part, suffix) a tempfile maker's frame holds, or None."""
+    local = frame.f_locals
+    found = tuple(local.get(name) for name in names)
+    return found if all(isinstance(part, str) for part in found) else None
 
 
 def _line_of(code, lasti):

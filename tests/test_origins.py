@@ -196,6 +196,26 @@ class SpellingsTest(unittest.TestCase):
             missed.insert(0, "through-a-link")
         self.assertEqual([name for name in names if not self.seen(name)], missed)
 
+    def test_tempfile_s_prefix_and_suffix_are_kept_so_only_its_random_part_is_abstracted(self):
+        """A baseline took eight-letter words of a name for tempfile's random part: with
+        an empty prefix, ".evidence" became "*"."""
+        import tempfile
+        from tempguard.baseline import name_pattern
+        fd, made = tempfile.mkstemp(prefix="", suffix=".evidence", dir=self.watched)
+        os.close(fd)
+        made_dir = tempfile.mkdtemp(prefix="classfix-", dir=self.watched)
+        with open(os.path.join(self.watched, "settings.overflow"), "w"):
+            pass
+        origin_of = self.recorder.origin_of
+        self.assertEqual(origin_of(made)["tempfile_affixes"], ["", ".evidence"])
+        self.assertEqual(origin_of(made_dir)["tempfile_affixes"], ["classfix-", ""])
+        plain = origin_of(os.path.join(self.watched, "settings.overflow"))
+        self.assertNotIn("tempfile_affixes", plain)
+        self.assertEqual([name_pattern(os.path.basename(made), origin_of(made)),
+                          name_pattern(os.path.basename(made_dir), origin_of(made_dir)),
+                          name_pattern("settings.overflow", plain)],
+                         ["*.evidence", "classfix-*", "settings.overflow"])
+
     def test_what_is_made_inside_a_watched_dir_s_subdirectory_is_not_kept(self):
         os.mkdir(os.path.join(self.watched, "dir"))
         open(os.path.join(self.watched, "dir", "inner"), "w").close()
