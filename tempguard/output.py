@@ -23,7 +23,11 @@ __all__ = ["Described", "display", "invocation_totals", "leak_message", "note_ke
 
 # Names listed of the leaks one place made, when it made more than this.
 EXAMPLES = 3
-_OUTSIDE_NOTE = "outside the sandbox; in parallel runs it may belong to another process"
+_OUTSIDE_NOTE = ("outside the tests' temp dir: left in place; in parallel runs it may belong "
+                 "to another process")
+# What became of the leaks listed: said once, after them.
+_REMOVED = "those in the tests' temp dir were removed at the end of the run"
+_COPIED = "; a failed test's were copied first (see kept temporary files)"
 _UNATTRIBUTED_WHY = ("each appeared while the test it is listed under (or names) ran, but "
                      "the audit hook saw no process of this run make it: another program's, "
                      "most likely")
@@ -93,12 +97,12 @@ def _grouped_lines(leaks, settings):
         note = "  (%s)" % _OUTSIDE_NOTE if where == "outside" else ""
         if settings.all_leaks or len(paths) <= EXAMPLES:
             for path in paths:
-                lines.append("%-7s %-4s %s%s" % (where, kind, display(path), note))
+                lines.append("%-4s %s%s" % (kind, display(path), note))
                 if described is not None:
                     lines.append("  " + display(described))
             continue
-        lines.append("%s %s %s%s%s" % (format(len(paths), ","), where, _plural_kind(kind),
-                                       " " + display(described) if described else "", note))
+        lines.append("%s %s%s%s" % (format(len(paths), ","), _plural_kind(kind),
+                                    " " + display(described) if described else "", note))
         lines.extend("  " + display(path) for path in paths[:EXAMPLES])
         lines.append("  and %s more (%s)" % (format(len(paths) - EXAMPLES, ","),
                                              _where_the_rest_are(settings)))
@@ -228,11 +232,23 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
         blocks = _leak_blocks(everything, settings)
         if blocks and settings.origins_mode not in ("on", "off"):
             blocks["(where each was made)"] = [settings.origins_mode]
+        removed = [record for record in everything
+                   if any(leak.where == "sandbox" and not leak.known for leak in record.leaks)]
+        if removed:
+            blocks["(where they are now)"] = [
+                _REMOVED + (_COPIED if any(record.kept for record in removed) else "")]
         _section(stream, "leaked temporary files", blocks, heading)
         baseline = getattr(settings, "baseline", None)
         where = display(baseline.path) if baseline is not None else "the baseline"
-        _section(stream, "known leaks, in %s: reported, never a failure" % where,
-                 _leak_blocks(everything, settings, known=True), heading)
+        known = _leak_blocks(everything, settings, known=True)
+        if known and not settings.all_leaks:
+            count = sum(1 for record in everything for leak in record.leaks if leak.known)
+            known = collections.OrderedDict([(
+                "%s, made by %s; --all-leaks (TEMPGUARD_ALL_LEAKS=1) lists them"
+                % (plural(count, "leak"), plural(len(known), "test or fixture",
+                                                 "tests or fixtures")), [])])
+        _section(stream, "known leaks, in %s: reported, never a failure" % where, known,
+                 heading)
         fixed_blocks = collections.OrderedDict()
         for entry in fixed:
             fixed_blocks.setdefault(entry.test, []).append(
@@ -278,15 +294,16 @@ def invocation_totals(report):
 
 
 def _totals_line(counts):
-    line = "%d created, %d cleaned, %d leaked (%s, %s), %s, %.3fs in cleanup" % (
-        counts["created"], counts["cleaned"], counts["leaked"],
-        plural(counts["leaked_files"], "file"), plural(counts["leaked_dirs"], "dir"),
-        size(counts["bytes"]), counts["cleanup_seconds"])
+    """Leaks first, then what tempguard's helpers made and removed: counts of their own,
+    which do not add up with the leaks."""
+    line = "%d leaked (%s, %s)" % (counts["leaked"], plural(counts["leaked_files"], "file"),
+                                   plural(counts["leaked_dirs"], "dir"))
     if counts.get("known"):
-        line += ", %d of the leaks known" % counts["known"]
+        line += ", %d of them known" % counts["known"]
     if counts.get("unattributed"):
-        line += ", %d unattributed" % counts["unattributed"]
-    return line
+        line += "; %d unattributed" % counts["unattributed"]
+    return line + "; helpers made %d entries (%s) and removed %d in %.3fs" % (
+        counts["created"], size(counts["bytes"]), counts["cleaned"], counts["cleanup_seconds"])
 
 
 def write_late_section(stream, late, settings):

@@ -74,8 +74,14 @@ class BaselineTest(unittest.TestCase):
         completed, report = self.rerun()
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertIn("\nOK\n", completed.stderr)
+        # Known leaks: one line, unless asked for in full.
+        self.assertRegex(completed.stderr, r"known leaks, in .*baseline.txt: reported, never a "
+                                           r"failure\n2 leaks, made by 2 tests or fixtures; "
+                                           r"--all-leaks \(TEMPGUARD_ALL_LEAKS=1\) lists them\n\n")
+        completed, _ = self.rerun("--all-leaks")
         self.assertRegex(completed.stderr, r"known leaks, in .*baseline.txt: reported, never a "
                                            r"failure\nexample_ci.Leaky.test_fixed_later\n")
+        completed, report = self.rerun()
         self.assertEqual((report["totals"]["leaked"], report["totals"]["known"]), (2, 2))
         self.assertTrue(all(leak["known"] for entry in report["tests"] for leak in entry["leaks"]))
 
@@ -175,7 +181,8 @@ class MatchingTest(unittest.TestCase):
             fd, path = tempfile.mkstemp(suffix=suffix)
             os.close(fd)
             self.addCleanup(os.unlink, path)
-            record.leaks.append(Leak(path, "file", "sandbox", "test", "t.T.test", origin))
+            made_by = dict(origin, tempfile_affixes=["tmp", suffix])  # as origins records it
+            record.leaks.append(Leak(path, "file", "sandbox", "test", "t.T.test", made_by))
         self.assertEqual([known.match(known.entry_of("t.T.test", leak))
                           for leak in record.leaks], entries)
         self.assertEqual(known.fixed([record], []), [])
@@ -219,6 +226,38 @@ class NamePatternTest(unittest.TestCase):
                 patterns.add(baseline.name_pattern(os.path.basename(path)))
             with self.subTest(kwargs=kwargs):
                 self.assertEqual(patterns, {expected})
+
+    def test_only_tempfile_s_random_part_is_abstracted_never_a_word_of_the_caller(self):
+        """classfix-3hkuhpin became *-*, tmpXXXXXXXX.evidence tmp*.*, a .mixinleak tmp*.m*:
+        eight-letter words look like tempfile's random part."""
+        directory = support.scratch_dir(self)
+        for kwargs, expected in (({"prefix": "classfix-"}, "classfix-*"),
+                                 ({"suffix": ".evidence"}, "tmp*.evidence"),
+                                 ({"suffix": ".mixinleak"}, "tmp*.mixinleak"),
+                                 ({"prefix": "settings", "suffix": ".overflow"},
+                                  "settings*.overflow")):
+            for maker in (tempfile.mkstemp, tempfile.mkdtemp, tempfile.NamedTemporaryFile):
+                with self.subTest(kwargs=kwargs, maker=maker.__name__):
+                    if maker is tempfile.NamedTemporaryFile:
+                        with maker(dir=directory, delete=False, **kwargs) as handle:
+                            path = handle.name
+                    else:
+                        path = maker(dir=directory, **kwargs)
+                    if maker is tempfile.mkstemp:
+                        os.close(path[0])
+                        path = path[1]
+                    name = os.path.basename(path)
+                    # as origins records tempfile's call, and as found without it
+                    origin = {"file": "x.py", "line": 1, "function": "f",
+                              "tempfile_affixes": [kwargs.get("prefix", "tmp"),
+                                                   kwargs.get("suffix", "")]}
+                    self.assertEqual(baseline.name_pattern(name, origin), expected)
+                    if "settings" not in expected:  # a caller's run of 8 is ambiguous by position
+                        self.assertEqual(baseline.name_pattern(name), expected)
+        for name in ("settings.json", "evidence", "database.sqlite", "classfix-notes.txt"):
+            with self.subTest(name=name):  # made by the project's own code: nothing random
+                self.assertEqual(baseline.name_pattern(
+                    name, {"file": "x.py", "line": 1, "function": "f"}), name)
 
     def test_digits_and_uuids_are_random_parts(self):
         self.assertEqual(baseline.name_pattern("run-12345.log"), "run-*.log")

@@ -38,7 +38,7 @@ class UnittestMainTest(IntegrationTestCase):
                 self.assertEqual(completed.returncode, 0, completed.stderr)
                 self.assertIn("Ran 3 tests", completed.stderr)
                 self.assertIn(".main-leak", completed.stderr)
-                self.assertRegex(completed.stderr, r"tempguard: 1 created, 1 cleaned, 1 leaked")
+                self.assertRegex(completed.stderr, r"tempguard: 1 leaked .*; helpers made 1 entries .* and removed 1 ")
                 self.assertNotIn(".main-atexit", completed.stderr)
                 self.assertEqual(os.listdir(scratch), [])
 
@@ -52,7 +52,7 @@ class UnittestMainTest(IntegrationTestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         late = completed.stderr.split("judged at interpreter exit)", 1)
         self.assertEqual(len(late), 2, completed.stderr)
-        self.assertIn("__main__.HandsToAtexit.test_hands_over\n  sandbox dir", late[1])
+        self.assertIn("__main__.HandsToAtexit.test_hands_over\n  dir ", late[1])
         self.assertIn(".main-atexit", late[1])
         self.assertEqual(os.listdir(scratch), [])
         # The step summary is appended to: what exit judged comes after, alone.
@@ -98,7 +98,7 @@ class ForeignResultTest(IntegrationTestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertEqual(completed.stdout.strip(),
                          "TempGuardedCounting ['mine __main__.Leaky.test_leaks']")
-        self.assertIn("__main__.Leaky.test_leaks\n  sandbox file", completed.stderr)
+        self.assertIn("__main__.Leaky.test_leaks\n  file ", completed.stderr)
         self.assertIn(".foreign-leak", completed.stderr)
         self.assertEqual(os.listdir(scratch), [])
 
@@ -146,7 +146,7 @@ class DjangoTest(IntegrationTestCase):
         self.assertIn("Ran 2 tests", err)
         self.assertIn("example_django.Models.test_leaks_an_export", err)
         self.assertIn(".django-export", err)
-        self.assertRegex(err, r"tempguard: 2 created, 2 cleaned, 1 leaked")
+        self.assertRegex(err, r"tempguard: 1 leaked .*; helpers made 2 entries .* and removed 2 ")
         self.assertEqual(os.listdir(scratch), [])
 
 

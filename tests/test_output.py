@@ -45,11 +45,12 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr[-2000:])
         lines = after_summary(completed.stderr)
         self.assertLessEqual(len(lines), SCREEN, "\n".join(lines))
-        self.assertIn("  20,000 sandbox files made at example_many.py:15 in test_forgets_many"
-                      if origins.AVAILABLE else "  20,000 sandbox files", lines)
+        self.assertIn("  20,000 files made at example_many.py:15 in test_forgets_many"
+                      if origins.AVAILABLE else "  20,000 files", lines)
         self.assertIn("    and 19,997 more (all in the JSON report %s; --all-leaks "
                       "(TEMPGUARD_ALL_LEAKS=1) lists them here)" % report, lines)
-        self.assertRegex(lines[-1], r"^tempguard: 0 created, 0 cleaned, 20000 leaked ")
+        self.assertRegex(lines[-1], r"^tempguard: 20000 leaked \(20000 files, 0 dirs\); "
+                                    r"helpers made 0 entries \(0 B\) and removed 0 in ")
         (entry,) = support.load_json(report)["tests"]
         self.assertEqual(len(entry["leaks"]), 20000)
         self.assertEqual(os.listdir(tmp), [])
@@ -59,7 +60,7 @@ class ScaleTest(unittest.TestCase):
                                           env={"EXAMPLE_COUNT": "50"})
         self.assertEqual(completed.returncode, 0, completed.stderr)
         paths = [line for line in after_summary(completed.stderr)
-                 if re.match(r"^  sandbox file .*/many", line)]
+                 if re.match(r"^  file .*/many", line)]
         self.assertEqual(len(paths), 50)
 
     def test_leaks_ignore_prints_no_leak_lines(self):
@@ -68,8 +69,8 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
         lines = after_summary(completed.stderr)
         self.assertEqual([line for line in lines if line], [
-            "tempguard: 0 created, 0 cleaned, 5 leaked (5 files, 0 dirs), 0 B, %s in cleanup"
-            % lines[-1].rsplit(", ", 1)[1].split(" ", 1)[0]], completed.stderr)
+            "tempguard: 5 leaked (5 files, 0 dirs); helpers made 0 entries (0 B) and removed "
+            "0 in %s" % lines[-1].rsplit(" ", 1)[1]], completed.stderr)
         self.assertEqual(os.listdir(tmp), [])
 
 

@@ -168,7 +168,7 @@ class WindowsLikeTest(unittest.TestCase):
                                              "--leaks", "fail"],
                                       env={"GITHUB_ACTIONS": "true"})
         self.assertEqual(gated.returncode, 0, gated.stderr)
-        self.assertIn("2 of the leaks known", gated.stderr)
+        self.assertIn("2 leaked (2 files, 0 dirs), 2 of them known", gated.stderr)
         self.assertNotIn("::warning", gated.stdout + gated.stderr)  # known: not annotated
         fresh, _ = windows_like(self, ["-m", "tempguard.runner", "example_platforms.Plain"],
                                 env={"GITHUB_ACTIONS": "true"})
@@ -187,7 +187,7 @@ class WindowsLikeTest(unittest.TestCase):
                                                  "example_platforms.Junction"],
                                           env={"EXAMPLE_PRECIOUS": precious})
         self.assertEqual(completed.returncode, 0, completed.stderr)
-        self.assertRegex(completed.stderr, r"sandbox dir  \S+/junction\n")
+        self.assertRegex(completed.stderr, r"\n  dir  \S+/junction\n")
         self.assertEqual(support.snapshot(precious), before)
         self.assertEqual(os.listdir(scratch), [])
 

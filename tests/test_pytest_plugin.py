@@ -90,7 +90,7 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(kept, KEPT)
         # pytest's own rules: the section's, then each part's.
         self.assertRegex(completed.stdout, r"\n=+ tempguard =+\n-+ leaked temporary files -+\n")
-        self.assertRegex(completed.stdout, r"\ntempguard: \d+ created, .*\n(%s)?=+ short test "
+        self.assertRegex(completed.stdout, r"\ntempguard: \d+ leaked .*\n(%s)?=+ short test "
                                            r"summary" % support.REDUCED_NOTE.pattern[5:])
         self.assertIn("kept this test's temporary files in: ", completed.stdout)
         self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
@@ -121,7 +121,8 @@ class PytestPluginTest(unittest.TestCase):
         completed, _, _ = self.pytest("--tempguard", "-qq")
         self.assertNotRegex(completed.stdout, r"=+ tempguard =+")
         self.assertNotIn("leaked temporary files", completed.stdout)
-        self.assertRegex(completed.stdout, r"(?m)^tempguard: \d+ created, \d+ cleaned, \d+ leaked")
+        self.assertRegex(completed.stdout, r"(?m)^tempguard: \d+ leaked .*; helpers made \d+ "
+                                           r"entries .* and removed \d+ in ")
 
     def assert_only_pytest_and_kept_files_remain(self, tmpdir):
         roots = [name for name in os.listdir(tmpdir) if not name.startswith("pytest-of-")]
