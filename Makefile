@@ -8,7 +8,7 @@ RUN_TESTS = -m tempguard.runner $(TEST_ARGS) --leaks fail $(if $(TEST_REPORT),--
 BENCH_SIZE ?= full
 BENCH_JSON ?=
 
-.PHONY: test test-all test-macos-like test-windows-like pythons coverage demo bench
+.PHONY: test test-all test-macos-like test-windows-like test-installed pythons coverage demo bench
 
 test:
 	$(PYTHON) $(RUN_TESTS)
@@ -79,6 +79,41 @@ test-windows-like:
 	  unshare --mount --pid --fork --propagation private \
 	  sh -c 'mount -t tmpfs none /proc && "$$@"' sh $(PYTHON) $(RUN_TESTS); status=$$?; \
 	rmdir "$$tmp" || { echo "the suite left files in its TMPDIR"; status=1; }; exit $$status
+
+# The release as users get it: sdist and wheel built by `build` from a copy of the tree
+# (which stays clean), with no warning, and checked by `twine check`; on the oldest and
+# the newest Python (INSTALLED_VERSIONS), the wheel installed into a fresh venv with
+# pytest, pytest's entry point checked to load the plugin, and the suite run from the
+# unpacked sdist without its tempguard/, so that it tests the installed package.
+INSTALLED_VERSIONS ?= 3.6 3.13
+test-installed:
+	@work=$$(mktemp -d); mkdir "$$work/src" "$$work/dist"; \
+	tar cf - --exclude=.git --exclude='*.egg-info' --exclude=__pycache__ --exclude=build \
+	  --exclude=dist . | tar xf - -C "$$work/src"; \
+	(cd "$$work/src" && env -u PYTHONDONTWRITEBYTECODE $(PYTHON) -m build --outdir "$$work/dist" . \
+	  >"$$work/build.log" 2>&1) || { cat "$$work/build.log"; rm -rf "$$work"; exit 1; }; \
+	if grep -i "warning" "$$work/build.log"; then echo "the build warned"; rm -rf "$$work"; exit 1; fi; \
+	$(PYTHON) -m twine check --strict "$$work"/dist/* || { rm -rf "$$work"; exit 1; }; \
+	tar xzf "$$work"/dist/tempguard-*.tar.gz -C "$$work"; \
+	tests=$$(echo "$$work"/tempguard-*/); rm -r "$$tests/tempguard"; \
+	pythons=$$($(MAKE) -s --no-print-directory pythons); status=0; \
+	for version in $(INSTALLED_VERSIONS); do \
+	  python=$$(for candidate in $$pythons; do "$$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+	    | grep -qxF "$$version" && echo "$$candidate"; done | tail -n 1); \
+	  [ -n "$$python" ] || { echo "test-installed: no Python $$version found"; status=1; continue; }; \
+	  ( venv="$$work/venv-$$version"; "$$python" -m venv "$$venv" && \
+	    pip="$$venv/bin/python -m pip --disable-pip-version-check --quiet"; \
+	    if [ "$$version" = 3.6 ]; then $$pip install "pip==21.3.1"; fi && \
+	    $$pip install "$$work"/dist/tempguard-*.whl pytest && \
+	    cd "$$tests" && "$$venv/bin/python" -c 'import sys, tempguard; \
+	      sys.exit(0 if tempguard.__file__.startswith(sys.prefix) else "tempguard imported from " + tempguard.__file__)' && \
+	    "$$venv/bin/python" -m pytest --help | grep -q -- "--tempguard " && \
+	    tmp=$$(mktemp -d) && chmod 755 "$$tmp" && \
+	    TMPDIR="$$tmp" "$$venv/bin/python" $(RUN_TESTS) && rmdir "$$tmp" \
+	  ) >"$$work/$$version.log" 2>&1 || status=1; \
+	  echo "== installed wheel, Python $$version"; cat "$$work/$$version.log"; \
+	done; \
+	rm -rf "$$work"; exit $$status
 
 coverage:
 	$(PYTHON) -m coverage erase

@@ -20,6 +20,7 @@ nothing.
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 # Imported now: the module tracking would otherwise stand where the function does.
 from .tracking import (
@@ -29,6 +30,13 @@ from .tracking import (
 )
 
 __version__ = "0.2.0"
+
+if TYPE_CHECKING:  # what type checkers see; at run time _LAZY imports them when first used
+    from .cleanup import CleanupProblem, CleanupResult
+    from .errors import TempGuardError, TempLeakWarning, UnsafePathError
+    from .mixin import TempGuardMixin
+    from .program import TempGuardRunner
+    from .result import TempGuardResult
 
 # Each public name imported when first used, and the module that defines it.
 _LAZY = {

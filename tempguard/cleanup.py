@@ -11,6 +11,7 @@ import collections
 import errno
 import stat
 import time
+from typing import List
 
 from .real import os
 from . import capabilities as _capabilities
@@ -38,38 +39,39 @@ class CleanupProblem(collections.namedtuple("CleanupProblem", "path reason repla
 
     __slots__ = ()
 
-    def __new__(cls, path, reason, replaced=False, in_use=False):
+    def __new__(cls, path: str, reason: str, replaced: bool = False, in_use: bool = False
+                ) -> "CleanupProblem":
         return super(CleanupProblem, cls).__new__(cls, path, reason, replaced, in_use)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s: %s" % (self.path, self.reason)
 
 
 class CleanupResult(object):
     """What one cleanup removed, how long it took, and what it could not remove."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.files = 0
         self.dirs = 0
         self.bytes = 0
         self.seconds = 0.0
-        self.problems = []
+        self.problems = []  # type: List[CleanupProblem]
 
     @property
-    def removed(self):
+    def removed(self) -> int:
         """Entries removed: files, links and directories."""
         return self.files + self.dirs
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         """True when everything asked for is gone."""
         return not self.problems
 
-    def replaced(self):
+    def replaced(self) -> List[CleanupProblem]:
         """The problems that are entries replaced under tempguard, not failures to remove."""
         return [problem for problem in self.problems if problem.replaced]
 
-    def say_in_use(self, reason):
+    def say_in_use(self, reason: str) -> "CleanupResult":
         """Give each file found in use (see CleanupProblem), once, *reason*: what becomes
         of it. Returns this result."""
         seen = set()
@@ -84,7 +86,7 @@ class CleanupResult(object):
         self.problems = problems
         return self
 
-    def add(self, other):
+    def add(self, other: "CleanupResult") -> None:
         """Fold another result into this one."""
         self.files += other.files
         self.dirs += other.dirs
@@ -92,7 +94,7 @@ class CleanupResult(object):
         self.seconds += other.seconds
         self.problems.extend(other.problems)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return ("<CleanupResult files=%d dirs=%d bytes=%d seconds=%.6f problems=%d>"
                 % (self.files, self.dirs, self.bytes, self.seconds, len(self.problems)))
 

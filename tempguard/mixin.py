@@ -1,8 +1,11 @@
 """TempGuardMixin: a tracking context and leak check for every test of a TestCase."""
 
 import functools
+import pathlib
 import sys
+import unittest
 import warnings
+from typing import Any, ClassVar, Optional
 
 from .real import os
 from . import output as _output
@@ -11,7 +14,8 @@ from .guard import guarding_session
 from .records import failing
 from .session import Session, active_session
 from .settings import Settings, checked_policy, class_policy
-from .tracking import as_bytes, check_affix, current_context
+from .tracking import (Content, PathArg, TrackingContext, TreeSpec, as_bytes, check_affix,
+                       current_context)
 
 __all__ = ["TempGuardMixin"]
 
@@ -69,10 +73,10 @@ class TempGuardMixin(object):
     run's policies for one class.
     """
 
-    tempguard_leaks = None
-    tempguard_keep = None
+    tempguard_leaks = None  # type: ClassVar[Optional[str]]
+    tempguard_keep = None  # type: ClassVar[Optional[str]]
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in ("leaks", "keep"):
             checked_policy(name, cls.__dict__.get("tempguard_" + name),
@@ -89,7 +93,8 @@ class TempGuardMixin(object):
             cls.tearDownClass = classmethod(_wrap_tear_down_class(own["tearDownClass"].__func__))
         _wrap_module_fixtures(sys.modules.get(cls.__module__))
 
-    def run(self, result=None):
+    def run(self, result: Optional[unittest.TestResult] = None
+            ) -> Optional[unittest.TestResult]:
         if guarding_session(result) is not None:
             return super().run(result)
         standalone = result is None
@@ -135,11 +140,12 @@ class TempGuardMixin(object):
     # -- helpers ---------------------------------------------------------------
 
     @property
-    def temp_context(self):
+    def temp_context(self) -> TrackingContext:
         """The TrackingContext of the running test."""
         return current_context()
 
-    def temp_file(self, content=None, suffix="", name=None, encoding="utf-8"):
+    def temp_file(self, content: Content = None, suffix: str = "", name: Optional[str] = None,
+                  encoding: str = "utf-8") -> pathlib.Path:
         """A new file, removed after the test; with *name*, exactly that name."""
         if name is None:
             return self.temp_context.file(content, suffix=suffix, encoding=encoding)
@@ -148,7 +154,7 @@ class TempGuardMixin(object):
         return self.temp_context.tree({filename: data}, root=self._tempguard_named_root()) \
             / filename
 
-    def temp_dir(self, name=None):
+    def temp_dir(self, name: Optional[str] = None) -> pathlib.Path:
         """A new directory, removed with its contents after the test."""
         if name is None:
             return self.temp_context.directory()
@@ -156,15 +162,15 @@ class TempGuardMixin(object):
         return self.temp_context.tree({dirname + "/": None},
                                       root=self._tempguard_named_root()) / dirname
 
-    def temp_tree(self, spec):
+    def temp_tree(self, spec: TreeSpec) -> pathlib.Path:
         """A tree built from a dict (see TrackingContext.tree), removed after the test."""
         return self.temp_context.tree(spec)
 
-    def register_temp(self, path):
+    def register_temp(self, path: PathArg) -> pathlib.Path:
         """Adopt a path made by other code; it is removed after the test."""
         return self.temp_context.register(path)
 
-    def assertNoTempLeaks(self):
+    def assertNoTempLeaks(self) -> None:
         """Fail now if the test has left untracked temporary entries so far."""
         guard = _session().current_guard()
         leaks = guard.find_leaks() if guard is not None else []
@@ -172,7 +178,7 @@ class TempGuardMixin(object):
             raise self.failureException(_output.leak_message(
                 self.id(), leaks, _session().settings))
 
-    def assertTempCleaned(self, path):
+    def assertTempCleaned(self, path: PathArg) -> None:
         """Fail if *path* still exists (links are not followed)."""
         path = os.fspath(path)
         if os.path.lexists(path):

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import traceback
 import unittest
+from typing import Any, Union
 
 from .real import os
 from . import capabilities as _capabilities
@@ -44,7 +45,7 @@ class TempGuardRunner(unittest.TextTestRunner):
 
     resultclass = TempGuardResult
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("resultclass") is not None:
             kwargs["resultclass"] = guarded_result_class(kwargs["resultclass"])
         settings = {name: kwargs.pop(name) for name in SETTING_NAMES if name in kwargs}
@@ -60,7 +61,7 @@ class TempGuardRunner(unittest.TextTestRunner):
         result.tempguard_followed = self._followed
         return result
 
-    def run(self, test):
+    def run(self, test: Union[unittest.TestSuite, unittest.TestCase]) -> unittest.TestResult:
         """Run *test* as TextTestRunner does; a test class's bad policy, or a --keep-dir
         another live run uses, is a usage error (exit 2) before any test runs."""
         try:

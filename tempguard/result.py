@@ -6,6 +6,8 @@ import sys
 import time
 import traceback
 import unittest
+from types import TracebackType
+from typing import Any, Dict, Iterator, Optional, TextIO, Tuple, Type
 
 from . import output as _output
 from . import ownership as _ownership
@@ -19,6 +21,8 @@ __all__ = ["TempGuardResult"]
 
 __unittest = True
 
+_ExcInfo = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
+
 
 class TempGuardResult(unittest.TextTestResult):
     """Records outcomes as unittest does, and gives each test a guard.
@@ -29,7 +33,8 @@ class TempGuardResult(unittest.TextTestResult):
     ``setUpClass (mod.Class)`` or ``setUpModule (mod)``.
     """
 
-    def __init__(self, stream, descriptions, verbosity, **kwargs):
+    def __init__(self, stream: TextIO, descriptions: bool, verbosity: int,
+                 **kwargs: Any) -> None:
         super().__init__(stream, descriptions, verbosity, **kwargs)
         self.tempguard_settings = None
         self.tempguard_session = None  # one started already (see TempGuardRunner)
@@ -46,7 +51,7 @@ class TempGuardResult(unittest.TextTestResult):
 
     # -- the run ---------------------------------------------------------------
 
-    def startTestRun(self):
+    def startTestRun(self) -> None:
         super().startTestRun()
         self._started_at = time.perf_counter()
         self.session = self.tempguard_session or self._new_session().start()
@@ -54,7 +59,7 @@ class TempGuardResult(unittest.TextTestResult):
         _guarded_subtests.append(self.session)
         unittest.TestCase.subTest = _guarded_subtest
 
-    def stopTestRun(self):
+    def stopTestRun(self) -> None:
         """End the session; never raises, whatever a test did to the process:
         unittest's closing lines must follow."""
         try:
@@ -75,7 +80,7 @@ class TempGuardResult(unittest.TextTestResult):
         return Session(self.tempguard_settings or Settings())
 
     @contextlib.contextmanager
-    def workers_running(self):
+    def workers_running(self) -> Iterator[None]:
         """While worker processes run the tests, each guarding them in a session of its
         own (a parallel suite): this result only replays their outcomes and records
         (see tempguard_worker_records), and its session judges nothing the workers did."""
@@ -90,7 +95,8 @@ class TempGuardResult(unittest.TextTestResult):
             session.children.install()
             session.scopes.begin_phase()
 
-    def tempguard_worker_records(self, test, payload):
+    def tempguard_worker_records(self, test: unittest.TestCase, payload: Dict[str, Any]
+                                 ) -> None:
         """Replays what a worker's session recorded, as a parallel suite's event: the
         *payload* (see wire) holds the records of *test* or of tests that never started,
         fixture records, and "late_failures" ((owner, message) of leaks confirmed after
@@ -131,11 +137,11 @@ class TempGuardResult(unittest.TextTestResult):
                 "seconds": time.perf_counter() - self._started_at}
 
     @property
-    def tempguard_guarding(self):
+    def tempguard_guarding(self) -> Optional[Session]:
         """The session guarding the tests that report here (see guarding_session)."""
         return self.session
 
-    def tempguard_counts(self):
+    def tempguard_counts(self) -> Dict[str, int]:
         """unittest's own outcome counts, for the report's totals."""
         return {"tests": self.testsRun, "failed": len(self.failures),
                 "error": len(self.errors), "skipped": len(self.skipped),
@@ -144,14 +150,14 @@ class TempGuardResult(unittest.TextTestResult):
 
     # -- each test -------------------------------------------------------------
 
-    def startTest(self, test):
+    def startTest(self, test: unittest.TestCase) -> None:
         if self.session is not None and self._guard is None and not self._replaying:
             self._guard = self._enter_scope(test)
             self._test = test
             self._outcome_name = "passed"
         super().startTest(test)
 
-    def stopTest(self, test):
+    def stopTest(self, test: unittest.TestCase) -> None:
         try:
             if test is self._test:
                 self._finish(test)
@@ -161,7 +167,7 @@ class TempGuardResult(unittest.TextTestResult):
                 self._guard = self._test = None
                 self.session.scopes.begin_phase(continuing=True)
 
-    def addSuccess(self, test):
+    def addSuccess(self, test: unittest.TestCase) -> None:
         if test is self._test and self._policy(test, "leaks") == "fail":
             self._finish(test)
             if failing(self._guard.confirmed):
@@ -169,21 +175,22 @@ class TempGuardResult(unittest.TextTestResult):
                 return
         super().addSuccess(test)
 
-    def addFailure(self, test, err):
+    def addFailure(self, test: unittest.TestCase, err: _ExcInfo) -> None:
         self._note(test, "failed", err)
         super().addFailure(test, err)
 
-    def addError(self, test, err):
+    def addError(self, test: unittest.TestCase, err: _ExcInfo) -> None:
         self._note(test, "error", err)
         super().addError(test, err)
 
-    def addSubTest(self, test, subtest, err):
+    def addSubTest(self, test: unittest.TestCase, subtest: unittest.TestCase,
+                   err: Optional[_ExcInfo]) -> None:
         if err is not None:
             self._note(test, "failed" if issubclass(err[0], test.failureException) else "error",
                        err)
         super().addSubTest(test, subtest, err)
 
-    def addSkip(self, test, reason):
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
         self._note(test, "skipped")
         if (self.session is not None and test is not self._test and not self._replaying
                 and isinstance(test, unittest.TestCase)):
@@ -193,11 +200,11 @@ class TempGuardResult(unittest.TextTestResult):
             self.session.records.append(record)
         super().addSkip(test, reason)
 
-    def addExpectedFailure(self, test, err):
+    def addExpectedFailure(self, test: unittest.TestCase, err: _ExcInfo) -> None:
         self._note(test, "expected_failure")
         super().addExpectedFailure(test, err)
 
-    def addUnexpectedSuccess(self, test):
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:
         self._note(test, "unexpected_success")
         super().addUnexpectedSuccess(test)
 

@@ -7,6 +7,7 @@ import pathlib
 import stat
 import tempfile
 import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from .real import os
 from . import capabilities as _capabilities
@@ -22,6 +23,14 @@ __all__ = [
 
 DEFAULT_PREFIX = "tempguard-"
 
+if TYPE_CHECKING:  # the standard os, for its PathLike: tempguard's calls use .real's
+    import os as _standard_os
+
+# The public API's types (docs/api.rst), in syntax Python 3.6 reads.
+Content = Optional[Union[str, bytes]]
+PathArg = Union[str, "_standard_os.PathLike[str]"]
+TreeSpec = Mapping[str, Any]  # values: str, bytes, None or a TreeSpec
+
 # O_NOFOLLOW: a planted link at the new name makes creation fail, never write elsewhere.
 _NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | _capabilities.O_CLOEXEC
                    | _capabilities.O_NOFOLLOW)
@@ -33,17 +42,17 @@ class ContextStats(object):
 
     __slots__ = ("created", "adopted", "cleaned", "bytes", "cleanup_errors")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.created = 0
         self.adopted = 0
         self.cleaned = 0
         self.bytes = 0
         self.cleanup_errors = 0
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<ContextStats %s>" % " ".join(
             "%s=%d" % item for item in sorted(self.as_dict().items()))
 
@@ -93,7 +102,7 @@ class TrackingContext(object):
     everything it owns, whatever happened inside.
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name: Optional[str] = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError("context name must be a str or None, not %s"
                             % type(name).__name__)
@@ -109,14 +118,15 @@ class TrackingContext(object):
         self._closed = False
         self._entered_stack = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<TrackingContext %r files=%d dirs=%d%s>" % (
             self.name, len(self._files), len(self._dirs),
             " closed" if self._closed else "")
 
     # -- creating -----------------------------------------------------------
 
-    def file(self, content=None, suffix="", prefix=None, encoding="utf-8"):
+    def file(self, content: Content = None, suffix: str = "", prefix: Optional[str] = None,
+             encoding: str = "utf-8") -> pathlib.Path:
         """Create a new file (mode 0600, O_EXCL like mkstemp) and return its path.
 
         *content* may be str (encoded with *encoding*), bytes, or None for an
@@ -139,7 +149,7 @@ class TrackingContext(object):
         self._adopt_new(path, False, len(data))
         return pathlib.Path(path)
 
-    def directory(self, suffix="", prefix=None):
+    def directory(self, suffix: str = "", prefix: Optional[str] = None) -> pathlib.Path:
         """Create a new directory (mode 0700) and return its path."""
         prefix = check_affix(DEFAULT_PREFIX if prefix is None else prefix, "prefix")
         suffix = check_affix(suffix, "suffix")
@@ -147,7 +157,7 @@ class TrackingContext(object):
         self._adopt_new(path, True, 0)
         return pathlib.Path(path)
 
-    def tree(self, spec, root=None):
+    def tree(self, spec: TreeSpec, root: Optional[PathArg] = None) -> pathlib.Path:
         """Build files and directories from a dict and return the root.
 
         Keys are relative paths (``"a/b.txt"``; a trailing ``/`` with None makes
@@ -182,7 +192,7 @@ class TrackingContext(object):
                 self._adopt_new(path, data is None, nbytes)
         return pathlib.Path(root_path)
 
-    def register(self, path):
+    def register(self, path: PathArg) -> pathlib.Path:
         """Adopt a file or directory made by other code; it is removed with this context."""
         path = _checked_path(path)
         try:
@@ -196,7 +206,7 @@ class TrackingContext(object):
 
     # -- cleaning -----------------------------------------------------------
 
-    def cleanup(self):
+    def cleanup(self) -> _cleanup.CleanupResult:
         """Remove everything this context owns; safe to call again.
 
         Returns a CleanupResult. Does nothing in a forked child: the files
@@ -218,26 +228,25 @@ class TrackingContext(object):
             _totals.cleanup_errors += len(result.problems)
         return result
 
-    def tracked_paths(self):
+    def tracked_paths(self) -> List[pathlib.Path]:
         """The tracked top-level paths, files first (a snapshot)."""
         with self._lock:
             return [pathlib.Path(p) for p in self._files + self._dirs]
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self):
+    def __enter__(self) -> "TrackingContext":
         if self._closed:
             raise TempGuardError("tracking context %r is closed" % (self.name,))
         _push(self)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> None:
         self.close()
-        return False
 
-    def close(self):
+    def close(self) -> _cleanup.CleanupResult:
         """Leave the context: it stops accepting files and removes what it owns."""
         _pop(self)
         self._closed = True
@@ -471,12 +480,12 @@ def _pop(context):
     context._entered_stack = None
 
 
-def tracking(name=None):
+def tracking(name: Optional[str] = None) -> TrackingContext:
     """A new TrackingContext, to use in a ``with`` statement; contexts nest."""
     return TrackingContext(name)
 
 
-def current_context():
+def current_context() -> TrackingContext:
     """The innermost active context of this thread, else of the main thread, else a default.
 
     The default context lives for the whole process and is cleaned at
@@ -492,7 +501,8 @@ def current_context():
     return _default_context()
 
 
-def set_fallback(provider):
+def set_fallback(provider: Optional[Callable[[], TrackingContext]]
+                 ) -> Optional[Callable[[], TrackingContext]]:
     """Make current_context() call *provider* when no context is active (None: the default).
 
     Returns the previous provider, to put back later. A guarded run uses it
@@ -512,22 +522,23 @@ def _default_context():
         return _default
 
 
-def create_temp_file(content=None, suffix="", prefix=None, encoding="utf-8"):
+def create_temp_file(content: Content = None, suffix: str = "", prefix: Optional[str] = None,
+                     encoding: str = "utf-8") -> pathlib.Path:
     """Create a tracked file in the current context; see TrackingContext.file."""
     return current_context().file(content, suffix=suffix, prefix=prefix, encoding=encoding)
 
 
-def create_temp_directory(suffix="", prefix=None):
+def create_temp_directory(suffix: str = "", prefix: Optional[str] = None) -> pathlib.Path:
     """Create a tracked directory in the current context."""
     return current_context().directory(suffix=suffix, prefix=prefix)
 
 
-def create_temp_tree(spec, root=None):
+def create_temp_tree(spec: TreeSpec, root: Optional[PathArg] = None) -> pathlib.Path:
     """Build a tracked tree in the current context; see TrackingContext.tree."""
     return current_context().tree(spec, root=root)
 
 
-def register_file(path):
+def register_file(path: PathArg) -> pathlib.Path:
     """Adopt an existing file (or link) into the current context."""
     checked = _checked_path(path)
     if os.path.isdir(checked) and not _cleanup.is_link_at(checked):
@@ -535,7 +546,7 @@ def register_file(path):
     return current_context().register(checked)
 
 
-def register_directory(path):
+def register_directory(path: PathArg) -> pathlib.Path:
     """Adopt an existing directory, with its contents, into the current context."""
     checked = _checked_path(path)
     if os.path.lexists(checked) and (_cleanup.is_link_at(checked)
@@ -544,7 +555,7 @@ def register_directory(path):
     return current_context().register(checked)
 
 
-def cleanup_all():
+def cleanup_all() -> _cleanup.CleanupResult:
     """Clean every open context of this process; returns the combined CleanupResult."""
     result = _cleanup.CleanupResult()
     for context in list(_open_contexts):
@@ -552,7 +563,7 @@ def cleanup_all():
     return result
 
 
-def get_stats():
+def get_stats() -> ContextStats:
     """Process-wide totals over every context so far (a copy)."""
     copy = ContextStats()
     with _totals_lock:

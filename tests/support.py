@@ -14,11 +14,15 @@ import textwrap
 import time
 import unittest
 
+import tempguard
 from tempguard import capabilities, cleanup, inuse, origins
 from tempguard.session import active_session
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(PROJECT, "tests", "examples")
+# The package under test: the tree's, or an installed wheel's (make test-installed runs
+# the suite from an unpacked sdist without its tempguard/).
+PACKAGE = os.path.dirname(os.path.abspath(tempguard.__file__))
 NOBODY = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
 # pytest as the tests run it: with only the plugins they name, xdist (where it is
@@ -102,7 +106,7 @@ def child_workspace(test, unprivileged, files=None):
                           % (NOBODY, closed, stat.S_IMODE(os.stat(closed).st_mode)))
     work = tempfile.mkdtemp(prefix="tempguard-test-child-", dir=real_tempdir())
     test.addCleanup(_remove, work)
-    shutil.copytree(os.path.join(PROJECT, "tempguard"), os.path.join(work, "tempguard"),
+    shutil.copytree(PACKAGE, os.path.join(work, "tempguard"),
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(os.path.join(PROJECT, "tests", "support.py"), work)
     for name, text in (files or {}).items():

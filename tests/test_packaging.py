@@ -13,7 +13,7 @@ import unittest
 import tempguard
 from tests import support
 
-PACKAGE = os.path.join(support.PROJECT, "tempguard")
+PACKAGE = support.PACKAGE
 
 
 def _imported_modules(path):
@@ -82,7 +82,7 @@ class LayersTest(unittest.TestCase):
     imports only from its own layer and those before it."""
 
     def test_every_module_imports_only_its_layer_and_those_below(self):
-        package = os.path.join(support.PROJECT, "tempguard")
+        package = PACKAGE
         docstring = ast.get_docstring(ast.parse(_read(os.path.join(package, "__init__.py"))))
         layers = re.findall(r"(?m)^\* (\w+): ([^*]+?)(?:;|\.)$", docstring.replace("\n  ", " "))
         level = {module: number for number, (_name, modules) in enumerate(layers)
@@ -113,7 +113,7 @@ class LayersTest(unittest.TestCase):
 def _imports(module):
     """The modules and names *module* of the package imports relatively."""
     found = set()
-    path = os.path.join(support.PROJECT, "tempguard", module + ".py")
+    path = os.path.join(PACKAGE, module + ".py")
     for node in ast.walk(ast.parse(_read(path))):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             found.update([node.module] if node.module else [])
@@ -224,6 +224,9 @@ class SourceReleaseTest(unittest.TestCase):
         if importlib.util.find_spec("setuptools") is None:
             self.skipTest("building an sdist needs setuptools, not installed for %s"
                           % sys.executable)
+        if support.PACKAGE != os.path.join(support.PROJECT, "tempguard"):
+            self.skipTest("building an sdist needs the source tree; this run tests an "
+                          "installed tempguard (make test-installed)")
         work = tempfile.mkdtemp(prefix="sdist-")
         self.addCleanup(support._remove, work)
         source = os.path.join(work, "src")
@@ -242,6 +245,78 @@ class SourceReleaseTest(unittest.TestCase):
                        "tests/platforms/windows/sitecustomize.py", "benchmarks/bench.py"):
             self.assertIn(needed, members)
         self.assertEqual([name for name in members if "__pycache__" in name], [])
+
+
+def _unannotated(function):
+    """The parameters (and "return") of *function* that have no annotation."""
+    import inspect
+    function = inspect.unwrap(function)
+    names = [name for name, parameter in inspect.signature(function).parameters.items()
+             if parameter.annotation is inspect.Parameter.empty]
+    if names and names[0] in ("self", "cls"):
+        names.pop(0)
+    if inspect.signature(function).return_annotation is inspect.Signature.empty:
+        names.append("return")
+    return names
+
+
+class TypesTest(unittest.TestCase):
+    """The public API had no annotations and no py.typed: editors and mypy users of the
+    projects that adopt tempguard got nothing."""
+
+    def test_every_public_name_is_annotated(self):
+        import inspect
+        missing = {}
+        for name in tempguard.__all__:
+            value = getattr(tempguard, name)
+            if inspect.isfunction(value):
+                members = {name: value}
+            else:  # a class: its own public methods and properties, and its dunders
+                members = {}
+                for attribute, member in vars(value).items():
+                    if isinstance(member, property):
+                        member = member.fget
+                    elif isinstance(member, (classmethod, staticmethod)):
+                        member = member.__func__
+                    if inspect.isfunction(member) and (
+                            not attribute.startswith("_") or attribute.endswith("__")):
+                        members["%s.%s" % (name, attribute)] = member
+            for qualified, function in members.items():
+                if _unannotated(function):
+                    missing[qualified] = _unannotated(function)
+        self.assertEqual(missing, {})
+        self.assertTrue(os.path.isfile(os.path.join(PACKAGE, "py.typed")))
+
+    def test_mypy_strict_accepts_the_typed_example_and_refuses_a_wrong_call(self):
+        import importlib.util
+        import subprocess
+        if importlib.util.find_spec("mypy") is None:
+            self.skipTest("mypy (a dev tool) is not installed for %s" % sys.executable)
+        example = os.path.join(support.EXAMPLES, "typed", "example_typed.py")
+        wrong = os.path.join(tempfile.mkdtemp(prefix="typed-"), "wrong.py")
+        self.addCleanup(support._remove, os.path.dirname(wrong))
+        with open(wrong, "w") as handle:
+            handle.write("import tempguard\ntempguard.create_temp_file(123)\n")
+
+        def mypy(path):
+            # tempguard's own modules are not checked (silent): its callers are.
+            return subprocess.run(
+                [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+                 "--cache-dir=" + os.devnull, "--no-error-summary", path],
+                cwd=os.path.dirname(PACKAGE), stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+        completed = mypy(example)
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        completed = mypy(wrong)
+        self.assertEqual(completed.returncode, 1, completed.stdout)
+        self.assertIn('Argument 1 to "create_temp_file" has incompatible type "int"',
+                      completed.stdout)
+
+    def test_the_typed_example_runs_and_leaves_nothing(self):
+        completed, scratch = support.run_runner(self, "typed", "example_typed", "--leaks", "fail")
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("Ran 2 tests", completed.stderr)
+        self.assertEqual(os.listdir(scratch), [])
 
 
 class MetadataTest(unittest.TestCase):

@@ -64,7 +64,7 @@ class LeakDetectionTest(unittest.TestCase):
         leaks = self.entries["example_leaks.SubTests.test_leaks_in_one"]["leaks"]
         self.assertEqual([(leak["owner"], os.path.basename(leak["path"])[-8:]) for leak in leaks],
                          [("example_leaks.SubTests.test_leaks_in_one (number=1)", ".subtest")])
-        self.assertIn("example_leaks.SubTests.test_leaks_in_one (number=1)\n  sandbox file",
+        self.assertIn("example_leaks.SubTests.test_leaks_in_one (number=1)\n  file ",
                       self.completed.stderr)
 
     def test_set_up_class_leak_is_attributed_to_the_fixture(self):
@@ -127,7 +127,11 @@ class LeakDetectionTest(unittest.TestCase):
     def test_text_section_follows_unittests_summary(self):
         err = self.completed.stderr
         self.assertLess(err.index("FAILED (failures=1)"), err.index("tempguard: leaked"))
-        self.assertRegex(err, r"tempguard: 5 created, 4 cleaned, 9 leaked \(8 files, 1 dir\)")
+        self.assertRegex(err, r"tempguard: 9 leaked \(8 files, 1 dir\); helpers made 5 entries "
+                              r"\(\d+ B\) and removed 4 in ")
+        # What became of them, said once: removed, a failed test's copied first.
+        self.assertIn("(where they are now)\n  those in the tests' temp dir were removed at the "
+                      "end of the run; a failed test's were copied first", err)
 
 
 class SkipCountTest(unittest.TestCase):
@@ -238,7 +242,8 @@ class PoliciesTest(unittest.TestCase):
         completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_hard_coded_outside",
                                   "--watch", watched,
                                   env={"EXAMPLE_OUTSIDE": os.path.join(watched, "w")})
-        self.assertIn("outside file %s" % os.path.join(watched, "w"), completed.stderr)
+        self.assertIn("file %s  (outside the tests' temp dir: left in place"
+                      % os.path.join(watched, "w"), completed.stderr)
 
     def test_old_runs_are_pruned_and_live_ones_never(self):
         scratch = scratch_dir(self)
@@ -304,7 +309,7 @@ class DropInTest(unittest.TestCase):
                              r"[^\n]*\) \.\.\. \S*example_gc_moment\.py:\d+: ResourceWarning: "
                              r"unclosed file", runner)
             # No line of tempguard's own (the project's path may hold the word: an sdist's).
-            self.assertNotIn(os.path.join(support.PROJECT, "tempguard") + os.sep,
+            self.assertNotIn(support.PACKAGE + os.sep,
                              completed.stderr.split("\ntempguard: ", 1)[0])
 
     def test_no_tests_exit_code_matches_unittest(self):
