@@ -73,8 +73,8 @@ class TempGuardMixin(object):
     run's policies for one class.
     """
 
-    tempguard_leaks = None  # type: ClassVar[Optional[str]]
-    tempguard_keep = None  # type: ClassVar[Optional[str]]
+    tempguard_leaks: ClassVar[Optional[str]] = None
+    tempguard_keep: ClassVar[Optional[str]] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -38,7 +38,8 @@ class UnittestMainTest(IntegrationTestCase):
                 self.assertEqual(completed.returncode, 0, completed.stderr)
                 self.assertIn("Ran 3 tests", completed.stderr)
                 self.assertIn(".main-leak", completed.stderr)
-                self.assertRegex(completed.stderr, r"tempguard: 1 leaked .*; helpers made 1 entries .* and removed 1 ")
+                self.assertRegex(completed.stderr,
+                                 r"tempguard: 1 leaked .*; helpers made 1 entries .* and removed 1 ")
                 self.assertNotIn(".main-atexit", completed.stderr)
                 self.assertEqual(os.listdir(scratch), [])
 
