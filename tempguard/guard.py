@@ -10,7 +10,7 @@ judge rule on what else it left.
 from . import held as _held
 from . import ownership as _ownership
 from . import watch as _watch
-from .records import TestRecord
+from .records import TestRecord, failing
 from .tracking import TrackingContext
 
 __all__ = ["TestGuard", "guarding_session"]
@@ -105,12 +105,14 @@ class TestGuard(object):
         return judge.preview(judge.settle(self._observation.appeared(
             self.record.id, self.record, self._tracked(), self._owners)), "test")
 
-    def finish(self, failed, keep_policy, later_owner=lambda: None):
+    def finish(self, failed, keep_policy, later_owner=lambda: None, leaks_fail=False):
         """Clean (or keep) the test's tracked files, and file what else it left.
 
         *later_owner()* tells the scope ("class", "module") that may still
         remove what the test left, or None: then it is judged now, and what is
         confirmed is in self.confirmed. Asked only if the test left anything.
+        With *leaks_fail* (--leaks fail), a test its leaks fail is a failed
+        test: what it left is judged first, and kept under --keep failed.
         """
         if self.finished:
             return self.record
@@ -126,6 +128,11 @@ class TestGuard(object):
                                                          self._observation)
             if not self.nested:
                 session.forget_origins()
+            judged = candidates and leaks_fail and keep_policy == "failed" and not failed
+            if judged:
+                self.left = candidates
+                self.confirmed = session.judge.judge(candidates, "test", later_owner())
+                failed = bool(failing(self.confirmed))
             if keep_policy == "all" or (keep_policy == "failed" and failed):
                 try:
                     with _held.own_umask():
@@ -134,7 +141,7 @@ class TestGuard(object):
                     record.notes.append("its files could not be kept: %s" % error)
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
-            if candidates:
+            if candidates and not judged:
                 # Just seen: only tempguard ran since, which removed none of them.
                 self.left = candidates
                 self.confirmed = session.judge.judge(candidates, "test", later_owner())

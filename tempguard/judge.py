@@ -15,6 +15,7 @@ import gc
 from .real import os
 from . import ownership as _ownership
 from .cleanup import inode_key
+from .held import own_umask
 from .records import Leak
 
 __all__ = ["Judge", "existing", "found_in", "holds_cwd", "is_unattributed", "leak_of"]
@@ -113,6 +114,17 @@ class Judge(object):
                 self._judged.append(candidate)
                 self._judged_keys.add((id(candidate.place), candidate.name, candidate.identity))
         return list(by_record.values())
+
+    def keep_judged(self, record):
+        """Keep the sandbox entries of *record* judged so far, as a failed test's: its
+        leaks, confirmed after its line, failed it (see TestGuard.finish)."""
+        if self.keeper is None:
+            return
+        try:
+            with own_umask():
+                self.keeper.keep(record, [], [c for c in self._judged if c.record is record])
+        except OSError as error:
+            record.notes.append("its files could not be kept: %s" % error)
 
     def preview(self, candidates, level):
         """The leaks *candidates* would be if judged now at *level*, recording nothing:

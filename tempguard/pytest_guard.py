@@ -13,7 +13,7 @@ import pytest
 from . import origins as _origins
 from . import output as _output
 from . import wire as _wire
-from .errors import TempLeakWarning, leak_warnings_stay_warnings
+from .errors import TempLeakWarning, leak_warnings_named, leak_warnings_stay_warnings
 from .pytest_report import Closing, Counts
 from .pytest_xdist import LATE_DIR, WORKER_OUTPUT, hand_late
 from .real import os
@@ -162,11 +162,13 @@ class Guard(object):
         """After pytest's own teardown (fixtures finalized): judge what the test left."""
         confirmed = self._finish(item, failed=bool(self.failed_reports))
         _add_properties(item, confirmed)
-        self._apply(self._policy_of(item, "leaks"), confirmed)
+        self._apply(self._policy_of(item, "leaks"), confirmed, test=item.nodeid,
+                    kept=None if self.failed_reports else self.guard.record.kept)
 
     def _finish(self, item, failed):
         record = self.guard.finish(failed, self._policy_of(item, "keep"),
-                                   lambda: self._later_owner(item))
+                                   lambda: self._later_owner(item),
+                                   leaks_fail=self._policy_of(item, "leaks") == "fail")
         if record.kept:
             for report in self.failed_reports:
                 report.sections.append(("tempguard", "kept this test's temporary files in: %s"
@@ -254,18 +256,28 @@ class Guard(object):
             policies[name] = value if value is not None else getattr(self.settings, name)
         return policies
 
-    def _apply(self, policy, confirmed, late=False):
-        """Warn (pytest's warnings summary) or fail (an error where it was confirmed)."""
+    def _apply(self, policy, confirmed, late=False, test=None, kept=None):
+        """Fail (an error where it was confirmed), or in warn mode leave the leaks to
+        tempguard's section: each is listed once, under its owner. pytest files a warning
+        under the test running when it is issued, so one is issued only for that test's
+        own leaks (*test*: its node id), and only where a filter names TempLeakWarning
+        (``-W error::tempguard.TempLeakWarning``: the user's choice). *kept*: where a
+        test its leaks fail had its files kept (see TestGuard.finish)."""
         confirmed = failing(confirmed)  # known leaks (see baseline) neither warn nor fail
         if policy == "ignore" or not confirmed:
             return
-        messages = [_output.leak_message(owner, leaks, self.settings) for owner, leaks in
-                    by_owner((record, leak) for record, leaks in confirmed
-                             for leak in leaks).items()]
+        owners = by_owner((record, leak) for record, leaks in confirmed for leak in leaks)
         if policy == "fail" and not late:
-            pytest.fail("\n".join(messages), pytrace=False)
-        for message in messages:
-            _warn(message)
+            pytest.fail("\n".join([_output.leak_message(owner, leaks, self.settings)
+                                    for owner, leaks in owners.items()]
+                                   + (["tempguard kept this test's temporary files in: %s"
+                                       % _output.display(kept)] if kept else [])),
+                        pytrace=False)
+        if test is None or not leak_warnings_named():
+            return
+        for owner, leaks in owners.items():
+            if owner == test or owner.startswith(test + " "):  # the test, or its subTest
+                _warn(_output.leak_message(owner, leaks, self.settings))
 
 
 def _warn(message):

@@ -46,6 +46,7 @@ class TempGuardResult(unittest.TextTestResult):
         self._previous_scope = (None, None)
         self._class_policies = {}  # (class, name): its policy, checked once
         self._leak_policy_of_record = {}  # id(record): the leaks policy of its test
+        self._keep_policy_of_record = {}  # id(record): the keep policy of its test
         self._started_at = None
         self._replaying = False
 
@@ -68,7 +69,7 @@ class TempGuardResult(unittest.TextTestResult):
                 if not _guarded_subtests:
                     unittest.TestCase.subTest = _ORIGINAL_SUBTEST
                 try:
-                    self._report_late(self.session.stop())
+                    self._report_late(self.session.stop(before_removal=self._keep_late))
                 except OSError as error:
                     self.session.note("tempguard could not judge the end of the run: %s"
                                       % error)
@@ -172,6 +173,8 @@ class TempGuardResult(unittest.TextTestResult):
             self._finish(test)
             if failing(self._guard.confirmed):
                 self._fail_for_leaks(test, self._guard.confirmed, late=False)
+                if self._guard.record.kept:  # kept as a failed test's (see guard.finish)
+                    _output.note_kept(self, test, self._guard.record.kept)
                 return
         super().addSuccess(test)
 
@@ -244,11 +247,13 @@ class TempGuardResult(unittest.TextTestResult):
             return guard.record
         failed = self._outcome_name in ("failed", "error")
         record = guard.finish(failed, self._policy(test, "keep"),
-                              lambda: self._later_owner(test))
+                              lambda: self._later_owner(test),
+                              leaks_fail=self._policy(test, "leaks") == "fail")
         record.outcome = self._outcome_name
         if guard.left:
             # What it left may be confirmed later, when only the record is at hand.
             self._leak_policy_of_record[id(record)] = self._policy(test, "leaks")
+            self._keep_policy_of_record[id(record)] = self._policy(test, "keep")
         if record.kept:
             _output.note_kept(self, test, record.kept)
         if (failing(guard.confirmed) and self._policy(test, "leaks") == "fail"
@@ -267,14 +272,28 @@ class TempGuardResult(unittest.TextTestResult):
                 failure = getattr(target, "failureException", AssertionError)
                 message = _output.leak_message(owner, owned, self.session.settings)
                 self.addFailure(target, (failure, failure(message), None))
+                if late and record.kept:
+                    _output.note_kept(self, target, record.kept)
 
     def _report_late(self, confirmed):
         """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""
-        in_fail_mode = [(record, leaks) for record, leaks in confirmed
-                        if self._leak_policy_of_record.get(id(record), self.session.settings.leaks)
-                        == "fail"]
+        in_fail_mode = self._failed_late(confirmed)
         if in_fail_mode:
+            self._keep_late(in_fail_mode)
             self._fail_for_leaks(None, in_fail_mode, late=True)
+
+    def _failed_late(self, confirmed):
+        return [(record, leaks) for record, leaks in confirmed
+                if self._leak_policy_of_record.get(id(record), self.session.settings.leaks)
+                == "fail"]
+
+    def _keep_late(self, confirmed):
+        """Keep what the tests that *confirmed* fails now left, as any failed test's, before
+        it is removed (see TestGuard.finish)."""
+        for record, _leaks in failing(self._failed_late(confirmed)):
+            if record.kept is None and self._keep_policy_of_record.get(
+                    id(record), self.session.settings.keep) == "failed":
+                self.session.judge.keep_judged(record)
 
     def _enter_scope(self, test):
         """Hand what appeared between tests to a fixture scope, close scopes that

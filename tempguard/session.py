@@ -154,9 +154,10 @@ class Session(object):
         _active.append(self)  # the registry
         _started.append(self)
 
-    def stop(self):
+    def stop(self, before_removal=None):
         """End the run: close fixture scopes, undo the process-wide changes; judge what
-        no owner waits for.
+        no owner waits for. *before_removal(confirmed)* runs while what was confirmed is
+        still there (to keep a failed test's files).
 
         Returns [(record, leaks)] confirmed now, after the tests' lines. What
         waits for exit is judged by _at_exit, or, in a supervised run, handed
@@ -171,6 +172,8 @@ class Session(object):
             for level in ("class", "module"):
                 confirmed += self.judge.judge_held(level, level)
             confirmed += self._judge_lingering()
+            if before_removal is not None:
+                before_removal(confirmed)
             self.judge.remove_judged()
         finally:
             self._undo.close()

@@ -266,6 +266,41 @@ class NamePatternTest(unittest.TestCase):
         self.assertEqual(baseline.name_pattern("report.txt"), "report.txt")
 
 
+class FailedByLeaksTest(unittest.TestCase):
+
+    def test_a_test_failed_by_its_leaks_keeps_them_like_any_failed_test(self):
+        """--keep failed (the default) kept nothing of a test that failed only because it
+        leaked, and its failure pointed at files removed at the end of the run."""
+        completed, scratch = run_ci(self, "--leaks", "fail", "--report", "{scratch}/r.json",
+                                    tests=("test_leaks", "test_clean"))
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        kept = {entry["id"]: entry["kept"]
+                for entry in support.load_json(os.path.join(scratch, "r.json"))["tests"]}
+        self.assertIsNone(kept["example_ci.Leaky.test_clean"])
+        copy = kept["example_ci.Leaky.test_leaks"]
+        self.assertIsNotNone(copy, completed.stderr)
+        self.assertEqual([name[-4:] for name in os.listdir(copy)], [".txt"])
+        self.assertRegex(completed.stderr, r"made at [^\n]+\n\ntempguard kept this test's "
+                                           r"temporary files in: %s\n" % re.escape(copy))
+
+
+    def test_under_pytest_too(self):
+        import importlib.util
+        if importlib.util.find_spec("pytest") is None:
+            self.skipTest("pytest is not installed for %s" % sys.executable)
+        scratch = support.scratch_dir(self)
+        completed = support.run_python(
+            support.PYTEST + ["-p", "tempguard.pytest_plugin", "--tempguard",
+                              "--tempguard-leaks", "fail", "test_pytest_suite.py", "-k",
+                              "test_plain_leaks"],
+            cwd=os.path.join(support.EXAMPLES, "pytest"), env={"TMPDIR": scratch})
+        self.assertEqual(completed.returncode, 1, completed.stdout)
+        copy = re.search(r"(?m)^tempguard kept this test's temporary files in: (.+)$",
+                         completed.stdout)
+        self.assertIsNotNone(copy, completed.stdout)
+        self.assertEqual(len(os.listdir(copy.group(1))), 1)
+
+
 class ExitStatusTest(unittest.TestCase):
 
     def test_leaks_exit_code_is_for_passed_but_leaked(self):

@@ -117,7 +117,7 @@ class WindowsLikeTest(unittest.TestCase):
 
     def test_in_fail_mode_the_leaking_tests_fail_and_unittest_s_summary_stays(self):
         completed, scratch = windows_like(self, ["-m", "tempguard.runner"] + _WINDOWS_TESTS
-                                          + ["--leaks", "fail"])
+                                          + ["--leaks", "fail", "--keep", "none"])
         self.assertEqual(completed.returncode, 1, completed.stderr)
         failed = sorted(name.rsplit(".", 1)[-1]
                         for name in re.findall(r"^FAIL: (\S+)", completed.stderr, re.M))
