@@ -38,7 +38,13 @@ def leak_warnings_stay_warnings():
     mode may change an outcome. A filter that names TempLeakWarning is the user's
     choice, and applies."""
     with warnings.catch_warnings():
-        if not any(isinstance(category, type) and issubclass(category, TempLeakWarning)
-                   for _action, _message, category, _module, _line in warnings.filters):
+        if not leak_warnings_named():
             warnings.simplefilter("always", TempLeakWarning)
         yield
+
+
+def leak_warnings_named():
+    """True if a warnings filter names TempLeakWarning: the user's own choice about leak
+    warnings (``-W error::tempguard.TempLeakWarning``)."""
+    return any(isinstance(category, type) and issubclass(category, TempLeakWarning)
+               for _action, _message, category, _module, _line in warnings.filters)

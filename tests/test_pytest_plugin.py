@@ -93,10 +93,11 @@ class PytestPluginTest(unittest.TestCase):
         self.assertRegex(completed.stdout, r"\ntempguard: \d+ leaked .*\n(%s)?=+ short test "
                                            r"summary" % support.REDUCED_NOTE.pattern[5:])
         self.assertIn("kept this test's temporary files in: ", completed.stdout)
-        self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks left 1",
-                      completed.stdout)
-        self.assertNotIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_marked_ignore",
-                         completed.stdout)
+        # Each leak once, in the section under its owner: none in pytest's warnings
+        # summary, which filed a class's leaks under whichever test was running then.
+        self.assertNotIn("TempLeakWarning", completed.stdout)
+        section = completed.stdout.split("= tempguard =", 1)[1]
+        self.assertEqual(section.count("test_pytest_suite.py::test_plain_leaks\n"), 1, section)
         self.assertIn("1 failed, 16 passed", completed.stdout)
         self.assert_only_pytest_and_kept_files_remain(tmpdir)
 
@@ -109,12 +110,17 @@ class PytestPluginTest(unittest.TestCase):
         self.assertEqual(outcome.search(strict.stdout).group(1),
                          outcome.search(plain.stdout).group(1), strict.stdout)
         self.assertEqual(strict.returncode, plain.returncode)
-        self.assertIn("TempLeakWarning: tempguard: test_pytest_suite.py::test_plain_leaks",
-                      strict.stdout)
+        self.assertIn("test_pytest_suite.py::test_plain_leaks\n  file ", strict.stdout)
         self.assertGreater(report["totals"]["leaked"], 0)  # reported all the same
-        # A filter that names TempLeakWarning is the user's own choice: it applies.
+        # A filter that names TempLeakWarning is the user's own choice: it applies, to
+        # each test's own leaks, under that test.
         chosen, _, _ = self.pytest("--tempguard", "-W", "error::tempguard.TempLeakWarning")
         self.assertIn("ERROR at teardown of test_plain_leaks", chosen.stdout)
+        seen, _, _ = self.pytest("--tempguard", "-W", "always::tempguard.TempLeakWarning")
+        warned = re.findall(r"(?m)^(\S+)\n  \S+: TempLeakWarning: tempguard: (\S+) left",
+                            seen.stdout)
+        self.assertIn(("test_pytest_suite.py::test_plain_leaks",) * 2, warned, seen.stdout)
+        self.assertEqual([pair for pair in warned if pair[0] != pair[1]], [])  # own test only
 
     def test_the_section_follows_pytest_s_verbosity(self):
         """-qq: the totals line alone, as pytest's own summary is one line."""
@@ -367,6 +373,30 @@ class PytestPluginTest(unittest.TestCase):
             return
         self.assertEqual([leak["path"].count("\n") for leak in leaks], [2], leaks)
         self.assertEqual(leaks[0]["origin"], {"forked": leaks[0]["origin"]["forked"]})
+
+    def test_a_child_running_at_exit_under_error_filters_prints_what_plain_pytest_does(self):
+        """Issue 38, item 5: a ResourceWarning traceback after pytest's last line that
+        plain pytest did not print. Not reproduced here; this holds the two equal."""
+        runs = {}
+        for plugin in (False, True):
+            scratch = support.scratch_dir(self)
+            command = support.PYTEST + ["--rootdir", SUITE, "-o", "filterwarnings=error",
+                                        "running_child_suite.py"]
+            if plugin:
+                command += ["-p", "tempguard.pytest_plugin", "--tempguard"]
+            runs[plugin] = support.run_python(command, cwd=SUITE, env={"TMPDIR": scratch})
+        plain, guarded = runs[False], runs[True]
+        self.assertEqual(guarded.returncode, plain.returncode, guarded.stdout)
+        outcome = re.compile(r"=+ (.*?)(?:, \d+ warnings?)? in [\d.]+s")  # the leak's warning
+        self.assertEqual(outcome.search(guarded.stdout).group(1),
+                         outcome.search(plain.stdout).group(1))
+
+        def exit_lines(completed):  # what comes after pytest's last line
+            text = completed.stdout.rsplit("\n=", 1)[-1].split("\n", 1)[-1] + completed.stderr
+            return sorted(re.sub(r"0x[0-9a-f]+|\d+", "N", line) for line in text.splitlines()
+                          if "Traceback" in line or "Warning" in line or "ignored" in line)
+        self.assertEqual(exit_lines(guarded), exit_lines(plain), guarded.stdout + guarded.stderr)
+        self.assertIn(".beside-a-child", guarded.stdout)
 
     def test_a_leak_judged_at_the_session_s_end_is_never_charged_to_the_last_test(self):
         for mode, code in (("fail", 1), ("warn", 0)):
