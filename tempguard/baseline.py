@@ -104,6 +104,7 @@ class Baseline(object):
     def __init__(self, path, entries=(), update=False):
         self.path = path
         self.root = os.path.dirname(path)
+        self.project = os.getcwd()  # where the run started: the baseline is loaded then
         self.entries = list(entries)
         self.update = update
         self._at = {}  # (test, kind, where): entry
@@ -207,17 +208,20 @@ class Baseline(object):
                 yield found
 
     def _where(self, origin):
-        """"file:line in function" of the innermost frame of the project's code (under the
-        baseline's directory) that made it, else of the innermost frame by file name."""
+        """"file:line in function" of the innermost frame of the project's code that made
+        it, relative to the baseline's directory, or to the project (the directory the
+        run started in) for a baseline kept elsewhere; else of the innermost frame by
+        file name."""
         frames = ([origin] + list(origin.get("stack", ()))
                   if isinstance(origin, dict) and "file" in origin else [])
         if not frames:
             return _UNKNOWN
-        inside = self.root.rstrip(os.sep) + os.sep
-        for frame in frames:
-            filename = os.path.abspath(frame["file"])
-            if filename.startswith(inside):
-                return _at(os.path.relpath(filename, self.root), frame)
+        for root in (self.root, self.project):
+            inside = root.rstrip(os.sep) + os.sep
+            for frame in frames:
+                filename = os.path.abspath(frame["file"])
+                if filename.startswith(inside):
+                    return _at(os.path.relpath(filename, root), frame)
         return _at(os.path.basename(frames[0]["file"]), frames[0])
 
 

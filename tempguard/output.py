@@ -23,6 +23,9 @@ __all__ = ["Described", "display", "invocation_totals", "leak_message", "note_ke
 
 # Names listed of the leaks one place made, when it made more than this.
 EXAMPLES = 3
+# Owners listed under a place of the code that made the leaks of more than EXAMPLES
+# owners (a helper many tests call), unless --all-leaks.
+OWNERS_SHOWN = 10
 _OUTSIDE_NOTE = ("outside the tests' temp dir: left in place; in parallel runs it may belong "
                  "to another process")
 # What became of the leaks listed: said once, after them.
@@ -155,11 +158,57 @@ def size(nbytes):
 
 def _leak_blocks(records, settings, judged=None, known=False):
     """{owner id: leak lines}: a subTest's leaks under its own id; the *known* ones (see
-    baseline), or the others."""
+    baseline), or the others. A line of code that made the temp-dir leaks of more than
+    EXAMPLES owners has one block of its own, listing them (see _shared_block)."""
     owners = by_owner((record, leak) for record in records for leak in record.leaks
                       if (judged is None or leak.judged == judged) and leak.known == known)
-    return collections.OrderedDict((owner, _grouped_lines(leaks, settings))
-                                   for owner, leaks in owners.items())
+    by_place = collections.OrderedDict()
+    for owner, leaks in owners.items():
+        for leak in leaks:
+            place = _place(leak)
+            if place is not None:
+                by_place.setdefault(place, collections.OrderedDict()).setdefault(
+                    owner, []).append(leak)
+    shared = {place: owned for place, owned in by_place.items() if len(owned) > EXAMPLES}
+    blocks = collections.OrderedDict()
+    for owner, leaks in owners.items():
+        own = [leak for leak in leaks if _place(leak) not in shared]
+        if own:
+            blocks[owner] = _grouped_lines(own, settings)
+    for place, owned in shared.items():
+        blocks.update([_shared_block(place, owned, settings)])
+    return blocks
+
+
+def _place(leak):
+    """Where the code that made a temp-dir *leak* is (its innermost frame), or None."""
+    origin = leak.origin
+    if leak.where != "sandbox" or not isinstance(origin, dict) or "file" not in origin:
+        return None
+    return _origins.describe(dict(origin, stack=[]))
+
+
+def _shared_block(place, owned, settings):
+    """(title, lines) of one place's leaks in many owners: the owners, with their counts;
+    their paths only with --all-leaks (the JSON report has them all)."""
+    leaks = [leak for group in owned.values() for leak in group]
+    kinds = collections.Counter(leak.kind for leak in leaks)
+    title = "%s %s, by %s" % (
+        " and ".join(plural(count, kind, _plural_kind(kind))
+                     for kind, count in sorted(kinds.items())),
+        place, plural(len(owned), "test or fixture", "tests or fixtures"))
+    shown = list(owned.items())
+    if not settings.all_leaks:
+        shown = shown[:OWNERS_SHOWN]
+    lines = []
+    for owner, group in shown:
+        lines.append(display(owner) + (" (%d)" % len(group) if len(group) > 1 else ""))
+        if settings.all_leaks:
+            lines.extend("  %-4s %s" % (leak.kind, display(leak.path)) for leak in group)
+    if len(shown) < len(owned):
+        lines.append("and %s more (%s)" % (format(len(owned) - len(shown), ","),
+                                           _where_the_rest_are(settings)))
+    return title, lines
 
 
 def _blocks(records, lines_of):
@@ -247,7 +296,10 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
                 "%s, made by %s; --all-leaks (TEMPGUARD_ALL_LEAKS=1) lists them"
                 % (plural(count, "leak"), plural(len(known), "test or fixture",
                                                  "tests or fixtures")), [])])
-        _section(stream, "known leaks, in %s: reported, never a failure" % where, known,
+        # --update-baseline records this run's leaks: not "known" yet, and none fails.
+        _section(stream, ("recorded in %s by --update-baseline: reported, never a failure"
+                          if getattr(baseline, "update", False) else
+                          "known leaks, in %s: reported, never a failure") % where, known,
                  heading)
         fixed_blocks = collections.OrderedDict()
         for entry in fixed:
@@ -299,7 +351,7 @@ def _totals_line(counts):
     line = "%d leaked (%s, %s)" % (counts["leaked"], plural(counts["leaked_files"], "file"),
                                    plural(counts["leaked_dirs"], "dir"))
     if counts.get("known"):
-        line += ", %d of them known" % counts["known"]
+        line += ", %d of them in the baseline" % counts["known"]
     if counts.get("unattributed"):
         line += "; %d unattributed" % counts["unattributed"]
     return line + "; helpers made %d entries (%s) and removed %d in %.3fs" % (

@@ -69,6 +69,10 @@ class BaselineTest(unittest.TestCase):
                           ("example_ci.Leaky.test_leaks", "file")])
         # Reviewable: no random part of a name, and the line of the project's code.
         self.assertEqual([name for *_rest, name in entries], ["tmp*.log", "tmp*.txt"])
+        # Recorded, not yet known: the first --update-baseline run says so.
+        self.assertRegex(self.completed.stderr, r"recorded in .*baseline.txt by "
+                                                r"--update-baseline: reported, never a failure")
+        self.assertNotIn("known leaks", self.completed.stderr)
         if origins.AVAILABLE:
             self.assertEqual(entries[1][2], "example_ci.py:%d in leak" % LEAK_LINE)
         completed, report = self.rerun()
@@ -188,6 +192,18 @@ class MatchingTest(unittest.TestCase):
         self.assertEqual(known.fixed([record], []), [])
         record.leaks.pop()
         self.assertEqual(known.fixed([record], []), entries[1:])
+
+
+    def test_a_baseline_kept_outside_the_project_says_where_relative_to_the_project(self):
+        """A baseline outside the project recorded where a leak was made as a bare file
+        name (__init__.py:32): every package's __init__.py looked the same."""
+        from tempguard.records import Leak
+        known = baseline.Baseline(os.path.join(support.scratch_dir(self), "b.txt"))
+        origin = {"file": os.path.join(os.getcwd(), "pkg", "sub", "__init__.py"), "line": 32,
+                  "function": "helper", "stack": []}
+        leak = Leak("/tmp/tmpab12cd34", "file", "sandbox", "test", "t.T.test", origin, False)
+        self.assertEqual(known.entry_of("t.T.test", leak).where,
+                         "pkg/sub/__init__.py:32 in helper")
 
 
 class MixinBaselineTest(unittest.TestCase):

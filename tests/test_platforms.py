@@ -168,7 +168,7 @@ class WindowsLikeTest(unittest.TestCase):
                                              "--leaks", "fail"],
                                       env={"GITHUB_ACTIONS": "true"})
         self.assertEqual(gated.returncode, 0, gated.stderr)
-        self.assertIn("2 leaked (2 files, 0 dirs), 2 of them known", gated.stderr)
+        self.assertIn("2 leaked (2 files, 0 dirs), 2 of them in the baseline", gated.stderr)
         self.assertNotIn("::warning", gated.stdout + gated.stderr)  # known: not annotated
         fresh, _ = windows_like(self, ["-m", "tempguard.runner", "example_platforms.Plain"],
                                 env={"GITHUB_ACTIONS": "true"})
