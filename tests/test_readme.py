@@ -71,6 +71,22 @@ class ReadmeTest(unittest.TestCase):
         self.assertIn("The demo's run exits 1, because one demo test fails on purpose; "
                       "``make demo`` says so and exits 0.",
                       " ".join(documents()["README.rst"].split()))
+        # README shows tempguard's part as printed, but for paths and times.
+        readme = documents()["README.rst"].split("(your paths and times differ)::\n\n", 1)[1]
+        shown = textwrap.dedent(readme.split("\n\nEach leak names its test", 1)[0])
+
+        def masked(text):
+            text = re.sub(r"/\S+", "PATH", text)
+            return re.sub(r"in [\d.]+s$", "in Ns", text.strip(), flags=re.M)
+        printed = completed.stdout.split("\ntempguard: leaked temporary files\n", 1)[1]
+        printed = "tempguard: leaked temporary files\n" + printed.split("\n(exit code", 1)[0]
+        printed = masked(support.REDUCED_NOTE.sub("", printed))
+        if support.origins.AVAILABLE:
+            self.assertEqual(masked(shown), printed)
+        else:  # 3.6, 3.7: no line says where each was made
+            self.assertEqual([line for line in masked(shown).splitlines()
+                              if "made at" not in line and line not in printed.splitlines()],
+                             [])
 
     def test_every_test_it_names_exists(self):
         # test_runner is Django's setting, not one of our tests.
