@@ -86,7 +86,14 @@ class Recorder(object):
                           "function": code.co_name} for code, lasti in frames]
             origin = self._described[frames] = dict(described[0], stack=described[1:])
         affixes = self.affixes.get(path)
-        return origin if affixes is None else dict(origin, tempfile_affixes=list(affixes))
+        if affixes is None:
+            return origin
+        # Shared, as the origin is, by the many entries one line made with one prefix.
+        key = (frames, affixes)
+        with_affixes = self._described.get(key)
+        if with_affixes is None:
+            with_affixes = self._described[key] = dict(origin, tempfile_affixes=list(affixes))
+        return with_affixes
 
     def started_hint(self):
         """Where children share the sandbox (see capabilities.CHILD_DIRS): the commands the

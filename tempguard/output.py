@@ -23,9 +23,6 @@ __all__ = ["Described", "display", "invocation_totals", "leak_message", "note_ke
 
 # Names listed of the leaks one place made, when it made more than this.
 EXAMPLES = 3
-# Owners listed under a place of the code that made the leaks of more than EXAMPLES
-# owners (a helper many tests call), unless --all-leaks.
-OWNERS_SHOWN = 10
 _OUTSIDE_NOTE = ("outside the tests' temp dir: left in place; in parallel runs it may belong "
                  "to another process")
 # What became of the leaks listed: said once, after them.
@@ -162,17 +159,20 @@ def _leak_blocks(records, settings, judged=None, known=False):
     EXAMPLES owners has one block of its own, listing them (see _shared_block)."""
     owners = by_owner((record, leak) for record in records for leak in record.leaks
                       if (judged is None or leak.judged == judged) and leak.known == known)
-    by_place = collections.OrderedDict()
+    places, by_place = {}, collections.OrderedDict()  # places: id(origin): its place
     for owner, leaks in owners.items():
         for leak in leaks:
-            place = _place(leak)
-            if place is not None:
+            place = places.get(id(leak.origin), False)
+            if place is False:
+                place = places[id(leak.origin)] = _place(leak.origin)
+            if place is not None and leak.where == "sandbox":
                 by_place.setdefault(place, collections.OrderedDict()).setdefault(
                     owner, []).append(leak)
     shared = {place: owned for place, owned in by_place.items() if len(owned) > EXAMPLES}
     blocks = collections.OrderedDict()
     for owner, leaks in owners.items():
-        own = [leak for leak in leaks if _place(leak) not in shared]
+        own = [leak for leak in leaks
+               if leak.where != "sandbox" or places[id(leak.origin)] not in shared]
         if own:
             blocks[owner] = _grouped_lines(own, settings)
     for place, owned in shared.items():
@@ -180,34 +180,30 @@ def _leak_blocks(records, settings, judged=None, known=False):
     return blocks
 
 
-def _place(leak):
-    """Where the code that made a temp-dir *leak* is (its innermost frame), or None."""
-    origin = leak.origin
-    if leak.where != "sandbox" or not isinstance(origin, dict) or "file" not in origin:
+def _place(origin):
+    """Where the code that made an entry is (its innermost frame), or None."""
+    if not isinstance(origin, dict) or "file" not in origin:
         return None
     return _origins.describe(dict(origin, stack=[]))
 
 
 def _shared_block(place, owned, settings):
-    """(title, lines) of one place's leaks in many owners: the owners, with their counts;
-    their paths only with --all-leaks (the JSON report has them all)."""
+    """(title, lines) of one place's leaks in many owners: every owner, a line each with
+    its count (the section names every test that leaked); their paths only with
+    --all-leaks (the JSON report has them all)."""
     leaks = [leak for group in owned.values() for leak in group]
     kinds = collections.Counter(leak.kind for leak in leaks)
     title = "%s %s, by %s" % (
         " and ".join(plural(count, kind, _plural_kind(kind))
                      for kind, count in sorted(kinds.items())),
         place, plural(len(owned), "test or fixture", "tests or fixtures"))
-    shown = list(owned.items())
-    if not settings.all_leaks:
-        shown = shown[:OWNERS_SHOWN]
     lines = []
-    for owner, group in shown:
+    for owner, group in owned.items():
         lines.append(display(owner) + (" (%d)" % len(group) if len(group) > 1 else ""))
         if settings.all_leaks:
             lines.extend("  %-4s %s" % (leak.kind, display(leak.path)) for leak in group)
-    if len(shown) < len(owned):
-        lines.append("and %s more (%s)" % (format(len(owned) - len(shown), ","),
-                                           _where_the_rest_are(settings)))
+    if not settings.all_leaks:
+        lines.append("(their paths: %s)" % _where_the_rest_are(settings))
     return title, lines
 
 

@@ -47,6 +47,7 @@ class TempGuardResult(unittest.TextTestResult):
         self._class_policies = {}  # (class, name): its policy, checked once
         self._leak_policy_of_record = {}  # id(record): the leaks policy of its test
         self._keep_policy_of_record = {}  # id(record): the keep policy of its test
+        self._kept_late = set()  # id(record) of those kept once their leaks failed them
         self._started_at = None
         self._replaying = False
 
@@ -279,7 +280,7 @@ class TempGuardResult(unittest.TextTestResult):
         """Leaks confirmed after their test's line: FAIL entries, as for a tearDownClass."""
         in_fail_mode = self._failed_late(confirmed)
         if in_fail_mode:
-            self._keep_late(in_fail_mode)
+            self._keep_late(confirmed)
             self._fail_for_leaks(None, in_fail_mode, late=True)
 
     def _failed_late(self, confirmed):
@@ -291,8 +292,9 @@ class TempGuardResult(unittest.TextTestResult):
         """Keep what the tests that *confirmed* fails now left, as any failed test's, before
         it is removed (see TestGuard.finish)."""
         for record, _leaks in failing(self._failed_late(confirmed)):
-            if record.kept is None and self._keep_policy_of_record.get(
+            if id(record) not in self._kept_late and self._keep_policy_of_record.get(
                     id(record), self.session.settings.keep) == "failed":
+                self._kept_late.add(id(record))  # once: at the run's end, before removal
                 self.session.judge.keep_judged(record)
 
     def _enter_scope(self, test):
