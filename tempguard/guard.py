@@ -7,7 +7,6 @@ judge rule on what else it left.
 """
 
 
-from . import held as _held
 from . import ownership as _ownership
 from . import watch as _watch
 from .records import TestRecord, failing
@@ -134,11 +133,7 @@ class TestGuard(object):
                 self.confirmed = session.judge.judge(candidates, "test", later_owner())
                 failed = bool(failing(self.confirmed))
             if keep_policy == "all" or (keep_policy == "failed" and failed):
-                try:
-                    with _held.own_umask():
-                        self._keep(candidates)
-                except OSError as error:
-                    record.notes.append("its files could not be kept: %s" % error)
+                self._keep(candidates)
             if self._context is not None:
                 record.add_cleanup(self._context.stats, self._context.close())
             if candidates and not judged:

@@ -15,7 +15,6 @@ import gc
 from .real import os
 from . import ownership as _ownership
 from .cleanup import inode_key
-from .held import own_umask
 from .records import Leak
 
 __all__ = ["Judge", "existing", "found_in", "holds_cwd", "is_unattributed", "leak_of"]
@@ -118,13 +117,8 @@ class Judge(object):
     def keep_judged(self, record):
         """Keep the sandbox entries of *record* judged so far, as a failed test's: its
         leaks, confirmed after its line, failed it (see TestGuard.finish)."""
-        if self.keeper is None:
-            return
-        try:
-            with own_umask():
-                self.keeper.keep(record, [], [c for c in self._judged if c.record is record])
-        except OSError as error:
-            record.notes.append("its files could not be kept: %s" % error)
+        if self.keeper is not None:
+            self.keeper.keep(record, [], [c for c in self._judged if c.record is record])
 
     def preview(self, candidates, level):
         """The leaks *candidates* would be if judged now at *level*, recording nothing:

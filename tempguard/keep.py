@@ -72,8 +72,16 @@ class Keeper(object):
         its tracked files (*tracked*: paths), into a kept directory named after it.
 
         A leftover that cannot be copied is moved there instead once it is confirmed
-        (see move_if_waiting); what is not kept is said, never claimed.
+        (see move_if_waiting); what is not kept is said, never claimed: an error is a
+        note of the record's, not raised.
         """
+        try:
+            with _held.own_umask():
+                self._keep(record, tracked, left)
+        except OSError as error:
+            record.notes.append("its files could not be kept: %s" % error)
+
+    def _keep(self, record, tracked, left):
         if not tracked and not left:
             return
         home = self.keep_dir or self.root
