@@ -296,8 +296,10 @@ class FailedByLeaksTest(unittest.TestCase):
         copy = kept["example_ci.Leaky.test_leaks"]
         self.assertIsNotNone(copy, completed.stderr)
         self.assertEqual([name[-4:] for name in os.listdir(copy)], [".txt"])
-        self.assertRegex(completed.stderr, r"made at [^\n]+\n\ntempguard kept this test's "
-                                           r"temporary files in: %s\n" % re.escape(copy))
+        # After the failure's message (its leak lines), where the copy is.
+        self.assertRegex(completed.stderr, r"behind[^\n]*:\n(?:  [^\n]*\n)+\ntempguard kept "
+                                           r"this test's temporary files in: %s\n"
+                                           % re.escape(copy))
 
 
     def test_under_pytest_too(self):
