@@ -34,6 +34,11 @@ _SHARED_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_track
                    "multiprocessing.semaphore_tracker")
 
 
+# A dir whose children had all exited, empty when its starter ended, is asked whether a
+# process inherited it (its grandchildren) together with this many others: /proc is
+# listed once for them, not once a test that starts a child.
+_QUIET_BATCH = 16
+
 # How long the end of a run waits for children still writing in their starter's dir.
 CHILD_GRACE_SECONDS = 3.0
 # How long a process that only names a child dir in its environment (TMPDIR), with
@@ -54,8 +59,8 @@ class ChildDir(object):
         # every process on the machine, each time its dir was checked). *older* may be
         # taken before the dir was made (more are read, none missed), and is given empty
         # for a dir made before this object (see supervisor).
-        self._older = _inuse.pids() if older is None else older
-        self.pids_seen = self._older  # the latest listing of /proc, for the next dir
+        self.older = _inuse.pids() if older is None else older
+        self.pids_seen = self.older  # the latest listing of /proc, for the next dir
         self.owner = None
         self.record = None
         self.processes = []    # (argv or None for a fork, pid)
@@ -72,16 +77,26 @@ class ChildDir(object):
             origin.update(subprocess=None, pid=None, processes=len(self.processes))
         return origin
 
-    def user(self):
+    def user(self, now=None, temp_dirs=None):
         """A live process that may still write here (a child, or one that inherited the
-        dir), or None."""
+        dir), or None. *now*: pids() just taken, and *temp_dirs*: environ_temp_dirs() of
+        at least the pids in *now* that are not older than this dir (see ChildDirs)."""
+        pid = self.running_child()
+        if pid is not None:
+            return pid
+        self.pids_seen = _inuse.pids() if now is None else now
+        if temp_dirs is None:
+            temp_dirs = _inuse.environ_temp_dirs(older=self.older, now=self.pids_seen)
+        users = _inuse.environ_users(self.path, [(pid, value) for pid, value in temp_dirs
+                                                 if str(pid) not in self.older])
+        return users[0] if users else None
+
+    def running_child(self):
+        """The pid of a process started into this dir that still runs, or None."""
         for _argv, pid in self.processes:
             if _inuse.is_running(pid):
                 return pid
-        self.pids_seen = _inuse.pids()
-        users = _inuse.environ_users(self.path, _inuse.environ_temp_dirs(
-            older=self._older, now=self.pids_seen))
-        return users[0] if users else None
+        return None
 
     def holder(self):
         """What does more with this dir than name it in its environment: a child the test
@@ -132,6 +147,7 @@ class ChildDirs(object):
         self.root = root
         self.current_dir = current_dir
         self.lingering = []  # (scope, observation) whose processes outlived their starter
+        self._quiet = []  # (scope, observation) not yet asked about inheritors (see end_dir)
         self._started = {}  # id(record) -> pids of the children it started
         self._sandbox = os.fsencode(root.tmp)
         self._pid = os.getpid()
@@ -155,13 +171,19 @@ class ChildDirs(object):
         scope.owner, scope.record = record.id, record
         self._started[id(record)] = [pid for _argv, pid in scope.processes]
         try:
+            if scope.running_child() is None and not scope.held.names():
+                # Nothing to judge now: whether a grandchild still has the dir is asked
+                # later, of several at once (see _ask_quiet).
+                scope.names_at_end = frozenset()
+                self._quiet.append((scope, observation))
+                return []
             if scope.user() is not None:
                 scope.names_at_end = frozenset(scope.held.names())
                 self.lingering.append((scope, observation))
                 return []
             candidates = observation.children_of(scope)
         except OSError as error:
-            record.notes.append("%s: could not be listed (%s); left alone" % (scope.path, error))
+            _unlisted(scope, error)
             return []
         if not candidates:
             self.release(scope)
@@ -170,6 +192,7 @@ class ChildDirs(object):
     def take_lingering(self, seconds):
         """Wait up to *seconds* for the processes of the lingering dirs to exit:
         ([(scope, observation)] free now, [scope] still in use); none linger after."""
+        self._ask_quiet()
         lingering, self.lingering = self.lingering, []
         running = wait_until_free([scope for scope, _ in lingering], seconds)
         return [(scope, obs) for scope, obs in lingering if scope not in running], running
@@ -180,10 +203,31 @@ class ChildDirs(object):
         return list(self._started.get(id(record), ())) + [
             pid for scope, _observation in self.lingering for _argv, pid in scope.processes]
 
+    def _ask_quiet(self):
+        """Release the quiet dirs (see end_dir) that no process uses and that are still
+        empty; the others linger, as if their starter had just ended. One listing of
+        /proc, and one read of each new process's environment, serve them all."""
+        quiet, self._quiet = self._quiet, []
+        if not quiet:
+            return
+        now = _inuse.pids()
+        temp_dirs = _inuse.environ_temp_dirs(
+            older=frozenset.intersection(*[scope.older for scope, _obs in quiet]), now=now)
+        for scope, observation in quiet:
+            try:
+                if scope.user(now, temp_dirs) is None and not scope.held.names():
+                    self.release(scope)
+                else:
+                    self.lingering.append((scope, observation))
+            except OSError as error:
+                _unlisted(scope, error)
+
     def new_dir(self):
         """A new, empty child dir; None if the root was replaced or no name is left."""
         if self.root.held.closed or self.root.held.is_replaced():
             return None
+        if not self._free and len(self._quiet) >= _QUIET_BATCH:
+            self._ask_quiet()
         while self._free:
             name, held = self._free.pop()
             try:
@@ -293,6 +337,10 @@ class ChildDirs(object):
                 scope.processes.append((None, pid))
             return forked
         return fork
+
+
+def _unlisted(scope, error):
+    scope.record.notes.append("%s: could not be listed (%s); left alone" % (scope.path, error))
 
 
 def _name(number):

@@ -75,6 +75,25 @@ class Grandchild(unittest.TestCase):
         write_now("grand")
 
 
+class Crowd(unittest.TestCase):
+    """A grandchild still holds its starter's dir while more tests start children than
+    are asked about at once (see tempguard.children): that dir must serve none of them."""
+
+    def test_1_starts(self):
+        self.assertEqual(start("crowd", 1, "--spawn").wait(), 0)
+
+    def test_3_innocent(self):
+        write_now("crowd")
+
+
+def _starts_a_short_child(self):
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+
+for _number in range(20):
+    setattr(Crowd, "test_2_%02d_starts_a_short_child" % _number, _starts_a_short_child)
+
+
 class OwnTmpdir(unittest.TestCase):
 
     def test_1_starts(self):
