@@ -8,7 +8,8 @@ RUN_TESTS = -m tempguard.runner $(TEST_ARGS) --leaks fail $(if $(TEST_REPORT),--
 BENCH_SIZE ?= full
 BENCH_JSON ?=
 
-.PHONY: test test-all test-macos-like test-windows-like test-installed pythons coverage demo bench
+.PHONY: test test-all test-macos-like test-windows-like test-installed pythons python-of \
+	coverage demo bench
 
 test:
 	$(PYTHON) $(RUN_TESTS)
@@ -20,6 +21,13 @@ pythons:
 	  [ -n "$$python" ] || python=$$(command -v python$$version || true); \
 	  [ -z "$$python" ] || echo "$$python"; \
 	done
+
+# The Python among `make pythons` whose version is VERSION (3.X); nothing if none is.
+python-of:
+	@for python in $$($(MAKE) -s --no-print-directory pythons); do \
+	  [ "$$("$$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(VERSION)" ] \
+	    || echo "$$python"; \
+	done | tail -n 1
 
 # The suite on each of them, TEST_JOBS at a time, each in a TMPDIR of its own (a suite
 # watches its temp dir: another's files there would be its leaks); fails if any fails,
@@ -33,10 +41,7 @@ test-all:
 	[ -n "$$pythons" ] || { echo "no CPython 3.6-3.13 found"; exit 1; }; \
 	covered=; \
 	if [ -n "$(COVERAGE)" ]; then \
-	  for python in $$pythons; do \
-	    [ "$$("$$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" = "$(COVERAGE)" ] \
-	      && covered=$$python; \
-	  done; \
+	  covered=$$($(MAKE) -s --no-print-directory python-of VERSION=$(COVERAGE)); \
 	  [ -n "$$covered" ] || { echo "COVERAGE=$(COVERAGE): no such Python found"; exit 1; }; \
 	elif [ -n "$(TEST_REPORT)" ]; then \
 	  echo "TEST_REPORT with test-all needs COVERAGE=3.X: it names the leg that writes it"; exit 1; \
@@ -84,7 +89,9 @@ test-windows-like:
 # (which stays clean), with no warning, and checked by `twine check`; on the oldest and
 # the newest Python (INSTALLED_VERSIONS), the wheel installed into a fresh venv with
 # pytest, pytest's entry point checked to load the plugin, and the suite run from the
-# unpacked sdist without its tempguard/, so that it tests the installed package.
+# unpacked sdist without its tempguard/, so that it tests the installed package; the
+# versions at the same time. The sdist holds what `make test` needs (SourceReleaseTest),
+# and the wheel is built from it, so the suite passing here proves the sdist's too.
 INSTALLED_VERSIONS ?= 3.6 3.13
 test-installed:
 	@work=$$(mktemp -d); mkdir "$$work/src" "$$work/dist"; \
@@ -96,11 +103,10 @@ test-installed:
 	$(PYTHON) -m twine check --strict "$$work"/dist/* || { rm -rf "$$work"; exit 1; }; \
 	tar xzf "$$work"/dist/tempguard-*.tar.gz -C "$$work"; \
 	tests=$$(echo "$$work"/tempguard-*/); rm -r "$$tests/tempguard"; \
-	pythons=$$($(MAKE) -s --no-print-directory pythons); status=0; \
 	for version in $(INSTALLED_VERSIONS); do \
-	  python=$$(for candidate in $$pythons; do "$$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
-	    | grep -qxF "$$version" && echo "$$candidate"; done | tail -n 1); \
-	  [ -n "$$python" ] || { echo "test-installed: no Python $$version found"; status=1; continue; }; \
+	  python=$$($(MAKE) -s --no-print-directory python-of VERSION=$$version); \
+	  [ -n "$$python" ] || { echo "test-installed: no Python $$version found" >"$$work/$$version.log"; \
+	    touch "$$work/$$version.failed"; continue; }; \
 	  ( venv="$$work/venv-$$version"; "$$python" -m venv "$$venv" && \
 	    pip="$$venv/bin/python -m pip --disable-pip-version-check --quiet"; \
 	    if [ "$$version" = 3.6 ]; then $$pip install "pip==21.3.1"; fi && \
@@ -110,8 +116,12 @@ test-installed:
 	    "$$venv/bin/python" -m pytest --help | grep -q -- "--tempguard " && \
 	    tmp=$$(mktemp -d) && chmod 755 "$$tmp" && \
 	    TMPDIR="$$tmp" "$$venv/bin/python" $(RUN_TESTS) && rmdir "$$tmp" \
-	  ) >"$$work/$$version.log" 2>&1 || status=1; \
+	  ) >"$$work/$$version.log" 2>&1 || touch "$$work/$$version.failed" & \
+	done; \
+	wait; status=0; \
+	for version in $(INSTALLED_VERSIONS); do \
 	  echo "== installed wheel, Python $$version"; cat "$$work/$$version.log"; \
+	  [ ! -e "$$work/$$version.failed" ] || status=1; \
 	done; \
 	rm -rf "$$work"; exit $$status
 
