@@ -23,6 +23,16 @@ def guarding_session(result):
     return getattr(result, "tempguard_guarding", None)
 
 
+class _Part(object):
+    """A stretch of a test that a subTest or a fixture owns (see TestGuard.begin_part)."""
+
+    __slots__ = ("owner", "observation", "record", "child_dir")
+
+    def __init__(self, owner, observation, record):
+        self.owner, self.observation, self.record = owner, observation, record
+        self.child_dir = None  # made when the part first starts a process
+
+
 class TestGuard(object):
     """One test's tracking context and leak watch, from its start to its finish."""
 
@@ -65,33 +75,33 @@ class TestGuard(object):
         *continuing* when only the harness ran since the last check (see Observation)."""
         if self._parts is None:
             self._parts, self._owners = [], {}
-        self._parts.append([owner, _watch.Observation(self.session, continuing), record, None])
+        self._parts.append(_Part(owner, _watch.Observation(self.session, continuing), record))
 
     def end_part(self):
-        owner, observation, _record, _child_dir = self._parts.pop()
-        for candidate in observation.appeared(owner, self.record, self._tracked()):
-            self._owners.setdefault(_ownership.candidate_path(candidate), owner)
+        part = self._parts.pop()
+        for candidate in part.observation.appeared(part.owner, self.record, self._tracked()):
+            self._owners.setdefault(_ownership.candidate_path(candidate), part.owner)
 
     def take_part(self, record):
         """End a part begun for a fixture: what appeared in it, and what the processes it
         started left, is *record*'s, not the test's; returns those candidates, for
         whoever judges the fixture's end."""
-        _owner, observation, _record, child_dir = self._parts.pop()
-        taken = observation.appeared(record.id, record, self._tracked())
+        part = self._parts.pop()
+        taken = part.observation.appeared(record.id, record, self._tracked())
         self._taken = self._taken.union(_ownership.candidate_path(candidate)
                                         for candidate in taken)
-        if child_dir is not None:
-            taken += self.session.children.end_dir(child_dir, record, observation)
+        if part.child_dir is not None:
+            taken += self.session.children.end_dir(part.child_dir, record, part.observation)
         return taken
 
     def child_dir_for_now(self, children):
         """The child dir of a process started now: the running fixture's, else the
         test's; made when first asked for."""
         part = self._parts[-1] if self._parts else None
-        if part is not None and part[2] is not None:
-            if part[3] is None:
-                part[3] = children.dir_for(part[2])
-            return part[3]
+        if part is not None and part.record is not None:
+            if part.child_dir is None:
+                part.child_dir = children.dir_for(part.record)
+            return part.child_dir
         if self.child_dir is None:
             self.child_dir = children.dir_for(self.record)
         return self.child_dir

@@ -12,6 +12,7 @@ from . import output as _output
 from .errors import TempLeakWarning, UnsafePathError, leak_warnings_stay_warnings
 from .guard import guarding_session
 from .records import failing
+from .scopes import class_scope, module_scope
 from .session import Session, active_session
 from .settings import Settings, checked_policy, class_policy
 from .tracking import (Content, PathArg, TrackingContext, TreeSpec, as_bytes, check_affix,
@@ -222,18 +223,9 @@ def _apply_leak_policy(policy, message, test_or_class):
                                module_globals=getattr(sys.modules.get(name), "__dict__", None))
 
 
-def _class_scope(cls):
-    return ("class", cls.__module__, cls.__qualname__), \
-        "setUpClass (%s.%s)" % (cls.__module__, cls.__qualname__)
-
-
 def _observes_fixtures(session):
     """The runner watches between tests itself; the mixin only does so elsewhere."""
     return session is not None and session.owns_run
-
-
-def _module_scope(module_name):
-    return ("module", module_name), "setUpModule (%s)" % module_name
 
 
 def _wrap_set_up_class(set_up_class):
@@ -245,7 +237,7 @@ def _wrap_set_up_class(set_up_class):
             # The runner sees one stretch before the first test: mark where the class's begins.
             module = sys.modules.get(cls.__module__)
             if module is not None and hasattr(module, "setUpModule"):
-                session.scopes.end_phase(*_module_scope(cls.__module__))
+                session.scopes.end_phase(*module_scope(cls.__module__))
                 session.scopes.begin_phase(continuing=True)
         else:
             session = _session()
@@ -253,7 +245,7 @@ def _wrap_set_up_class(set_up_class):
         try:
             return set_up_class(cls)
         finally:
-            session.scopes.end_phase(*_class_scope(cls))
+            session.scopes.end_phase(*class_scope(cls))
             if _observes_fixtures(session):
                 session.scopes.begin_phase(continuing=True)
     setUpClass.__doc__ = set_up_class.__doc__
@@ -267,7 +259,7 @@ def _wrap_tear_down_class(tear_down_class):
         try:
             return tear_down_class(cls)
         finally:
-            _close_scope(_class_scope(cls)[0], cls)
+            _close_scope(class_scope(cls)[0], cls)
     tearDownClass.__doc__ = tear_down_class.__doc__
     return tearDownClass
 
@@ -301,7 +293,7 @@ def _wrap_set_up_module(set_up_module, module_name):
         try:
             return set_up_module(*args, **kwargs)
         finally:
-            session.scopes.end_phase(*_module_scope(module_name))
+            session.scopes.end_phase(*module_scope(module_name))
     return setUpModule
 
 
@@ -312,7 +304,7 @@ def _wrap_tear_down_module(tear_down_module, module_name):
         try:
             return tear_down_module(*args, **kwargs)
         finally:
-            _close_scope(_module_scope(module_name)[0], _ModuleAsClass)
+            _close_scope(module_scope(module_name)[0], _ModuleAsClass)
     return tearDownModule
 
 

@@ -15,7 +15,7 @@ from . import capabilities as _capabilities
 from . import jsonreport as _jsonreport
 from . import origins as _origins
 from . import ownership as _ownership
-from .records import by_owner
+from .records import by_owner, has_news
 
 __all__ = ["Described", "display", "invocation_totals", "leak_message", "note_kept", "plural",
            "size",
@@ -271,8 +271,7 @@ def write_section(stream, records, fixture_records, counts, settings, heading=No
     framed = heading is not None  # the caller draws the section's rule
     heading = heading or _default_heading(stream)
     everything = [record for record in list(records) + list(fixture_records)
-                  if record.leaks or record.unattributed or record.kept or record.not_kept
-                  or record.cleanup_errors or record.notes]
+                  if has_news(record)]
     if settings.leaks != "ignore":
         blocks = _leak_blocks(everything, settings)
         if blocks and settings.origins_mode not in ("on", "off"):

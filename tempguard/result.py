@@ -14,6 +14,7 @@ from . import ownership as _ownership
 from . import wire as _wire
 from .mixin import TempGuardMixin
 from .records import TestRecord, by_owner, failing, worse_outcome
+from .scopes import class_scope, module_scope
 from .session import Session
 from .settings import Settings, class_policy
 
@@ -44,7 +45,7 @@ class TempGuardResult(unittest.TextTestResult):
         self._test = None
         self._outcome_name = None
         self._previous_scope = (None, None)
-        self._class_policies = {}  # (class, name): its policy, checked once
+        self._class_policies = {}  # class: its (keep, leaks) policies, checked once
         self._leak_policy_of_record = {}  # id(record): the leaks policy of its test
         self._keep_policy_of_record = {}  # id(record): the keep policy of its test
         self._kept_late = set()  # id(record) of those kept once their leaks failed them
@@ -170,7 +171,7 @@ class TempGuardResult(unittest.TextTestResult):
                 self.session.scopes.begin_phase(continuing=True)
 
     def addSuccess(self, test: unittest.TestCase) -> None:
-        if test is self._test and self._policy(test, "leaks") == "fail":
+        if test is self._test and self._policies(test)[1] == "fail":
             self._finish(test)
             if failing(self._guard.confirmed):
                 self._fail_for_leaks(test, self._guard.confirmed, late=False)
@@ -221,15 +222,16 @@ class TempGuardResult(unittest.TextTestResult):
         if err is not None and self._guard is not None:
             self._guard.record.note_failure("".join(traceback.format_exception_only(*err[:2])))
 
-    def _policy(self, test, name):
-        """A class attribute (tempguard_leaks, tempguard_keep) wins over the run's setting."""
-        key = (type(test), name)
-        policy = self._class_policies.get(key)
-        if policy is None:
-            value = class_policy(type(test), name)
-            policy = self._class_policies[key] = (
-                value if value is not None else getattr(self.session.settings, name))
-        return policy
+    def _policies(self, test):
+        """(keep, leaks) of *test*: a class attribute (tempguard_keep, tempguard_leaks)
+        wins over the run's setting."""
+        policies = self._class_policies.get(type(test))
+        if policies is None:
+            settings = self.session.settings
+            keep, leaks = (class_policy(type(test), name) for name in ("keep", "leaks"))
+            policies = self._class_policies[type(test)] = (
+                settings.keep if keep is None else keep, settings.leaks if leaks is None else leaks)
+        return policies
 
     def _later_owner(self, test):
         """Who may still remove what *test* left: its class, its module, or nobody."""
@@ -247,17 +249,17 @@ class TempGuardResult(unittest.TextTestResult):
         if guard.finished:
             return guard.record
         failed = self._outcome_name in ("failed", "error")
-        record = guard.finish(failed, self._policy(test, "keep"),
-                              lambda: self._later_owner(test),
-                              leaks_fail=self._policy(test, "leaks") == "fail")
+        keep, leaks = self._policies(test)
+        record = guard.finish(failed, keep, lambda: self._later_owner(test),
+                              leaks_fail=leaks == "fail")
         record.outcome = self._outcome_name
         if guard.left:
             # What it left may be confirmed later, when only the record is at hand.
-            self._leak_policy_of_record[id(record)] = self._policy(test, "leaks")
-            self._keep_policy_of_record[id(record)] = self._policy(test, "keep")
+            self._leak_policy_of_record[id(record)] = leaks
+            self._keep_policy_of_record[id(record)] = keep
         if record.kept:
             _output.note_kept(self, test, record.kept)
-        if (failing(guard.confirmed) and self._policy(test, "leaks") == "fail"
+        if (leaks == "fail" and failing(guard.confirmed)
                 and self._outcome_name in ("skipped", "expected_failure", "unexpected_success")):
             self._fail_for_leaks(test, guard.confirmed, late=False)
         return record
@@ -308,17 +310,15 @@ class TempGuardResult(unittest.TextTestResult):
         if not class_changed:
             return self.session.begin_test(test.id(),
                                            observation=self.session.scopes.merge_phase())
-        class_key = ("class", module, cls.__qualname__)
         if module_changed and (_has_module_fixture(module) or not _has_class_fixture(cls)):
-            key, scope_id = ("module", module), "setUpModule (%s)" % module
+            self.session.scopes.end_phase(*module_scope(module))
         else:
-            key, scope_id = class_key, "setUpClass (%s.%s)" % (module, cls.__qualname__)
-        self.session.scopes.end_phase(key, scope_id)
+            self.session.scopes.end_phase(*class_scope(cls))
         ended = []
         if class_changed and previous_class is not None:
-            ended.append(("class", previous_module, previous_class.__qualname__))
+            ended.append(class_scope(previous_class)[0])
         if module_changed and previous_module is not None:
-            ended.append(("module", previous_module))
+            ended.append(module_scope(previous_module)[0])
         self._report_late(self.session.scopes.close_scopes(ended))
         self._previous_scope = (module, cls)
         return self.session.begin_test(test.id(), continuing=True)

@@ -30,7 +30,18 @@ from . import watch as _watch
 from .records import TestRecord
 from .tracking import TrackingContext
 
-__all__ = ["FixtureScope", "FixtureScopes"]
+__all__ = ["FixtureScope", "FixtureScopes", "class_scope", "module_scope"]
+
+
+def class_scope(cls):
+    """(key, id) of *cls*'s fixture scope: ("class", module, qualname), "setUpClass (m.C)"."""
+    return (("class", cls.__module__, cls.__qualname__),
+            "setUpClass (%s.%s)" % (cls.__module__, cls.__qualname__))
+
+
+def module_scope(module_name):
+    """(key, id) of a module's fixture scope: ("module", name), "setUpModule (name)"."""
+    return ("module", module_name), "setUpModule (%s)" % module_name
 
 
 class FixtureScope(object):

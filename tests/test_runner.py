@@ -219,13 +219,23 @@ class PoliciesTest(unittest.TestCase):
                          "Loud.tempguard_leaks must be one of ignore, warn, fail, not 'loud'")
         self.assertEqual(os.listdir(scratch), [])
 
-    def test_environment_sets_policy_and_class_attribute_wins(self):
+    def test_environment_sets_policy_the_option_and_a_class_attribute_win(self):
         completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_mkstemp",
                                   env={"TEMPGUARD_LEAKS": "fail"})
         self.assertEqual(completed.returncode, 1, completed.stderr)
         completed, _ = run_runner(self, "leaky", "example_leaks.Leaks.test_mkstemp",
                                   "--leaks", "ignore", env={"TEMPGUARD_LEAKS": "fail"})
         self.assertEqual(completed.returncode, 0, completed.stderr)
+        # The class's tempguard_leaks = "warn" wins over both; its neighbour still fails.
+        completed, _ = run_runner(self, "policies", "example_class_policy", "--leaks", "fail",
+                                  env={"TEMPGUARD_LEAKS": "fail"})
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        summary = completed.stderr.split("\ntempguard: ", 1)[0]
+        self.assertIn("FAIL: test_mkstemp (example_class_policy.Strict", summary)
+        self.assertNotIn("example_class_policy.Tolerated", summary)
+        self.assertIn("FAILED (failures=1)", summary)
+        self.assertRegex(completed.stderr, r"example_class_policy\.Tolerated\.test_mkstemp"
+                                           r"(.*\n)*.*\.tolerated")
 
     def test_keep_none_and_all(self):
         _, scratch = run_runner(self, "leaky", "example_leaks.Failing", "--keep", "none")
