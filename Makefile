@@ -136,5 +136,9 @@ demo:
 	  || echo "(exit code $$? is expected: the demo suite has a failing test)"
 
 # Every scenario against its baselines in one run; BENCH_SIZE=quick is what CI runs.
+# BENCH_MODE=instructions counts the per-test rows with callgrind instead (needs valgrind).
+BENCH_MODE ?=
 bench:
-	$(PYTHON) benchmarks/bench.py --size $(BENCH_SIZE) $(if $(BENCH_JSON),--json $(BENCH_JSON))
+	$(if $(filter-out instructions,$(BENCH_MODE)),$(error BENCH_MODE is instructions or empty, not $(BENCH_MODE)))
+	$(PYTHON) benchmarks/bench.py --size $(BENCH_SIZE) $(if $(BENCH_JSON),--json $(BENCH_JSON)) \
+	  $(if $(filter instructions,$(BENCH_MODE)),--instructions)

@@ -353,25 +353,31 @@ def bench_origins(size, work):
     return rows
 
 
+def _pytest_file_tests(count):
+    return "\n".join(["import os, tempfile"] + [
+        "def test_%d():\n    fd, path = tempfile.mkstemp()\n    os.close(fd)\n"
+        "    os.unlink(path)" % index for index in range(count)]) + "\n"
+
+
+def _pytest_tiny_tests(count):
+    return ("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
+            "@pytest.mark.parametrize('number', range(%d))\n"
+            "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
+
+
 def bench_pytest(size, work):
     """pytest --tempguard against plain pytest, on tests that each make one temp file."""
     count = size["dir_tests"]
-    lines = ["import os, tempfile"] + [
-        "def test_%d():\n    fd, path = tempfile.mkstemp()\n    os.close(fd)\n"
-        "    os.unlink(path)" % index for index in range(count)]
     return [_against_pytest(size, work, "%s pytest tests that each make and remove a temp file"
-                            % format(count, ","), "\n".join(lines) + "\n", 1.05)]
+                            % format(count, ","), _pytest_file_tests(count), 1.05)]
 
 
 def bench_pytest_tiny(size, work):
     """pytest --tempguard against plain pytest on many tiny parametrized tests, as in
     packaging's suite (64,207 of them): the plugin's cost per test and per fixture."""
     count = size["tiny_pytest"]
-    source = ("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 10\n\n\n"
-              "@pytest.mark.parametrize('number', range(%d))\n"
-              "def test_tiny(base, number):\n    assert number + base >= base\n" % count)
     return [_against_pytest(size, work, "%s tiny parametrized pytest tests" % format(count, ","),
-                            source, 1.10)]
+                            _pytest_tiny_tests(count), 1.10)]
 
 
 def _against_pytest(size, work, label, source, bar):
@@ -513,6 +519,94 @@ def bench_many_leaks(size, work):
                 2.0, higher_is_better=False), memory]
 
 
+# -- instruction counts -------------------------------------------------------------------
+
+# Tests a suite has in instruction mode: the count a test is taken between it and twice it.
+_COUNTED_TESTS = {"quick": 200, "full": 1000}
+
+
+def _instructions(command, cwd, tmpdir, out_dir, skip=()):
+    """User-space instructions of *command* and every process it starts (callgrind), but
+    the programs in *skip*, which run natively. A forked child's count includes its
+    parent's until the fork; that cancels out of the difference bench_instructions takes."""
+    counts = tempfile.mkdtemp(dir=out_dir)
+    _run_seconds(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                  "--callgrind-out-file=%s" % os.path.join(counts, "callgrind.%p")]
+                 + (["--trace-children-skip=" + ",".join(skip)] if skip else []) + command,
+                 cwd, tmpdir)
+    total = 0
+    for name in os.listdir(counts):
+        with open(os.path.join(counts, name), errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("summary:", "totals:")):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+def _per_test(size, work, write, commands, skip=()):
+    """{name: instructions a test}: each of *commands* ({name: argv}) run under callgrind
+    on a suite of N and of 2N tests (*write(directory, count)* writes one)."""
+    count = _COUNTED_TESTS[size["name"]]
+    suites = {}
+    for tests in (count, 2 * count):
+        suites[tests] = tempfile.mkdtemp(dir=work)
+        write(suites[tests], tests)
+    tmp = tempfile.mkdtemp(dir=work)
+    per_test = {}
+    for name, command in commands.items():
+        small, large = (_instructions(command, suites[tests], tmp, work, skip)
+                        for tests in (count, 2 * count))
+        per_test[name] = (large - small) / count
+        sys.stderr.write("  %s: %.0f instructions a test\n" % (name, per_test[name]))
+    return per_test
+
+
+def _instruction_row(label, baseline, per_test, bar):
+    return Row(label + " (instructions a test)", baseline, per_test["tempguard"],
+               per_test["baseline"], bar, higher_is_better=False, unit="instr")
+
+
+def bench_instructions(size, work):
+    """The per-test rows counted in instructions (callgrind, every process): unlike time,
+    a count holds on a busy machine. Run by --instructions only: callgrind is slow."""
+    if shutil.which("valgrind") is None:
+        return [Row("per-test rows in instructions", "valgrind (not installed)", None, None)]
+    discover = ["discover", "-p", "bench_*.py"]
+    unittest_commands = {"baseline": [sys.executable, "-m", "unittest"] + discover,
+                         "tempguard": [sys.executable, "-m", "tempguard.runner"] + discover}
+    rows = [_instruction_row("empty tests", "python -m unittest", _per_test(
+        size, work, lambda directory, count: _write_suite(directory, "bench_empty.py", count,
+                                                          "pass"),
+        unittest_commands), 1.25)]
+    program = shutil.which("true") or sys.executable
+    rows.append(_instruction_row("tests that each start a child", "python -m unittest", _per_test(
+        size, work, lambda directory, count: _write_suite(
+            directory, "bench_spawning.py", count, "subprocess.run(ARGV, check=True)",
+            header="import subprocess\nARGV = [%r]" % program),
+        unittest_commands, skip=[program]), None))  # its bar is the timed row's: the kernel's
+    # fork and exec, most of what a start costs, are not counted here
+    if importlib.util.find_spec("pytest") is None:
+        rows.append(Row("pytest rows in instructions", "pytest (not installed)", None, None))
+        return rows
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "bench_pytest.py"]
+    pytest_commands = {"baseline": pytest,
+                       "tempguard": pytest + ["-p", "tempguard.pytest_plugin", "--tempguard"]}
+    for label, source, bar in (
+            ("pytest tests that each make and remove a temp file", _pytest_file_tests, None),
+            ("tiny parametrized pytest tests", _pytest_tiny_tests, 1.05)):
+        rows.append(_instruction_row(label, "pytest", _per_test(
+            size, work, lambda directory, count, source=source: _write_text(
+                os.path.join(directory, "bench_pytest.py"), source(count)),
+            pytest_commands), bar))
+    return rows
+
+
+def _write_text(path, text):
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
 SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_spawning, bench_dir_tests,
              bench_origins,
              bench_pytest, bench_pytest_tiny, bench_scan, bench_in_use, bench_memory, bench_many_leaks]
@@ -521,6 +615,8 @@ SCENARIOS = [bench_files, bench_tree, bench_empty_tests, bench_spawning, bench_d
 def _format_value(value, unit):
     if value is None:
         return "-"
+    if unit == "instr":
+        return format(int(round(value)), ",")
     return "%.1f B" % value if unit.startswith("B/") else "%.3fs" % value
 
 
@@ -553,14 +649,20 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="SCENARIO", default=[],
                         choices=[scenario.__name__[len("bench_"):] for scenario in SCENARIOS],
                         help="run only these scenarios (default: all)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the per-test rows in instructions with callgrind, "
+                             "instead of timing every scenario")
     args = parser.parse_args(argv)
-    size = SIZES[args.size]
+    if args.instructions and args.only:
+        parser.error("--instructions counts the per-test rows; --only times scenarios")
+    size = dict(SIZES[args.size], name=args.size)
+    scenarios = [bench_instructions] if args.instructions else SCENARIOS
     # Measure tempguard as installed, with bytecode, like the stdlib it is compared to.
     compileall.compile_dir(os.path.join(PROJECT, "tempguard"), quiet=1)
     work = tempfile.mkdtemp(prefix="tempguard-bench-")
     rows = []
     try:
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             if args.only and scenario.__name__[len("bench_"):] not in args.only:
                 continue
             rows.extend(scenario(size, work))

@@ -224,7 +224,7 @@ class ChildDirs(object):
 
     def new_dir(self):
         """A new, empty child dir; None if the root was replaced or no name is left."""
-        if self.root.held.closed or self.root.held.is_replaced():
+        if self.root.held.closed:
             return None
         if not self._free and len(self._quiet) >= _QUIET_BATCH:
             self._ask_quiet()
@@ -238,6 +238,9 @@ class ChildDirs(object):
             except OSError:
                 pass
             held.close()  # not empty, or not ours: left to the root's end
+        # Checked here, not first: a kept dir's own check above fails if the root moved.
+        if self.root.held.is_replaced():
+            return None
         while True:
             if self._next < len(_NAME_CHARS) ** _NAME_LENGTH:
                 name, self._next = _name(self._next), self._next + 1

@@ -135,8 +135,8 @@ class TestGuard(object):
             if self.child_dir is not None:
                 candidates += session.children.end_dir(self.child_dir, record,
                                                          self._observation)
-            if not self.nested:
-                session.forget_origins()
+            if not self.nested and session.origins is not None:
+                session.origins.forget()
             judged = candidates and leaks_fail and keep_policy == "failed" and not failed
             if judged:
                 self.left = candidates

@@ -302,6 +302,8 @@ def process_state(pid, proc=_PROC):
 def is_running(pid, start=None):
     """True if process *pid* runs (a zombie does not), and, where start times can be read,
     is the one that started at *start* (see process_start), not a reuse of its pid."""
+    if _capabilities.pid_exists(pid) is False:
+        return False  # a signal-free probe: no such process, not even a zombie
     if process_state(pid) in (None, "Z"):
         return False
     current = process_start(pid) if start is not None else None
