@@ -23,8 +23,11 @@ class TestRecord(object):
 
     __test__ = False  # a Test*-named class that pytest must not collect
 
-    __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "leaks",
-                 "unattributed", "kept", "not_kept", "cleanup_errors", "notes", "is_listed",
+    # leaks; unattributed (Leak-shaped: appeared outside meanwhile, not shown to be ours);
+    # not_kept ("path: reason" of what was left out of the kept directory); cleanup_errors;
+    # notes: lists made when first used (see _ListOnUse).
+    __slots__ = ("id", "outcome", "created", "cleaned", "bytes", "cleanup_seconds", "_leaks",
+                 "_unattributed", "kept", "_not_kept", "_cleanup_errors", "_notes", "is_listed",
                  "failure")
 
     def __init__(self, test_id, is_listed=True):
@@ -33,13 +36,15 @@ class TestRecord(object):
         self.outcome = None
         self.created = self.cleaned = self.bytes = 0
         self.cleanup_seconds = 0.0
-        self.leaks = []
-        self.unattributed = []  # Leak-shaped: appeared outside meanwhile, not shown to be ours
+        self._leaks = self._unattributed = self._not_kept = None
+        self._cleanup_errors = self._notes = None
         self.kept = None
-        self.not_kept = []  # "path: reason" of what was left out of the kept directory
-        self.cleanup_errors = []
-        self.notes = []
         self.failure = None  # the first line of its failure or error, for the kept manifest
+
+    def has_news(self):
+        """True if it has more to say than what it made and cleaned."""
+        return bool(self._leaks or self._unattributed or self.kept or self._not_kept
+                    or self._cleanup_errors or self._notes)
 
     def note_failure(self, text):
         """Keep the first line of the test's first failure: of a traceback, the first line
@@ -86,6 +91,31 @@ class TestRecord(object):
         return record
 
 
+class _ListOnUse(object):
+    """A record's list attribute, made when first read: a record is kept for every test
+    of a run, and most never use theirs; five empty lists a test were five more objects
+    for the garbage collector to walk, again and again, as the run grew."""
+
+    def __init__(self, slot):
+        self._slot = slot
+
+    def __get__(self, record, owner=None):
+        if record is None:
+            return self
+        value = self._slot.__get__(record, owner)
+        if value is None:
+            value = []
+            self._slot.__set__(record, value)
+        return value
+
+    def __set__(self, record, value):
+        self._slot.__set__(record, value)
+
+
+for _name in ("leaks", "unattributed", "not_kept", "cleanup_errors", "notes"):
+    setattr(TestRecord, _name, _ListOnUse(getattr(TestRecord, "_" + _name)))
+
+
 def _leak(data):
     """A Leak from its JSON; what a report adds (path_bytes) is left out."""
     return Leak(**{name: data[name] for name in Leak._fields if name in data})
@@ -122,8 +152,7 @@ def failing(confirmed):
 
 def has_news(record):
     """True if *record* has more to say than what it made and cleaned."""
-    return bool(record.leaks or record.unattributed or record.kept or record.not_kept
-                or record.cleanup_errors or record.notes)
+    return record.has_news()
 
 
 def summed(records):
