@@ -88,14 +88,15 @@ def dump(records, fixture_records, waiting, children_running, counts=None, tail=
     something to say travel; the rest are summed into one, which keeps the totals.
     """
     counts = dict(counts or {}, passed=sum(1 for r in records if r.outcome == "passed"))
-    reported = sorted(set(os.path.basename(leak.path) for record in records + fixture_records
+    news = [record for record in records + fixture_records if has_news(record)]
+    reported = sorted(set(os.path.basename(leak.path) for record in news
                           for leak in record.leaks if leak.where == "sandbox"))
     if not complete:
-        waited = set(id(entry.record) for entry in waiting).union(
-            id(scope.record) for scope in children_running)
-        rest = [r for r in records + fixture_records if not has_news(r) and id(r) not in waited]
-        records = [r for r in records if id(r) in waited or has_news(r)]
-        fixture_records = [r for r in fixture_records if id(r) in waited or has_news(r)]
+        travel = set(id(entry.record) for entry in waiting).union(
+            [id(scope.record) for scope in children_running], [id(r) for r in news])
+        rest = [r for r in records + fixture_records if id(r) not in travel]
+        records = [r for r in records if id(r) in travel]
+        fixture_records = [r for r in fixture_records if id(r) in travel]
         fixture_records.append(summed(rest))
     index = {id(record): number for number, record in enumerate(records + fixture_records)}
     return dict(_wire.dump(records, fixture_records), **{

@@ -69,13 +69,14 @@ class TestRecord(object):
              self.cleanup_errors).append(str(problem))
 
     def as_json(self):
+        # The slots, not the lists: reading those would make them (see _ListOnUse).
         return {"id": self.id, "outcome": self.outcome, "created": self.created,
                 "cleaned": self.cleaned, "bytes": self.bytes,
-                "leaks": [dict(leak._asdict()) for leak in self.leaks],
-                "unattributed": [dict(entry._asdict()) for entry in self.unattributed],
-                "kept": self.kept, "not_kept": list(self.not_kept),
-                "cleanup_errors": list(self.cleanup_errors),
-                "notes": list(self.notes), "cleanup_seconds": self.cleanup_seconds,
+                "leaks": [dict(leak._asdict()) for leak in self._leaks or ()],
+                "unattributed": [dict(entry._asdict()) for entry in self._unattributed or ()],
+                "kept": self.kept, "not_kept": list(self._not_kept or ()),
+                "cleanup_errors": list(self._cleanup_errors or ()),
+                "notes": list(self._notes or ()), "cleanup_seconds": self.cleanup_seconds,
                 "failure": self.failure}
 
     @classmethod

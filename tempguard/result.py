@@ -46,7 +46,6 @@ class TempGuardResult(unittest.TextTestResult):
         self._outcome_name = None
         self._previous_scope = (None, None)
         self._class_policies = {}  # class: its (keep, leaks) policies, checked once
-        self._id_prefixes = {}  # class: "module.Class." if its tests' id() is TestCase's
         self._leak_policy_of_record = {}  # id(record): the leaks policy of its test
         self._keep_policy_of_record = {}  # id(record): the keep policy of its test
         self._kept_late = set()  # id(record) of those kept once their leaks failed them
@@ -234,17 +233,6 @@ class TempGuardResult(unittest.TextTestResult):
                 settings.keep if keep is None else keep, settings.leaks if leaks is None else leaks)
         return policies
 
-    def _test_id(self, test):
-        """test.id(), spelled once a class where the class keeps unittest's own."""
-        cls = type(test)
-        prefix = self._id_prefixes.get(cls)
-        if prefix is None:
-            prefix = self._id_prefixes[cls] = (
-                "%s.%s." % (cls.__module__, cls.__qualname__)
-                if getattr(cls, "id", None) is unittest.TestCase.id else "")
-        method = getattr(test, "_testMethodName", None) if prefix else None
-        return prefix + method if isinstance(method, str) else test.id()
-
     def _later_owner(self, test):
         """Who may still remove what *test* left: its class, its module, or nobody."""
         cls = type(test)
@@ -320,7 +308,7 @@ class TempGuardResult(unittest.TextTestResult):
         module_changed = module != previous_module
         class_changed = module_changed or cls is not previous_class
         if not class_changed:
-            return self.session.begin_test(self._test_id(test),
+            return self.session.begin_test(test.id(),
                                            observation=self.session.scopes.merge_phase())
         if module_changed and (_has_module_fixture(module) or not _has_class_fixture(cls)):
             self.session.scopes.end_phase(*module_scope(module))
@@ -333,7 +321,7 @@ class TempGuardResult(unittest.TextTestResult):
             ended.append(module_scope(previous_module)[0])
         self._report_late(self.session.scopes.close_scopes(ended))
         self._previous_scope = (module, cls)
-        return self.session.begin_test(self._test_id(test), continuing=True)
+        return self.session.begin_test(test.id(), continuing=True)
 
 
 # run() methods that run no code of the user's after a test has ended.
