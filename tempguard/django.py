@@ -97,9 +97,8 @@ class _WorkerResult(TempGuardResult, _Forwarding):
                 unstarted.append(record)
             else:
                 self.events.append((_RECORDS_EVENT, index, _wire.dump([record])))
-        self.events.append((_RECORDS_EVENT, 0, dict(
-            _wire.dump(unstarted, self.session.fixture_records),
-            late_failures=self._late_failures)))
+        self.events.append((_RECORDS_EVENT, 0, _wire.dump(
+            unstarted, self.session.fixture_records, self._late_failures)))
 
 
 class _WorkerRunner(object):

@@ -8,9 +8,8 @@ import pytest
 from . import github as _github
 from . import closing as _closing
 from . import output as _output
-from .records import TestRecord
 
-__all__ = ["Closing", "Counts", "noted_record", "write_summary"]
+__all__ = ["Closing", "Counts", "write_summary"]
 
 
 class Closing(object):
@@ -93,12 +92,6 @@ def _plain_category(report):
     if report.failed:
         return "error"
     return "skipped" if report.skipped else ""
-
-
-def noted_record(note):
-    record = TestRecord("run")
-    record.notes.append(note)
-    return record
 
 
 def write_summary(terminalreporter, records, fixture_records, settings, fixed=()):

@@ -15,12 +15,12 @@ from . import wire as _wire
 from .held import HeldDirectory
 from .inuse import InUse
 from .keep import KeepDir
-from .pytest_report import Closing, Counts, noted_record
+from .pytest_report import Closing, Counts
 from .real import mkstemp, os
 from . import capabilities as _capabilities
-from .records import TestRecord
+from .records import TestRecord, run_record
 from .sandbox import SANDBOX_NAME, RunRoot, dead_parts
-from .supervisor import list_unjudged, run_record
+from .supervisor import list_unjudged
 
 __all__ = ["Controller", "LATE_DIR", "WORKER_OUTPUT", "hand_late"]
 
@@ -162,8 +162,8 @@ class Controller(object):
                 with open(fd) as handle:
                     records, fixture_records = _wire.load(json.load(handle))
             except (OSError, ValueError) as error:
-                self.fixture_records.append(noted_record(
-                    "%s: a worker's exit judgement could not be read (%s)" % (name, error)))
+                run_record(self.fixture_records).notes.append(
+                    "%s: a worker's exit judgement could not be read (%s)" % (name, error))
                 continue
             for late, into in ((records, self.records), (fixture_records, self.fixture_records)):
                 for record in late:

@@ -6,7 +6,8 @@ others (see wire); what they hold is JSON-ready.
 
 import collections
 
-__all__ = ["Leak", "TestRecord", "by_owner", "failing", "has_news", "summed", "worse_outcome"]
+__all__ = ["Leak", "TestRecord", "by_owner", "failing", "has_news", "run_record", "summed",
+           "worse_outcome"]
 
 Leak = collections.namedtuple("Leak", "path kind where judged owner origin known")
 Leak.__new__.__defaults__ = (None, False)
@@ -154,6 +155,15 @@ def failing(confirmed):
 def has_news(record):
     """True if *record* has more to say than what it made and cleaned."""
     return record.has_news()
+
+
+def run_record(fixture_records):
+    """The run's own record among *fixture_records*; added if there is none yet."""
+    for record in fixture_records:
+        if record.id == "run":
+            return record
+    fixture_records.append(TestRecord("run"))
+    return fixture_records[-1]
 
 
 def summed(records):

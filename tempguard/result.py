@@ -102,15 +102,14 @@ class TempGuardResult(unittest.TextTestResult):
                                  ) -> None:
         """Replays what a worker's session recorded, as a parallel suite's event: the
         *payload* (see wire) holds the records of *test* or of tests that never started,
-        fixture records, and "late_failures" ((owner, message) of leaks confirmed after
-        their test's line, in fail mode)."""
+        fixture records, and late failures (see wire.late_failures)."""
         records, fixture_records = _wire.load(payload)
         self.session.records.extend(records)
         self.session.fixture_records.extend(fixture_records)
         for record in records:
             if record.kept:
                 _output.note_kept(self, test, record.kept)
-        for owner, message in payload.get("late_failures", ()):
+        for owner, message in _wire.late_failures(payload):
             self.addFailure(_output.Described(owner), (AssertionError, AssertionError(message),
                                                        None))
 

@@ -32,7 +32,7 @@ from . import sandbox as _sandbox
 from . import watch as _watch
 from .guard import TestGuard
 from .judge import Judge
-from .records import TestRecord
+from .records import run_record
 from .scopes import FixtureScopes
 
 __all__ = ["Session", "active_session"]
@@ -276,7 +276,7 @@ class Session(object):
 
     def note(self, text):
         """Add a note to the run's own record."""
-        self._run_record().notes.append(text)
+        run_record(self.fixture_records).notes.append(text)
 
     def _at_exit(self):
         """At interpreter exit: stop if nobody did, then judge what waited for exit."""
@@ -324,7 +324,7 @@ class Session(object):
         else:
             finish = self.root.close(self.settings.keep_runs)
             if not finish.ok:
-                self._run_record().add_removal(finish)
+                run_record(self.fixture_records).add_removal(finish)
         if not self.owns_run:
             self._conclude(None)  # the mixin under another runner: nobody else will
 
@@ -363,14 +363,6 @@ class Session(object):
         if not record.is_listed:
             record.is_listed = True
             self.fixture_records.append(record)
-
-    def _run_record(self):
-        for record in self.fixture_records:
-            if record.id == "run":
-                return record
-        record = TestRecord("run")
-        self.fixture_records.append(record)
-        return record
 
 
 def _unique(paths):

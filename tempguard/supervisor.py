@@ -27,7 +27,7 @@ from .held import HeldDirectory
 from .judge import Judge, existing, found_in
 from .keep import Keeper
 from .reaper import remove_when_free
-from .records import TestRecord, by_owner
+from .records import by_owner, run_record
 
 __all__ = ["fork", "supervise"]
 
@@ -204,15 +204,6 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
             root.invocation, _invocation.part_id())
     close_run(sys.stderr, records, fixture_records, counts, settings, write_report)
     return leaked_status(status, records, fixture_records, settings)
-
-
-def run_record(fixture_records):
-    """The run's own record among *fixture_records*, added if the test process sent none."""
-    for record in fixture_records:
-        if record.id == "run":
-            return record
-    fixture_records.append(TestRecord("run"))
-    return fixture_records[-1]
 
 
 _UNJUDGED_ORIGIN = {"found": "found in the sandbox after the test process ended"}

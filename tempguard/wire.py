@@ -9,13 +9,14 @@ guess at it: the processes of one run are always the same tempguard.
 
 from .records import TestRecord
 
-__all__ = ["VERSION", "dump", "load"]
+__all__ = ["VERSION", "dump", "late_failures", "load"]
 
 VERSION = 1
 
 
-def dump(records, fixture_records=()):
-    """A JSON-ready payload of TestRecords (see load)."""
+def dump(records, fixture_records=(), late_failures=()):
+    """A JSON-ready payload of TestRecords (see load), and of *late_failures*: (owner,
+    message) of leaks a Django worker confirmed after their test's line in fail mode."""
     origins, numbers = [], {}
 
     def numbered(origin):
@@ -37,7 +38,14 @@ def dump(records, fixture_records=()):
     payload = {"version": VERSION, "records": [as_json(record) for record in records],
                "fixture_records": [as_json(record) for record in fixture_records]}
     payload["origins"] = origins  # the objects stay alive while dump runs: ids hold
+    if late_failures:
+        payload["late_failures"] = [[owner, message] for owner, message in late_failures]
     return payload
+
+
+def late_failures(payload):
+    """The (owner, message) pairs given to dump() as *late_failures*."""
+    return [(owner, message) for owner, message in payload.get("late_failures", ())]
 
 
 def load(payload):
