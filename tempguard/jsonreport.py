@@ -11,7 +11,8 @@ from .held import locked_directory
 from .inputs import read_text
 
 __all__ = ["REPORT_VERSION", "read_report", "run_report",
-           "joined_baselines", "summed_totals", "totals", "write_json", "write_text"]
+           "joined_baselines", "summed_totals", "totals", "write_json", "write_run_report",
+           "write_text"]
 
 REPORT_VERSION = 2
 _OUTCOMES = ("passed", "failed", "error", "skipped", "expected_failure", "unexpected_success")
@@ -79,6 +80,15 @@ def write_json(path, report, invocation=None, part=None):
         report = _joined(_read(path), report, invocation, part)
         _write(path, report)
     return report
+
+
+def write_run_report(records, fixture_records, settings, counts, baseline, invocation, part):
+    """Write the run's report (see run_report) where *settings* asks for one, as this
+    process's *part* of *invocation*'s (see write_json); what was written, or None."""
+    if not settings.report:
+        return None
+    return write_json(settings.report, run_report(records, fixture_records, settings, counts,
+                                                  baseline), invocation, part)
 
 
 def _write(path, report):

@@ -7,6 +7,26 @@ those events to the running Recorder. It keeps a stack only for an entry
 made directly in a watched directory (the sandbox, the temp dir): what is
 made inside a temp dir belongs to that dir. The guard that reads an entry's
 origin clears the rest when its stretch of time ends.
+
+An origin is JSON-ready data (it crosses processes, see wire, and lands in
+the report), one of these shapes; describe() reads them all:
+
+==========================================  =====================================  ===========
+keys                                        what it says                           made by
+==========================================  =====================================  ===========
+file, line, function, stack                 the user's line that made it, and its  Recorder
+                                            callers (frames like the first)
+forked                                      a forked copy of the test process      Recorder
+                                            (that pid) made it
+started_by, after_end, subprocess, pid      a child of that test or fixture made   children
+(or processes, for several)                 it in the dir it was given
+children_started, count                     a hint, not evidence: the commands     Recorder
+                                            the test process started meanwhile
+children_alive                              a hint: this run's children running    judge
+                                            when it appeared outside
+found                                       no record of its making: where it was  supervisor,
+                                            found                                  pytest_xdist
+==========================================  =====================================  ===========
 """
 
 import dis

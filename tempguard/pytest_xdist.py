@@ -144,11 +144,9 @@ class Controller(object):
                                 self._write_report)
 
     def _write_report(self, baseline):
-        if not self.settings.report:
-            return None
-        return _jsonreport.write_json(self.settings.report, _jsonreport.run_report(
-            self.records, self.fixture_records, self.settings, self.counts.totals, baseline),
-            _invocation.current_id(), _invocation.part_id())
+        return _jsonreport.write_run_report(self.records, self.fixture_records, self.settings,
+                                            self.counts.totals, baseline,
+                                            _invocation.current_id(), _invocation.part_id())
 
     def _take_late(self):
         by_id = {record.id: record for record in self.records + self.fixture_records}

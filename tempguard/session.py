@@ -339,19 +339,14 @@ class Session(object):
                 late):
             sys.stderr.write(line + "\n")
 
-    def report(self, counts=None, baseline=None):
-        """The JSON-ready report of the run so far; *baseline*, see closing."""
-        return _jsonreport.run_report(self.records, self.fixture_records, self.settings, counts,
-                                  baseline)
-
     def write_report(self, counts=None, baseline=None):
         """Write the JSON report if one was asked for: in a parallel run, this session's
         part of its invocation's. Returns what was written, or None."""
-        if not self.settings.report:
-            return None
-        self._counts = counts
-        return _jsonreport.write_json(self.settings.report, self.report(counts, baseline),
-                                  self.root.invocation, self._report_part)
+        if self.settings.report:
+            self._counts = counts
+        return _jsonreport.write_run_report(self.records, self.fixture_records, self.settings,
+                                            counts, baseline, self.root.invocation,
+                                            self._report_part)
 
     def close(self, stream, counts=None, heading=None):
         """Write the run's section and what CI reads (see closing.close_run)."""

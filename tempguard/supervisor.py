@@ -196,13 +196,10 @@ def _judge_after_exit(root, handoff, settings, verbosity, status):
     if not (run.notes or run.cleanup_errors or run.leaks):
         fixture_records.remove(run)
 
-    def write_report(baseline):
-        if not settings.report:
-            return None
-        return _jsonreport.write_json(settings.report, _jsonreport.run_report(
-            records, fixture_records, settings, counts, baseline),
-            root.invocation, _invocation.part_id())
-    close_run(sys.stderr, records, fixture_records, counts, settings, write_report)
+    close_run(sys.stderr, records, fixture_records, counts, settings,
+              lambda baseline: _jsonreport.write_run_report(
+                  records, fixture_records, settings, counts, baseline, root.invocation,
+                  _invocation.part_id()))
     return leaked_status(status, records, fixture_records, settings)
 
 
