@@ -202,6 +202,13 @@ def make_run_root(parent, name, **owner):
     return path
 
 
+def require(module):
+    """Skip the test, saying why, where *module* (an integration's tool) is not installed."""
+    if importlib.util.find_spec(module) is None:
+        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
+                                % module)
+
+
 def scratch_dir(test):
     """A directory the test owns, used as the child run's system temp dir."""
     path = tempfile.mkdtemp(prefix="scratch-")

@@ -303,9 +303,7 @@ class FailedByLeaksTest(unittest.TestCase):
 
 
     def test_under_pytest_too(self):
-        import importlib.util
-        if importlib.util.find_spec("pytest") is None:
-            self.skipTest("pytest is not installed for %s" % sys.executable)
+        support.require("pytest")
         scratch = support.scratch_dir(self)
         completed = support.run_python(
             support.PYTEST + ["-p", "tempguard.pytest_plugin", "--tempguard",

@@ -56,12 +56,6 @@ def _runner_as_unittest(test, module):
     return _leaks(support.load_json(report_path)), scratch
 
 
-def _require(module):
-    if importlib.util.find_spec(module) is None:
-        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
-                                % module)
-
-
 class MockedFunctionsTest(unittest.TestCase):
     """mock.patch of os.lstat, os.listdir, os.scandir, os.unlink, os.fstat, shutil.rmtree
     and tempfile.mkdtemp, started in setUpModule, setUpClass and setUp."""
@@ -82,7 +76,7 @@ class MockedFunctionsTest(unittest.TestCase):
                       "temporary entry behind", completed.stderr)
 
     def test_pytest_keeps_its_outcomes_and_blames_each_test(self):
-        _require("pytest")
+        support.require("pytest")
         report_path = os.path.join(support.scratch_dir(self), "report.json")
         plain, _ = _run(self, support.PYTEST + ["example_doubles.py"])
         guarded, _ = _run(self, support.PYTEST + ["-p", "tempguard.pytest_plugin", "--tempguard",
@@ -120,7 +114,7 @@ class PyfakefsTest(unittest.TestCase):
     must still reach the real file system."""
 
     def setUp(self):
-        _require("pyfakefs")
+        support.require("pyfakefs")
 
     @support.needs("uids")  # pyfakefs calls os.getuid where sys.platform is not win32
     def test_fake_filesystem_unittest_under_the_runner(self):
@@ -131,7 +125,7 @@ class PyfakefsTest(unittest.TestCase):
 
     @support.needs("uids")  # pyfakefs calls os.getuid where sys.platform is not win32
     def test_the_fs_fixture_under_pytest_serially_and_under_xdist(self):
-        _require("pytest")
+        support.require("pytest")
         plain, _ = _run(self, support.PYTEST + ["-p", "pyfakefs.pytest_plugin",
                                                 "fakefs_suite.py"])
         self.assertEqual(plain.returncode, 0, plain.stdout)

@@ -1,6 +1,5 @@
 """Where people already are: unittest.main, pytest, pytest-xdist, Django, as real subprocesses."""
 
-import importlib.util
 import os
 import re
 import tempfile
@@ -10,12 +9,6 @@ from tempguard import sandbox
 from tests import support
 
 INTEGRATIONS = os.path.join(support.EXAMPLES, "integrations")
-
-
-def _require(module):
-    if importlib.util.find_spec(module) is None:
-        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
-                                % module)
 
 
 class IntegrationTestCase(unittest.TestCase):
@@ -107,7 +100,7 @@ class ForeignResultTest(IntegrationTestCase):
 class PytestTest(IntegrationTestCase):
 
     def setUp(self):
-        _require("pytest")
+        support.require("pytest")
 
     def pytest(self, *args):
         return self.run_here(*(support.PYTEST + ["-q", "example_pytest_mixin.py"] + list(args)))
@@ -125,7 +118,7 @@ class PytestTest(IntegrationTestCase):
         self.assertEqual(os.listdir(scratch), [])
 
     def test_xdist_workers_each_have_a_sandbox_and_match_the_serial_run(self):
-        _require("xdist")
+        support.require("xdist")
         serial, _ = self.pytest()
         parallel, scratch = self.pytest("-n", "2")
         summary = re.compile(r"\d+ failed, \d+ passed")
@@ -140,7 +133,7 @@ class PytestTest(IntegrationTestCase):
 class DjangoTest(IntegrationTestCase):
 
     def test_discover_runner_with_tempguard_runner(self):
-        _require("django")
+        support.require("django")
         completed, scratch = self.run_here("example_django.py")
         err = completed.stderr
         self.assertEqual(completed.returncode, 0, err)

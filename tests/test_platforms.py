@@ -8,7 +8,6 @@ that cannot guard, every way in keeps unittest's and pytest's outcomes and says 
 what is reduced, and an installed plugin changes nothing.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -138,8 +137,7 @@ class WindowsLikeTest(unittest.TestCase):
         self.assertEqual(os.listdir(scratch), [])
 
     def test_pytest_installed_changes_nothing_and_asked_guards(self):
-        if importlib.util.find_spec("pytest") is None:
-            self.skipTest("pytest is not installed for this Python (.ci/run installs it)")
+        support.require("pytest")
         tests = ["example_platforms.py::Plain", "example_platforms.py::Helpers"]
         plain, _ = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider"] + tests)
         installed, _ = windows_like(self, ["-m", "pytest", "-p", "no:cacheprovider", "-p",

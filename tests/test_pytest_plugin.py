@@ -2,7 +2,6 @@
 (tests/examples/pytest)."""
 
 import ast
-import importlib.util
 import os
 import re
 import sys
@@ -49,16 +48,10 @@ def _pytest_version():
     return tuple(int(part) for part in completed.stdout.split(".")[:2])
 
 
-def _require(module):
-    if importlib.util.find_spec(module) is None:
-        raise unittest.SkipTest("%s is not installed for this Python (.ci/run installs it)"
-                                % module)
-
-
 class PytestPluginTest(unittest.TestCase):
 
     def setUp(self):
-        _require("pytest")
+        support.require("pytest")
 
     def pytest(self, *args, plugin=True, env=None):
         """Run pytest on the example suite; returns (completed, report or None, scratch).
@@ -249,7 +242,7 @@ class PytestPluginTest(unittest.TestCase):
         xdist is installed); check(completed, report, scratch) after each."""
         for args in ([], ["-n", "2"]):
             if args:
-                _require("xdist")
+                support.require("xdist")
             with self.subTest(args=args):
                 scratch = support.scratch_dir(self)
                 report = os.path.join(scratch, "report.json")
@@ -320,7 +313,7 @@ class PytestPluginTest(unittest.TestCase):
         self.run_each_way(check, "exit_judged_suite.py")
 
     def test_the_controller_reads_no_link_a_worker_s_test_planted(self):
-        _require("xdist")
+        support.require("xdist")
         scratch = support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
         completed = support.run_python(
@@ -423,7 +416,7 @@ class PytestPluginTest(unittest.TestCase):
 
     @support.needs("pid probes")
     def test_a_worker_killed_by_sigkill_has_its_leaks_listed_not_lost(self):
-        _require("xdist")
+        support.require("xdist")
         scratch = support.scratch_dir(self)
         report = os.path.join(scratch, "report.json")
         completed = support.run_python(
@@ -447,7 +440,7 @@ class PytestPluginTest(unittest.TestCase):
                           if "before-the-kill" in name], [])
 
     def test_xdist_gives_the_serial_report(self):
-        _require("xdist")
+        support.require("xdist")
         serial, serial_report, _ = self.pytest("--tempguard", env={"EXAMPLE_FORGET": "1"})
         for dist in ("load", "loadscope", "loadfile", "worksteal"):
             with self.subTest(dist=dist):
@@ -473,7 +466,7 @@ class PytestCiTest(unittest.TestCase):
     status, JUnit XML properties, serially and with -n 2."""
 
     def setUp(self):
-        _require("pytest")
+        support.require("pytest")
 
     def each_way(self, check):
         """check(args) serially (args []) and with -n 2, a subTest each: a failure is that
@@ -481,7 +474,7 @@ class PytestCiTest(unittest.TestCase):
         for args in ([], ["-n", "2"]):
             with self.subTest(args=args):
                 if args:
-                    _require("xdist")
+                    support.require("xdist")
                 check(args)
 
     def pytest(self, *args, env=None):
