@@ -171,7 +171,10 @@ def checked(path):
         raise ValueError("keep_dir %s: a link; give the directory it leads to" % given)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError("keep_dir %s: not a directory" % given)
-    names = os.listdir(path)
+    # Under the lock a run takes the dir with (see _take): a parallel worker that is
+    # writing the marker (beside it, then renamed) is waited for, not taken for a stranger.
+    with _held.locked_directory(path):
+        names = os.listdir(path)
     if names and MARKER not in names:
         raise ValueError("keep_dir %s: not empty, and not tempguard's (no %s): refused, "
                          "so that nothing of yours is mixed with kept files" % (given, MARKER))

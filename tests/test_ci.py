@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from tempguard import baseline, copying, keep, origins
+from tempguard import baseline, copying, held, keep, origins
 from tests import support
 
 SUITE = os.path.join(support.EXAMPLES, "ci")
@@ -594,6 +594,28 @@ class KeepDirTest(unittest.TestCase):
                       completed.stderr)
         self.assertEqual(os.listdir(artifacts + ".moved"), [keep.MARKER])
         # make_sentinel checks at cleanup that nothing changed where the link leads.
+
+    @support.needs("flock")
+    def test_a_dir_a_parallel_worker_is_taking_is_checked_once_it_is_taken(self):
+        """unittest-parallel's workers each check --keep-dir as they start: one saw the
+        first's marker still being written (its partial file, no marker yet) and refused
+        the dir as a stranger's (CI, 3.12, 2026-12-08)."""
+        path = os.path.join(support.scratch_dir(self), "artifacts")
+        os.mkdir(path)
+        with held.locked_directory(path):
+            partial = os.path.join(path, keep.MARKER + ".0123456789ab.partial")
+            open(partial, "w").close()
+            checker = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from tempguard import keep; "
+                                       "print(keep.checked(sys.argv[1]))", path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                env=dict(os.environ, PYTHONPATH=support.PROJECT))
+            self.addCleanup(checker.kill)
+            with self.assertRaises(subprocess.TimeoutExpired):
+                checker.wait(timeout=1)  # waits for the taker's lock
+            os.replace(partial, os.path.join(path, keep.MARKER))
+        out, err = checker.communicate(timeout=60)
+        self.assertEqual((checker.returncode, out.strip()), (0, path), err)
 
     def test_another_live_run_s_dir_is_refused_and_an_ended_one_s_emptied(self):
         scratch = support.scratch_dir(self)
